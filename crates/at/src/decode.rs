@@ -1,0 +1,701 @@
+//! The streaming response decoder (sans-I/O).
+//!
+//! Bytes go in with [`Decoder::push`] in chunks of any size; [`Decoder::next_event`]
+//! hands out [`Event`]s. What a line *means* depends on the command in flight
+//! ([`Decoder::begin`]): the same `+SMTPFT:` prefix is an information line, a
+//! data prompt or a URC depending on what was asked, a `>` is a prompt only when
+//! one was asked for, and the bytes of an announced raw block are data however
+//! much they look like `OK`.
+
+use std::borrow::Cow;
+
+use crate::command::{Command, PromptKind, RawLength};
+
+/// Lines longer than this without a line end are handed out as they are, so a
+/// babbling module cannot grow the buffer without bound.
+const MAX_LINE: usize = 16 * 1024;
+
+/// Whether a declared final result means success.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FinalKind {
+    /// E.g. `DEACT OK`, `SHUT OK`, `SEND OK`.
+    Success,
+    /// E.g. `SEND FAIL`, `NO CARRIER`.
+    Failure,
+}
+
+/// What the decoder knows about a dialect: its URC prefixes and extra finals.
+///
+/// ```
+/// use cellmail_at::{DecoderConfig, FinalKind};
+/// let config = DecoderConfig::default()
+///     .urc("+QSMTPPUT:")
+///     .final_result("DEACT OK", FinalKind::Success);
+/// assert!(config.is_urc("RDY"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct DecoderConfig {
+    urcs: Vec<Cow<'static, str>>,
+    finals: Vec<(Cow<'static, str>, FinalKind)>,
+}
+
+/// URCs every module of the manuals may send at any time (boot and status).
+pub const BOOT_URCS: &[&str] = &[
+    "RDY",
+    "+CPIN:",
+    "+CFUN:",
+    "Call Ready",
+    "SMS Ready",
+    "SMS DONE",
+    "PB DONE",
+    "NORMAL POWER DOWN",
+    "UNDER-VOLTAGE",
+    "OVER-VOLTAGE",
+    "+SAPBR 1: DEACT",
+];
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        Self {
+            urcs: BOOT_URCS.iter().map(|s| Cow::Borrowed(*s)).collect(),
+            finals: Vec::new(),
+        }
+    }
+}
+
+impl DecoderConfig {
+    /// A configuration that knows no URC prefixes and no extra finals.
+    pub fn empty() -> Self {
+        Self {
+            urcs: Vec::new(),
+            finals: Vec::new(),
+        }
+    }
+
+    /// Declares a URC prefix (a line starting with it is unsolicited unless the
+    /// command in flight claims it).
+    pub fn urc(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.urcs.push(prefix.into());
+        self
+    }
+
+    /// Declares a vendor final result line such as `DEACT OK`.
+    pub fn final_result(mut self, line: impl Into<Cow<'static, str>>, kind: FinalKind) -> Self {
+        self.finals.push((line.into(), kind));
+        self
+    }
+
+    /// Whether `line` starts with a declared URC prefix.
+    pub fn is_urc(&self, line: &str) -> bool {
+        self.urcs.iter().any(|p| line.starts_with(p.as_ref()))
+    }
+
+    fn declared_final(&self, line: &str) -> Option<FinalKind> {
+        self.finals
+            .iter()
+            .find(|(text, _)| text.as_ref() == line)
+            .map(|(_, kind)| *kind)
+    }
+}
+
+/// The error detail of `+CME ERROR:` (numeric or verbose mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CmeError {
+    /// `+CME ERROR: 3`
+    Code(u16),
+    /// `+CME ERROR: operation not allowed`
+    Text(String),
+}
+
+impl std::fmt::Display for CmeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CmeError::Code(c) => write!(f, "{c}"),
+            CmeError::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A final result code: the end of a command's response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Final {
+    /// `OK`
+    Ok,
+    /// `ERROR`
+    Error,
+    /// `+CME ERROR: <n or text>`
+    CmeError(CmeError),
+    /// `+CMS ERROR: <n>`
+    CmsError(u16),
+    /// A final the dialect declared, e.g. `DEACT OK`.
+    Declared {
+        /// The line.
+        text: String,
+        /// Whether it means success.
+        success: bool,
+    },
+}
+
+impl Final {
+    /// Whether the command succeeded.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Final::Ok | Final::Declared { success: true, .. })
+    }
+}
+
+/// A data prompt the module sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    /// `CONNECT` (the whole line is kept, some modules add a rate).
+    Connect,
+    /// `DOWNLOAD`
+    Download,
+    /// `> `
+    Angle,
+    /// An information line acting as prompt, e.g. `+SMTPFT: 2,100`.
+    Line(String),
+}
+
+/// One decoded item of the module's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The module echoed the command in flight (ATE1).
+    Echo(String),
+    /// An information line belonging to the command in flight.
+    Info(String),
+    /// A raw data block announced by the previous information line.
+    Raw(Vec<u8>),
+    /// A data prompt the command in flight asked for.
+    Prompt(Prompt),
+    /// A final result.
+    Final(Final),
+    /// A result that belongs to an earlier command and arrived after its `OK`
+    /// (e.g. `+QSMTPPUT: 0`, `+SMTPSEND: 1`).
+    Deferred(String),
+    /// An unsolicited result code.
+    Urc(String),
+}
+
+#[derive(Debug)]
+struct InFlight {
+    echo: Vec<u8>,
+    prefix: Option<String>,
+    prompt: Option<PromptKind>,
+    deferred: Option<String>,
+    raw: Option<RawLength>,
+    echo_seen: bool,
+    final_seen: bool,
+    prompt_seen: bool,
+}
+
+#[derive(Debug)]
+struct Pending {
+    prefix: String,
+    /// The waiter gave up on it; when it comes it is a late answer, not a result.
+    stale: bool,
+}
+
+/// Keeps at most this many expected deferred results (stale ones go first).
+const MAX_PENDING: usize = 16;
+
+/// The streaming decoder. See the [module documentation](self).
+///
+/// ```
+/// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
+/// let mut dec = Decoder::new(DecoderConfig::default());
+/// dec.begin(&Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:"));
+/// dec.push(b"\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n");
+/// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+/// dec.end();
+/// assert_eq!(dec.next_event(), Some(Event::Deferred("+QSMTPPUT: 0".into())));
+/// assert_eq!(dec.next_event(), None);
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    config: DecoderConfig,
+    buf: Vec<u8>,
+    pos: usize,
+    raw_remaining: Option<usize>,
+    /// The line announcing a raw block ended in CR: its LF is not data.
+    raw_skip_lf: bool,
+    in_flight: Option<InFlight>,
+    pending: Vec<Pending>,
+}
+
+impl Decoder {
+    /// A decoder for a dialect's configuration.
+    pub fn new(config: DecoderConfig) -> Self {
+        Self {
+            config,
+            buf: Vec::with_capacity(2048),
+            pos: 0,
+            raw_remaining: None,
+            raw_skip_lf: false,
+            in_flight: None,
+            pending: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DecoderConfig {
+        &self.config
+    }
+
+    /// A command was written: interpret what follows in its light.
+    pub fn begin(&mut self, cmd: &Command) {
+        self.in_flight = Some(InFlight {
+            echo: cmd.echo_line(),
+            prefix: cmd.info_prefix().map(Cow::into_owned),
+            prompt: cmd.prompt().cloned(),
+            deferred: cmd.deferred().map(str::to_owned),
+            raw: cmd.raw(),
+            echo_seen: false,
+            final_seen: false,
+            prompt_seen: false,
+        });
+    }
+
+    /// The command's exchange is over; its deferred result, if it succeeded and
+    /// declared one, is still expected.
+    pub fn end(&mut self) {
+        self.in_flight = None;
+    }
+
+    /// Whether a command is in flight.
+    pub fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    /// Expects a deferred result with this prefix (normally registered by the
+    /// `OK` of a command that declared it).
+    pub fn expect_deferred(&mut self, prefix: impl Into<String>) {
+        if self.pending.len() >= MAX_PENDING {
+            let victim = self.pending.iter().position(|p| p.stale).unwrap_or(0);
+            self.pending.remove(victim);
+        }
+        self.pending.push(Pending {
+            prefix: prefix.into(),
+            stale: false,
+        });
+    }
+
+    /// Whether a deferred result with this prefix is still expected by a waiter.
+    pub fn is_expecting(&self, prefix: &str) -> bool {
+        self.pending.iter().any(|p| !p.stale && p.prefix == prefix)
+    }
+
+    /// The waiter for this prefix gave up: when the result still comes it is
+    /// reported as a URC, never as the result of a later command.
+    pub fn abandon_deferred(&mut self, prefix: &str) {
+        if let Some(p) = self
+            .pending
+            .iter_mut()
+            .find(|p| !p.stale && p.prefix == prefix)
+        {
+            p.stale = true;
+        }
+    }
+
+    /// Feeds bytes from the module.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.pos > 0 && (self.pos == self.buf.len() || self.pos > 4096) {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Bytes received but not yet decoded.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    /// The next complete event, or `None` until more bytes arrive.
+    pub fn next_event(&mut self) -> Option<Event> {
+        if let Some(n) = self.raw_remaining {
+            if self.raw_skip_lf {
+                match self.buf.get(self.pos) {
+                    None => return None,
+                    Some(b'\n') => self.pos += 1,
+                    Some(_) => {}
+                }
+                self.raw_skip_lf = false;
+            }
+            if self.buffered() < n {
+                return None;
+            }
+            let block = self.buf[self.pos..self.pos + n].to_vec();
+            self.pos += n;
+            self.raw_remaining = None;
+            return Some(Event::Raw(block));
+        }
+        while self.pos < self.buf.len() && matches!(self.buf[self.pos], b'\r' | b'\n') {
+            self.pos += 1;
+        }
+        let rest = &self.buf[self.pos..];
+        if rest.is_empty() {
+            return None;
+        }
+        if rest[0] == b'>' && self.expects_prompt(|k| *k == PromptKind::Angle) {
+            match rest.get(1) {
+                None => return None,
+                Some(b' ') => {
+                    self.pos += 2;
+                    return Some(self.prompt_seen(Prompt::Angle));
+                }
+                Some(_) => {}
+            }
+        }
+        let (line_len, consumed) = match rest.iter().position(|b| matches!(b, b'\r' | b'\n')) {
+            Some(i) => (i, i + 1),
+            None if rest.len() > MAX_LINE => (rest.len(), rest.len()),
+            None => return None,
+        };
+        let ended_in_cr = rest.get(line_len) == Some(&b'\r');
+        let text = String::from_utf8_lossy(&rest[..line_len]).into_owned();
+        let is_echo = self
+            .in_flight
+            .as_ref()
+            .is_some_and(|f| !f.echo_seen && rest[..line_len].eq_ignore_ascii_case(&f.echo));
+        self.pos += consumed;
+        if is_echo {
+            if let Some(f) = self.in_flight.as_mut() {
+                f.echo_seen = true;
+            }
+            return Some(Event::Echo(text));
+        }
+        let event = self.classify(text);
+        if self.raw_remaining.is_some() {
+            self.raw_skip_lf = ended_in_cr;
+        }
+        Some(event)
+    }
+
+    fn expects_prompt(&self, pred: impl Fn(&PromptKind) -> bool) -> bool {
+        self.in_flight
+            .as_ref()
+            .is_some_and(|f| !f.prompt_seen && f.prompt.as_ref().is_some_and(pred))
+    }
+
+    fn prompt_seen(&mut self, prompt: Prompt) -> Event {
+        if let Some(f) = self.in_flight.as_mut() {
+            f.prompt_seen = true;
+        }
+        Event::Prompt(prompt)
+    }
+
+    fn classify(&mut self, text: String) -> Event {
+        if let Some(result) = self.parse_final(&text) {
+            if let Some(f) = self.in_flight.as_mut() {
+                f.final_seen = true;
+                if result.is_success() {
+                    if let Some(prefix) = f.deferred.take() {
+                        self.expect_deferred(prefix);
+                    }
+                }
+            }
+            return Event::Final(result);
+        }
+        if let Some(f) = &self.in_flight {
+            if !f.prompt_seen {
+                let prompt = match &f.prompt {
+                    Some(PromptKind::Connect) if text.starts_with("CONNECT") => {
+                        Some(Prompt::Connect)
+                    }
+                    Some(PromptKind::Download) if text == "DOWNLOAD" => Some(Prompt::Download),
+                    Some(PromptKind::Angle) if text == ">" => Some(Prompt::Angle),
+                    Some(PromptKind::Line(p)) if text.starts_with(p.as_ref()) => {
+                        Some(Prompt::Line(text.clone()))
+                    }
+                    _ => None,
+                };
+                if let Some(prompt) = prompt {
+                    return self.prompt_seen(prompt);
+                }
+            }
+            let own = f.prefix.as_deref().is_some_and(|p| text.starts_with(p));
+            if !f.final_seen && own {
+                return self.info(text);
+            }
+        }
+        if let Some(i) = self
+            .pending
+            .iter()
+            .position(|p| text.starts_with(&p.prefix))
+        {
+            let pending = self.pending.remove(i);
+            return if pending.stale {
+                tracing::debug!(line = %text, "late deferred result after its waiter gave up");
+                Event::Urc(text)
+            } else {
+                Event::Deferred(text)
+            };
+        }
+        if self.config.is_urc(&text) {
+            return Event::Urc(text);
+        }
+        match &self.in_flight {
+            Some(f) if !f.final_seen => self.info(text),
+            _ => Event::Urc(text),
+        }
+    }
+
+    fn info(&mut self, text: String) -> Event {
+        if let Some(len) = self
+            .in_flight
+            .as_ref()
+            .and_then(|f| f.raw)
+            .and_then(|raw| raw(&text))
+        {
+            self.raw_remaining = Some(len);
+        }
+        Event::Info(text)
+    }
+
+    fn parse_final(&self, line: &str) -> Option<Final> {
+        match line {
+            "OK" => return Some(Final::Ok),
+            "ERROR" => return Some(Final::Error),
+            _ => {}
+        }
+        if let Some(rest) = line.strip_prefix("+CME ERROR:") {
+            let rest = rest.trim();
+            return Some(Final::CmeError(match rest.parse() {
+                Ok(code) => CmeError::Code(code),
+                Err(_) => CmeError::Text(rest.to_owned()),
+            }));
+        }
+        if let Some(rest) = line.strip_prefix("+CMS ERROR:") {
+            // A non-numeric CMS error is still an error; 500 is "unknown error".
+            return Some(Final::CmsError(rest.trim().parse().unwrap_or(500)));
+        }
+        self.config
+            .declared_final(line)
+            .map(|kind| Final::Declared {
+                text: line.to_owned(),
+                success: kind == FinalKind::Success,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(dec: &mut Decoder) -> Vec<Event> {
+        std::iter::from_fn(|| dec.next_event()).collect()
+    }
+
+    fn info(s: &str) -> Event {
+        Event::Info(s.into())
+    }
+
+    fn urc(s: &str) -> Event {
+        Event::Urc(s.into())
+    }
+
+    #[test]
+    fn information_and_ok() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.begin(&Command::read("+QSMTPSRV"));
+        dec.push(b"\r\n+QSMTPSRV: \"smtp.163.com\",25\r\n\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                info("+QSMTPSRV: \"smtp.163.com\",25"),
+                Event::Final(Final::Ok)
+            ]
+        );
+    }
+
+    #[test]
+    fn echo_is_recognised_with_ate1() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.begin(&Command::exec("+POP3NUM"));
+        dec.push(b"AT+POP3NUM\r\r\n+POP3NUM: 0,2,2134\r\n\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                Event::Echo("AT+POP3NUM".into()),
+                info("+POP3NUM: 0,2,2134"),
+                Event::Final(Final::Ok)
+            ]
+        );
+    }
+
+    #[test]
+    fn error_finals() {
+        let mut dec =
+            Decoder::new(DecoderConfig::default().final_result("DEACT OK", FinalKind::Success));
+        dec.push(b"\r\nERROR\r\n\r\n+CME ERROR: 3\r\n+CME ERROR: SIM not inserted\r\n+CMS ERROR: 305\r\nDEACT OK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                Event::Final(Final::Error),
+                Event::Final(Final::CmeError(CmeError::Code(3))),
+                Event::Final(Final::CmeError(CmeError::Text("SIM not inserted".into()))),
+                Event::Final(Final::CmsError(305)),
+                Event::Final(Final::Declared {
+                    text: "DEACT OK".into(),
+                    success: true
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn urcs_around_information_lines() {
+        let mut dec = Decoder::new(DecoderConfig::default().urc("+SMTPFT:"));
+        dec.push(b"\r\nRDY\r\n");
+        assert_eq!(drain(&mut dec), vec![urc("RDY")]);
+        dec.begin(&Command::exec("+CGMM"));
+        dec.push(b"\r\n+CPIN: READY\r\nSIM7000G\r\n\r\nSMS Ready\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                urc("+CPIN: READY"),
+                info("SIM7000G"),
+                urc("SMS Ready"),
+                Event::Final(Final::Ok),
+            ]
+        );
+        dec.end();
+        dec.push(b"\r\n+SMTPFT: 1,1360\r\n");
+        assert_eq!(drain(&mut dec), vec![urc("+SMTPFT: 1,1360")]);
+    }
+
+    #[test]
+    fn angle_prompt_only_when_asked_for() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.begin(&Command::exec("+POP3HDR"));
+        dec.push(b"\r\nFrom: <a@b.c>\r\n> quoted\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                info("From: <a@b.c>"),
+                info("> quoted"),
+                Event::Final(Final::Ok)
+            ]
+        );
+        dec.end();
+        dec.begin(&Command::exec("+X").expect_prompt(PromptKind::Angle));
+        dec.push(b"\r\n> ");
+        assert_eq!(drain(&mut dec), vec![Event::Prompt(Prompt::Angle)]);
+        dec.begin(&Command::exec("+X").expect_prompt(PromptKind::Angle));
+        dec.push(b"\r\n>\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Prompt(Prompt::Angle)]);
+    }
+
+    #[test]
+    fn connect_after_ok_then_deferred() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        let cmd = Command::write("+QSMTPBODY")
+            .int(1)
+            .int(60)
+            .expect_prompt(PromptKind::Connect)
+            .expect_deferred("+QSMTPBODY:");
+        dec.begin(&cmd);
+        dec.push(b"\r\nOK\r\n\r\nCONNECT\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Final(Final::Ok), Event::Prompt(Prompt::Connect)]
+        );
+        dec.end();
+        dec.push(b"\r\n+QSMTPBODY: 14\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Deferred("+QSMTPBODY: 14".into())]
+        );
+    }
+
+    #[test]
+    fn same_prefix_two_meanings() {
+        let mut dec = Decoder::new(DecoderConfig::default().urc("+SMTPFT:"));
+        let cmd = Command::write("+SMTPFT")
+            .int(100)
+            .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()));
+        dec.begin(&cmd);
+        dec.push(b"\r\n+SMTPFT: 2,100\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Prompt(Prompt::Line("+SMTPFT: 2,100".into()))]
+        );
+        dec.push(b"\r\nOK\r\n\r\n+SMTPFT: 1,1360\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Final(Final::Ok), urc("+SMTPFT: 1,1360")]
+        );
+    }
+
+    fn pop3read_len(line: &str) -> Option<usize> {
+        let rest = line.strip_prefix("+POP3READ: ")?;
+        let (mode, len) = rest.split_once(',')?;
+        matches!(mode, "1" | "2").then(|| len.trim().parse().ok())?
+    }
+
+    #[test]
+    fn raw_block_may_hold_ok_and_error() {
+        let mut dec = Decoder::new(DecoderConfig::default().urc("+POP3READ: 3,"));
+        dec.begin(
+            &Command::write("+POP3READ")
+                .int(1460)
+                .expect_raw(pop3read_len),
+        );
+        let body = b"OK\r\nERROR\r\n";
+        dec.push(format!("\r\n+POP3READ: 2,{}\r\n", body.len()).as_bytes());
+        dec.push(body);
+        dec.push(b"\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                info("+POP3READ: 2,11"),
+                Event::Raw(body.to_vec()),
+                Event::Final(Final::Ok)
+            ]
+        );
+        dec.end();
+        dec.push(b"\r\n+POP3READ: 3,1200\r\n");
+        assert_eq!(drain(&mut dec), vec![urc("+POP3READ: 3,1200")]);
+    }
+
+    #[test]
+    fn late_deferred_after_abandon_is_a_urc() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        let put = Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:");
+        dec.begin(&put);
+        dec.push(b"\r\nOK\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
+        dec.end();
+        dec.abandon_deferred("+QSMTPPUT:");
+        // The retry.
+        dec.begin(&put);
+        dec.push(b"\r\nOK\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
+        dec.end();
+        dec.push(b"\r\n+QSMTPPUT: -9\r\n\r\n+QSMTPPUT: 0\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![urc("+QSMTPPUT: -9"), Event::Deferred("+QSMTPPUT: 0".into())]
+        );
+    }
+
+    #[test]
+    fn failed_command_expects_no_deferred() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.begin(&Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:"));
+        dec.push(b"\r\nERROR\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Error)]);
+        assert!(!dec.is_expecting("+QSMTPPUT:"));
+    }
+
+    #[test]
+    fn overlong_line_is_bounded() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.push(&vec![b'x'; MAX_LINE + 10]);
+        match dec.next_event() {
+            Some(Event::Urc(line)) => assert_eq!(line.len(), MAX_LINE + 10),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(dec.buffered(), 0);
+    }
+}

@@ -1,0 +1,88 @@
+//! The errors of the AT layer.
+
+use std::time::Duration;
+
+use crate::command::EncodeError;
+use crate::decode::{CmeError, Final};
+
+/// Everything that can go wrong in one AT exchange. `command` fields hold the
+/// command line with secrets redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum AtError {
+    /// The command could not be encoded; nothing was written.
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    /// The module answered `ERROR`.
+    #[error("{command}: the module answered ERROR")]
+    Error {
+        /// The command.
+        command: String,
+    },
+    /// The module answered `+CME ERROR: <err>`.
+    #[error("{command}: +CME ERROR: {error}")]
+    Cme {
+        /// The command.
+        command: String,
+        /// The module's error code or text.
+        error: CmeError,
+    },
+    /// The module answered `+CMS ERROR: <err>`.
+    #[error("{command}: +CMS ERROR: {code}")]
+    Cms {
+        /// The command.
+        command: String,
+        /// The module's error code.
+        code: u16,
+    },
+    /// The module answered a failure final the dialect declared (e.g. `SEND FAIL`).
+    #[error("{command}: the module answered {result}")]
+    Failed {
+        /// The command.
+        command: String,
+        /// The final line.
+        result: String,
+    },
+    /// No answer in time. The client stays usable: a late answer is dropped,
+    /// never taken for the next command's.
+    #[error("{command}: no answer within {after:?}")]
+    Timeout {
+        /// The command (or the awaited result prefix).
+        command: String,
+        /// How long it waited.
+        after: Duration,
+    },
+    /// The module answered something the exchange does not allow.
+    #[error("{command}: {detail}")]
+    Protocol {
+        /// The command.
+        command: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The serial line was closed (EOF).
+    #[error("the serial line was closed")]
+    Closed,
+    /// The serial line failed.
+    #[error("serial I/O failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AtError {
+    /// The error for a failing final result of `command`.
+    pub fn from_final(command: String, result: Final) -> Self {
+        match result {
+            Final::Ok | Final::Error => AtError::Error { command },
+            Final::CmeError(error) => AtError::Cme { command, error },
+            Final::CmsError(code) => AtError::Cms { command, code },
+            Final::Declared { text, .. } => AtError::Failed {
+                command,
+                result: text,
+            },
+        }
+    }
+
+    /// Whether this is a timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, AtError::Timeout { .. })
+    }
+}
