@@ -312,7 +312,7 @@ impl Command {
 
     /// Appends the encoded command to `out`. On error `out` is left unchanged.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        validate_name(&self.name)?;
+        validate_name(&self.name, self.form)?;
         for arg in &self.args {
             validate_arg(arg)?;
         }
@@ -472,8 +472,9 @@ fn validate_arg(arg: &Arg) -> Result<(), EncodeError> {
     }
 }
 
-fn validate_name(name: &str) -> Result<(), EncodeError> {
-    let ok = !name.is_empty()
+fn validate_name(name: &str, form: Form) -> Result<(), EncodeError> {
+    // A bare `AT` (empty name) is the attention probe; other forms need a name.
+    let ok = (!name.is_empty() || form == Form::Exec)
         && name.len() <= 32
         && name.bytes().all(|b| {
             b.is_ascii_alphanumeric() || matches!(b, b'+' | b'&' | b'%' | b'$' | b'^' | b'#' | b'_')
@@ -569,7 +570,8 @@ mod tests {
     #[test]
     fn bad_names_are_rejected() {
         assert!(Command::exec("+X\r").encode().is_err());
-        assert!(Command::exec("").encode().is_err());
+        assert!(Command::read("").encode().is_err());
+        assert_eq!(Command::exec("").encode().unwrap(), b"AT\r");
     }
 
     #[test]

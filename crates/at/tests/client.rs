@@ -1,0 +1,405 @@
+//! The async client against a scripted module on the other end of a duplex.
+//! Each test reads like a manual example: what the host sends, what the module
+//! answers, and what the call returns.
+
+use std::time::Duration;
+
+use cellmail_at::{
+    AtError, Client, ClientConfig, CmeError, Command, DataEnd, DecoderConfig, Prompt, PromptKind,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// The module's side of the line.
+struct Module(DuplexStream);
+
+impl Module {
+    /// Reads exactly `expected.len()` bytes and checks them.
+    async fn expect(&mut self, expected: &[u8]) {
+        let mut got = vec![0; expected.len()];
+        self.0
+            .read_exact(&mut got)
+            .await
+            .expect("host closed the line");
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected)
+        );
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.0.write_all(bytes).await.expect("host closed the line");
+    }
+}
+
+fn pair(config: ClientConfig) -> (Client<DuplexStream>, Module) {
+    let (host, module) = tokio::io::duplex(64 * 1024);
+    (Client::new(host, config), Module(module))
+}
+
+fn spawn<F: std::future::Future<Output = Module> + Send + 'static>(f: F) -> JoinHandle<Module> {
+    tokio::spawn(f)
+}
+
+#[tokio::test(start_paused = true)]
+async fn deferred_result_after_ok() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT=300\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        tokio::time::sleep(Duration::from_secs(40)).await;
+        module.send(b"\r\n+QSMTPPUT: 0\r\n").await;
+        module
+    });
+    let put = Command::write("+QSMTPPUT")
+        .int(300)
+        .expect_deferred("+QSMTPPUT:");
+    client.execute(&put).await.unwrap();
+    let started = Instant::now();
+    let result = client
+        .deferred("+QSMTPPUT:", Duration::from_secs(310))
+        .await
+        .unwrap();
+    assert_eq!(result, "+QSMTPPUT: 0");
+    assert!(started.elapsed() >= Duration::from_secs(40));
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn urcs_before_between_and_after_information_lines() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+SMTP:"),
+    ));
+    let mut subscriber = client.subscribe();
+    let task = spawn(async move {
+        module.send(b"\r\nRDY\r\n").await;
+        module.expect(b"AT+QSMTPDST?\r").await;
+        module
+            .send(b"\r\n+CPIN: READY\r\n\r\n+QSMTPDST: 1,\"a@b.c\"\r\n\r\nCall Ready\r\n\r\n+QSMTPDST: 2,\"c@d.e\"\r\n\r\nOK\r\n\r\n+SMTP: OK\r\n")
+            .await;
+        module
+    });
+    let r = client.execute(&Command::read("+QSMTPDST")).await.unwrap();
+    assert_eq!(r.info, ["+QSMTPDST: 1,\"a@b.c\"", "+QSMTPDST: 2,\"c@d.e\""]);
+    assert_eq!(
+        client
+            .wait_urc("+SMTP:", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        "+SMTP: OK"
+    );
+    assert_eq!(client.take_urcs(), ["RDY", "+CPIN: READY", "Call Ready"]);
+    let mut seen = Vec::new();
+    while let Ok(urc) = subscriber.try_recv() {
+        seen.push(urc);
+    }
+    assert_eq!(seen, ["RDY", "+CPIN: READY", "Call Ready", "+SMTP: OK"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_then_recovery_never_takes_the_late_answer() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+CGATT?\r").await;
+        // Answers far too late: after the host gave up.
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        module.send(b"\r\n+CGATT: 0\r\n\r\nOK\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CGATT?\r").await;
+        module.send(b"\r\n+CGATT: 1\r\n\r\nOK\r\n").await;
+        module
+    });
+    let cmd = Command::read("+CGATT").timeout(Duration::from_secs(5));
+    let err = client.execute(&cmd).await.unwrap_err();
+    assert!(
+        matches!(err, AtError::Timeout { ref command, after } if command == "AT+CGATT?" && after == Duration::from_secs(5)),
+        "{err}"
+    );
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let r = client.execute(&cmd).await.unwrap();
+    assert_eq!(r.info, ["+CGATT: 1"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_then_recovery_when_the_answer_never_comes() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QIACT\r").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CGMM\r").await;
+        module.send(b"\r\nM95\r\n\r\nOK\r\n").await;
+        module
+    });
+    assert!(
+        client
+            .execute(&Command::exec("+QIACT"))
+            .await
+            .unwrap_err()
+            .is_timeout()
+    );
+    let r = client.execute(&Command::exec("+CGMM")).await.unwrap();
+    assert_eq!(r.info, ["M95"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn late_deferred_result_is_not_taken_for_the_retry() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module
+            .send(b"\r\nOK\r\n\r\n+QSMTPPUT: -9\r\n\r\n+QSMTPPUT: 0\r\n")
+            .await;
+        module
+    });
+    let put = Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:");
+    client.execute(&put).await.unwrap();
+    assert!(
+        client
+            .deferred("+QSMTPPUT:", Duration::from_secs(10))
+            .await
+            .unwrap_err()
+            .is_timeout()
+    );
+    client.execute(&put).await.unwrap();
+    assert_eq!(
+        client
+            .deferred("+QSMTPPUT:", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        "+QSMTPPUT: 0"
+    );
+    assert_eq!(client.take_urcs(), ["+QSMTPPUT: -9"]);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn error_and_cme_error() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPCLR\r").await;
+        module.send(b"\r\nERROR\r\n").await;
+        module.expect(b"AT+CPIN?\r").await;
+        module.send(b"\r\n+CME ERROR: 10\r\n").await;
+        module.expect(b"AT+CPIN?\r").await;
+        module.send(b"\r\n+CME ERROR: SIM not inserted\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module
+    });
+    let err = client
+        .execute(&Command::exec("+QSMTPCLR"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AtError::Error { ref command } if command == "AT+QSMTPCLR"));
+    let err = client.execute(&Command::read("+CPIN")).await.unwrap_err();
+    assert!(matches!(
+        err,
+        AtError::Cme {
+            error: CmeError::Code(10),
+            ..
+        }
+    ));
+    let err = client.execute(&Command::read("+CPIN")).await.unwrap_err();
+    assert!(
+        matches!(err, AtError::Cme { error: CmeError::Text(ref t), .. } if t == "SIM not inserted")
+    );
+    // Still usable.
+    client.execute(&Command::exec("")).await.unwrap();
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn connect_then_escape_upload_keeps_guard_time() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+        module.expect(b"Hello, welcome!").await;
+        let before = Instant::now();
+        module.expect(b"+++").await;
+        assert!(
+            before.elapsed() >= Duration::from_secs(1),
+            "no guard time before +++"
+        );
+        module.send(b"\r\n+QSMTPBODY: 15\r\n").await;
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect)
+        .expect_deferred("+QSMTPBODY:");
+    let r = client
+        .upload(&body, b"Hello, welcome!", DataEnd::Escape)
+        .await
+        .unwrap();
+    assert_eq!(r.prompt, Some(Prompt::Connect));
+    assert_eq!(
+        client
+            .deferred("+QSMTPBODY:", Duration::from_secs(5))
+            .await
+            .unwrap(),
+        "+QSMTPBODY: 15"
+    );
+    let after_escape = Instant::now();
+    client.begin(&Command::exec("+QSMTPPUT")).await.unwrap();
+    assert!(
+        after_escape.elapsed() >= Duration::from_millis(900),
+        "no guard time after +++"
+    );
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn download_length_delimited_upload() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPBODY=19\r").await;
+        module.send(b"\r\nDOWNLOAD\r\n").await;
+        module.expect(b"This is a new Email").await;
+        module.send(b"\r\nOK\r\n").await;
+        module
+    });
+    let cmd = Command::write("+SMTPBODY")
+        .int(19)
+        .expect_prompt(PromptKind::Download);
+    let r = client
+        .upload(&cmd, b"This is a new Email", DataEnd::Length)
+        .await
+        .unwrap();
+    assert_eq!(r.prompt, Some(Prompt::Download));
+    let stats = client.stats();
+    assert_eq!(stats.commands, 1);
+    assert_eq!(stats.bytes_written, b"AT+SMTPBODY=19\r".len() as u64 + 19);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn smtpft_prompt_line_grants_the_length() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+SMTPFT:"),
+    ));
+    let task = spawn(async move {
+        module.send(b"\r\n+SMTPFT: 1,1360\r\n").await;
+        module.expect(b"AT+SMTPFT=100\r").await;
+        module.send(b"\r\n+SMTPFT: 2,10\r\n").await;
+        module.expect(b"0123456789").await;
+        module.send(b"\r\nOK\r\n\r\n+SMTPFT: 1,1360\r\n").await;
+        module
+    });
+    assert_eq!(
+        client
+            .wait_urc("+SMTPFT: 1,", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        "+SMTPFT: 1,1360"
+    );
+    let cmd = Command::write("+SMTPFT")
+        .int(100)
+        .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()));
+    client.begin(&cmd).await.unwrap();
+    let Prompt::Line(line) = client.wait_prompt().await.unwrap() else {
+        panic!("not a line prompt")
+    };
+    assert_eq!(
+        cellmail_at::fields::info(&line, "+SMTPFT:").unwrap()[1].as_int(),
+        Some(10)
+    );
+    client.write_data(b"0123456789").await.unwrap();
+    client.finish().await.unwrap();
+    assert_eq!(
+        client
+            .wait_urc("+SMTPFT: 1,", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        "+SMTPFT: 1,1360"
+    );
+    task.await.unwrap();
+}
+
+fn pop3read(line: &str) -> Option<usize> {
+    let (mode, len) = line.strip_prefix("+POP3READ: ")?.split_once(',')?;
+    matches!(mode, "1" | "2").then(|| len.parse().ok())?
+}
+
+#[tokio::test]
+async fn announced_raw_data_is_read_by_count() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+POP3READ: 3,"),
+    ));
+    let chunk = b"Subject: x\r\n\r\nOK\r\n.\r\n";
+    let task = spawn(async move {
+        module.expect(b"AT+POP3READ=1460\r").await;
+        module
+            .send(format!("\r\n+POP3READ: 2,{}\r\n", chunk.len()).as_bytes())
+            .await;
+        for b in chunk {
+            module.send(std::slice::from_ref(b)).await;
+        }
+        module.send(b"\r\nOK\r\n").await;
+        module.send(b"\r\n+POP3READ: 3,1460\r\n").await;
+        module
+    });
+    let cmd = Command::write("+POP3READ").int(1460).expect_raw(pop3read);
+    let r = client.execute(&cmd).await.unwrap();
+    assert_eq!(r.raw, chunk);
+    assert_eq!(r.info, [format!("+POP3READ: 2,{}", chunk.len())]);
+    assert_eq!(
+        client
+            .wait_urc("+POP3READ: 3,", Duration::from_secs(1))
+            .await
+            .unwrap(),
+        "+POP3READ: 3,1460"
+    );
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn echo_on_is_tolerated() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+CGMI\r").await;
+        module.send(b"AT+CGMI\r\r\nSIMCOM_Ltd\r\n\r\nOK\r\n").await;
+        module
+    });
+    let r = client.execute(&Command::exec("+CGMI")).await.unwrap();
+    assert_eq!(r.info, ["SIMCOM_Ltd"]);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+async fn encode_error_writes_nothing() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let err = client
+        .execute(&Command::write("+SMTPSUB").string("subject", "a\r\nAT+SMTPSEND"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AtError::Encode(_)), "{err}");
+    assert!(err.to_string().contains("`subject`"));
+    assert_eq!(client.stats().bytes_written, 0);
+    drop(client);
+    let mut rest = Vec::new();
+    module.0.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty());
+}
+
+#[tokio::test]
+async fn closed_line_is_reported() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = tokio::spawn(async move {
+        module.expect(b"AT\r").await;
+        drop(module);
+    });
+    let err = client.execute(&Command::exec("")).await.unwrap_err();
+    assert!(matches!(err, AtError::Closed), "{err}");
+    task.await.unwrap();
+}
