@@ -198,7 +198,9 @@ struct Pending {
 /// Keeps at most this many expected deferred results (stale ones go first).
 const MAX_PENDING: usize = 16;
 
-/// The streaming decoder. See the [module documentation](self).
+/// The streaming decoder: bytes in with [`push`](Self::push), events out with
+/// [`next_event`](Self::next_event), interpreted in the light of the command in
+/// flight set with [`begin`](Self::begin).
 ///
 /// ```
 /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
