@@ -1,0 +1,455 @@
+//! What a module can send, filled in by each dialect, and [`validate`], which
+//! refuses before any byte reaches the module what the module would refuse.
+
+use std::ops::RangeInclusive;
+
+use crate::email::{AttachmentSource, Charset, Email, Storage};
+use crate::error::MailError;
+use crate::settings::{Auth, Pop3Account, SmtpAccount, TlsMode, Verify};
+
+/// How a module takes non-ASCII subject or body text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// As bytes, unchanged.
+    Raw,
+    /// As a hexadecimal string: each byte becomes two characters.
+    Hex,
+}
+
+/// Which attachment sources a module takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct AttachmentSources {
+    /// Bytes in memory, sent over the serial line.
+    pub memory: bool,
+    /// Host files, streamed over the serial line.
+    pub host_file: bool,
+    /// Files on the module's file system.
+    pub module_file: bool,
+}
+
+/// Numeric limits from the manuals. Lengths count bytes as the module receives
+/// them (after its encoding of non-ASCII text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Recipients in all (To + Cc + Bcc).
+    pub recipients: usize,
+    /// Recipients of one kind, where the module numbers them per kind.
+    pub recipients_per_kind: Option<usize>,
+    /// Address length.
+    pub address: usize,
+    /// Display name length (sender and recipients).
+    pub name: usize,
+    /// Subject length when it is ASCII.
+    pub subject_ascii: usize,
+    /// Subject length after encoding when it is not ASCII.
+    pub subject_encoded: usize,
+    /// Body length in bytes after encoding.
+    pub body: usize,
+    /// Attachment count.
+    pub attachments: usize,
+    /// Bytes of all attachments that travel over the serial line.
+    pub attachment_bytes_serial: u64,
+    /// Bytes of all attachments, wherever they come from (`None`: no limit known).
+    pub attachment_bytes_total: Option<u64>,
+    /// Attachment file name length.
+    pub attachment_name: usize,
+    /// SMTP/POP3 user name length.
+    pub user: usize,
+    /// SMTP/POP3 password length.
+    pub password: usize,
+    /// Server host name length.
+    pub server: usize,
+    /// The range of the module's own send timeout, in seconds, if it has one.
+    pub send_timeout_secs: Option<RangeInclusive<u32>>,
+}
+
+/// What one module family can do, filled in by its dialect crate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The family, e.g. `quectel-gsm`.
+    pub family: &'static str,
+    /// Sends mail.
+    pub smtp: bool,
+    /// Reads a mailbox.
+    pub pop3: bool,
+    /// TLS modes for SMTP (always contains `TlsMode::None` if plain works).
+    pub smtp_tls: Vec<TlsMode>,
+    /// TLS modes for POP3.
+    pub pop3_tls: Vec<TlsMode>,
+    /// Whether certificates can be verified (CA and client certificates).
+    pub tls_verify: bool,
+    /// Character sets for subject and body.
+    pub charsets: Vec<Charset>,
+    /// How non-ASCII subjects are sent.
+    pub subject_encoding: TextEncoding,
+    /// How non-ASCII bodies are sent.
+    pub body_encoding: TextEncoding,
+    /// Attachment sources.
+    pub attachment_sources: AttachmentSources,
+    /// Module storages attachments may come from.
+    pub storages: Vec<Storage>,
+    /// Byte sequences a body may not hold because they would end the module's
+    /// data mode early (e.g. `+++` on Quectel).
+    pub body_forbids: Vec<&'static str>,
+    /// The numbers.
+    pub limits: Limits,
+}
+
+fn too_long(what: &str, len: usize, max: usize) -> String {
+    format!("{what} is {len} bytes long, the module takes at most {max}")
+}
+
+fn quoted(field: &str, value: &str) -> Result<(), MailError> {
+    cellmail_at::command::check_string("value", value).map_err(|e| match e {
+        cellmail_at::EncodeError::ForbiddenByte {
+            byte_name, index, ..
+        } => MailError::invalid(
+            field,
+            format!(
+                "contains {byte_name} at byte {index}, which a module cannot take in an AT string"
+            ),
+        ),
+        other => MailError::invalid(field, other.to_string()),
+    })
+}
+
+fn length(field: &str, what: &str, len: usize, max: usize) -> Result<(), MailError> {
+    if len > max {
+        Err(MailError::invalid(field, too_long(what, len, max)))
+    } else {
+        Ok(())
+    }
+}
+
+/// Length of `text` as the module receives it.
+fn encoded_len(text: &str, encoding: TextEncoding) -> usize {
+    match encoding {
+        TextEncoding::Hex if !text.is_ascii() => text.len() * 2,
+        _ => text.len(),
+    }
+}
+
+/// Checks `email` against a module's capabilities: `Invalid { field, reason }`
+/// names the field and the limit, `Unsupported { feature }` what the module
+/// cannot do at all. Nothing is sent when this fails.
+///
+/// ```
+/// use cellmail::{validate, Email, MailError};
+/// # let caps = cellmail::capabilities::example();
+/// let email = Email::builder()
+///     .from("a@example.com", None)
+///     .to("b@example.com", None)
+///     .subject("x".repeat(101))
+///     .build()?;
+/// match validate(&email, &caps) {
+///     Err(MailError::Invalid { field, reason }) => {
+///         assert_eq!(field, "subject");
+///         assert_eq!(reason, "subject is 101 bytes long, the module takes at most 100");
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), MailError>(())
+/// ```
+pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
+    let l = &caps.limits;
+    if !caps.smtp {
+        return Err(MailError::unsupported("sending mail (SMTP)"));
+    }
+    if !caps.charsets.contains(&email.charset()) {
+        return Err(MailError::unsupported(format!(
+            "charset {}",
+            email.charset().mime_name()
+        )));
+    }
+    let sender = email.sender();
+    length(
+        "from",
+        "the address",
+        sender.address.as_str().len(),
+        l.address,
+    )?;
+    quoted("from", sender.address.as_str())?;
+    if let Some(name) = &sender.name {
+        length("from.name", "the name", name.len(), l.name)?;
+        quoted("from.name", name)?;
+    }
+
+    let total = email.recipients().len();
+    if total > l.recipients {
+        return Err(MailError::invalid(
+            "recipients",
+            format!(
+                "there are {total} recipients, the module takes at most {}",
+                l.recipients
+            ),
+        ));
+    }
+    let mut seen = [0usize; 3];
+    for r in email.recipients() {
+        let i = &mut seen[r.kind as usize];
+        let field = format!("{}[{}]", r.kind.as_str(), *i);
+        *i += 1;
+        if let Some(max) = l.recipients_per_kind {
+            if *i > max {
+                return Err(MailError::invalid(
+                    r.kind.as_str(),
+                    format!(
+                        "there are more than {max} {} recipients, the module takes at most {max}",
+                        r.kind.as_str()
+                    ),
+                ));
+            }
+        }
+        length(&field, "the address", r.address.as_str().len(), l.address)?;
+        quoted(&field, r.address.as_str())?;
+        if let Some(name) = &r.name {
+            let field = format!("{field}.name");
+            length(&field, "the name", name.len(), l.name)?;
+            quoted(&field, name)?;
+        }
+    }
+
+    let subject = email.subject();
+    if subject.is_ascii() {
+        length("subject", "subject", subject.len(), l.subject_ascii)?;
+    } else {
+        let len = encoded_len(subject, caps.subject_encoding);
+        let what = match caps.subject_encoding {
+            TextEncoding::Hex => "the hex-encoded subject",
+            TextEncoding::Raw => "subject",
+        };
+        length("subject", what, len, l.subject_encoded)?;
+    }
+    // A hex-encoded subject can carry any byte; a raw one must fit an AT string.
+    if subject.is_ascii() || caps.subject_encoding == TextEncoding::Raw {
+        quoted("subject", subject)?;
+    }
+
+    let body = email.body();
+    let body_len = encoded_len(body, caps.body_encoding);
+    let what = if body_len == body.len() {
+        "the body"
+    } else {
+        "the hex-encoded body"
+    };
+    length("body", what, body_len, l.body)?;
+    if let Some(seq) = caps.body_forbids.iter().find(|s| body.contains(**s)) {
+        return Err(MailError::invalid(
+            "body",
+            format!("contains {seq:?}, which ends the module's data mode"),
+        ));
+    }
+
+    let attachments = email.attachments();
+    if attachments.len() > l.attachments {
+        return Err(MailError::invalid(
+            "attachments",
+            format!(
+                "there are {} attachments, the module takes at most {}",
+                attachments.len(),
+                l.attachments
+            ),
+        ));
+    }
+    let (mut serial, mut all) = (0u64, 0u64);
+    for (i, a) in attachments.iter().enumerate() {
+        let field = format!("attachments[{i}]");
+        let sources = caps.attachment_sources;
+        match a.source() {
+            AttachmentSource::Memory(_) if !sources.memory => {
+                return Err(MailError::unsupported(format!(
+                    "{field}: attachments from memory"
+                )));
+            }
+            AttachmentSource::HostFile { .. } if !sources.host_file => {
+                return Err(MailError::unsupported(format!(
+                    "{field}: attachments from host files"
+                )));
+            }
+            AttachmentSource::Module(_) if !sources.module_file => {
+                return Err(MailError::unsupported(format!(
+                    "{field}: attachments from the module file system"
+                )));
+            }
+            AttachmentSource::Module(p) if !caps.storages.contains(&p.storage()) => {
+                return Err(MailError::unsupported(format!(
+                    "{field}: module storage of {p}"
+                )));
+            }
+            _ => {}
+        }
+        length(
+            &format!("{field}.name"),
+            "the file name",
+            a.name().len(),
+            l.attachment_name,
+        )?;
+        quoted(&format!("{field}.name"), a.name())?;
+        let size = a.size().unwrap_or(0);
+        all += size;
+        if a.goes_over_serial() {
+            serial += size;
+        }
+    }
+    if serial > l.attachment_bytes_serial {
+        return Err(MailError::invalid(
+            "attachments",
+            format!(
+                "{serial} bytes go over the serial line, the module takes at most {}",
+                l.attachment_bytes_serial
+            ),
+        ));
+    }
+    if let Some(max) = l.attachment_bytes_total {
+        if all > max {
+            return Err(MailError::invalid(
+                "attachments",
+                format!("they hold {all} bytes, the module takes at most {max}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_tls(
+    field: &str,
+    mode: TlsMode,
+    verify: &Verify,
+    supported: &[TlsMode],
+    caps: &Capabilities,
+) -> Result<(), MailError> {
+    if !supported.contains(&mode) {
+        return Err(MailError::unsupported(format!(
+            "{field}: TLS mode {mode:?}"
+        )));
+    }
+    if *verify != Verify::None && !caps.tls_verify {
+        return Err(MailError::unsupported(format!(
+            "{field}: certificate verification"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks SMTP account settings against the module's limits.
+///
+/// ```
+/// use cellmail::{validate_smtp_account, Auth, MailError, Secret, ServerAddr, SmtpAccount};
+/// # let caps = cellmail::capabilities::example();
+/// let account = SmtpAccount {
+///     server: ServerAddr::new("smtp.example.com", 25),
+///     auth: Auth::Login { user: "u".into(), password: Secret::new("p".repeat(51)) },
+///     tls: Default::default(),
+/// };
+/// let err = validate_smtp_account(&account, &caps).unwrap_err();
+/// assert!(matches!(err, MailError::Invalid { ref field, .. } if field == "password"));
+/// assert!(!err.to_string().contains("ppp"));
+/// ```
+pub fn validate_smtp_account(account: &SmtpAccount, caps: &Capabilities) -> Result<(), MailError> {
+    let l = &caps.limits;
+    length(
+        "server",
+        "the server name",
+        account.server.host.len(),
+        l.server,
+    )?;
+    quoted("server", &account.server.host)?;
+    if account.server.port == 0 {
+        return Err(MailError::invalid("port", "0 is not a TCP port"));
+    }
+    if let Auth::Login { user, password } = &account.auth {
+        length("user", "the user name", user.len(), l.user)?;
+        quoted("user", user)?;
+        length("password", "the password", password.len(), l.password)?;
+        quoted("password", password.expose()).map_err(|_| {
+            // Never echo the password, not even the offending byte's position.
+            MailError::invalid(
+                "password",
+                "contains a character a module cannot take in an AT string",
+            )
+        })?;
+    }
+    check_tls(
+        "smtp",
+        account.tls.mode,
+        &account.tls.verify,
+        &caps.smtp_tls,
+        caps,
+    )
+}
+
+/// Checks POP3 account settings against the module's limits.
+pub fn validate_pop3_account(account: &Pop3Account, caps: &Capabilities) -> Result<(), MailError> {
+    if !caps.pop3 {
+        return Err(MailError::unsupported("reading mail (POP3)"));
+    }
+    let l = &caps.limits;
+    length(
+        "server",
+        "the server name",
+        account.server.host.len(),
+        l.server,
+    )?;
+    quoted("server", &account.server.host)?;
+    length("user", "the user name", account.user.len(), l.user)?;
+    quoted("user", &account.user)?;
+    length(
+        "password",
+        "the password",
+        account.password.len(),
+        l.password,
+    )?;
+    quoted("password", account.password.expose()).map_err(|_| {
+        MailError::invalid(
+            "password",
+            "contains a character a module cannot take in an AT string",
+        )
+    })?;
+    check_tls(
+        "pop3",
+        account.tls.mode,
+        &account.tls.verify,
+        &caps.pop3_tls,
+        caps,
+    )
+}
+
+/// A small permissive capability set for examples and tests of this crate.
+#[doc(hidden)]
+pub fn example() -> Capabilities {
+    Capabilities {
+        family: "example",
+        smtp: true,
+        pop3: true,
+        smtp_tls: vec![TlsMode::None],
+        pop3_tls: vec![TlsMode::None],
+        tls_verify: false,
+        charsets: vec![Charset::Ascii, Charset::Utf8],
+        subject_encoding: TextEncoding::Hex,
+        body_encoding: TextEncoding::Raw,
+        attachment_sources: AttachmentSources {
+            memory: true,
+            host_file: true,
+            module_file: true,
+        },
+        storages: vec![Storage::Ram, Storage::Ufs],
+        body_forbids: Vec::new(),
+        limits: Limits {
+            recipients: 20,
+            recipients_per_kind: None,
+            address: 64,
+            name: 64,
+            subject_ascii: 100,
+            subject_encoded: 200,
+            body: 10 * 1024,
+            attachments: 10,
+            attachment_bytes_serial: 100 * 1024,
+            attachment_bytes_total: None,
+            attachment_name: 64,
+            user: 50,
+            password: 50,
+            server: 64,
+            send_timeout_secs: None,
+        },
+    }
+}

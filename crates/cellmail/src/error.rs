@@ -1,0 +1,187 @@
+//! [`MailError`]: what went wrong, in terms a program can act on.
+
+use cellmail_at::AtError;
+
+/// A vendor's own result code, kept next to the facade's meaning of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VendorCode {
+    /// A numeric code, e.g. Quectel `-535` or SIM7000 `67`.
+    Number(i64),
+    /// A textual result, e.g. SIM5360 `AUTH ERROR`.
+    Text(String),
+}
+
+impl std::fmt::Display for VendorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VendorCode::Number(n) => write!(f, "{n}"),
+            VendorCode::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+fn code_suffix(code: &Option<VendorCode>) -> String {
+    code.as_ref()
+        .map(|c| format!(" (module code {c})"))
+        .unwrap_or_default()
+}
+
+/// Everything that can go wrong sending or reading mail. Every variant a module
+/// reports keeps the module's own code in `vendor`. No variant ever holds a
+/// password.
+///
+/// ```
+/// use cellmail::{MailError, VendorCode};
+/// let e = MailError::Auth { vendor: Some(VendorCode::Number(-535)) };
+/// assert!(!e.is_transient());
+/// assert_eq!(e.to_string(), "the server refused the user name or password (module code -535)");
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    /// The e-mail or settings break a rule or a limit; nothing was sent.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field, e.g. `subject`, `to[2]`, `attachments[0].name`.
+        field: String,
+        /// What is wrong, naming the limit and the value.
+        reason: String,
+    },
+    /// The module cannot do this at all (e.g. TLS on a SIM5360).
+    #[error("not supported by this module: {feature}")]
+    Unsupported {
+        /// What was asked for.
+        feature: String,
+    },
+    /// Authentication failed.
+    #[error("the server refused the user name or password{}", code_suffix(.vendor))]
+    Auth {
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// A server name could not be resolved.
+    #[error("the server name could not be resolved{}", code_suffix(.vendor))]
+    Dns {
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// The bearer, the TCP connection or the link failed.
+    #[error("network failure: {detail}{}", code_suffix(.vendor))]
+    Network {
+        /// What failed.
+        detail: String,
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// The module or the server did not answer in time.
+    #[error("timed out: {detail}{}", code_suffix(.vendor))]
+    Timeout {
+        /// What timed out.
+        detail: String,
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// The TLS handshake or certificate check failed.
+    #[error("TLS failure: {detail}{}", code_suffix(.vendor))]
+    Tls {
+        /// What failed.
+        detail: String,
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// The server answered with an error reply.
+    #[error("the server rejected the mail with {code}: {text}{}", code_suffix(.vendor))]
+    Rejected {
+        /// The SMTP/POP3 reply code (e.g. 554), 0 when the module does not say.
+        code: u16,
+        /// The reply or the module's description of it.
+        text: String,
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// A recipient was refused.
+    #[error("the server refused the recipient {}{}", .address.as_deref().unwrap_or("(not named by the module)"), code_suffix(.vendor))]
+    BadRecipient {
+        /// The refused address, when the module names it.
+        address: Option<String>,
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// The module is busy with another mail or session.
+    #[error("the module is busy{}", code_suffix(.vendor))]
+    Busy {
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
+    /// The AT exchange itself failed (ERROR, +CME ERROR, timeout, closed line).
+    #[error(transparent)]
+    Modem(#[from] AtError),
+    /// Reading an attachment from the host failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl MailError {
+    /// Shorthand for [`MailError::Invalid`].
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        MailError::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Shorthand for [`MailError::Unsupported`].
+    pub fn unsupported(feature: impl Into<String>) -> Self {
+        MailError::Unsupported {
+            feature: feature.into(),
+        }
+    }
+
+    /// Whether trying the same thing again later can help.
+    ///
+    /// - transient: `Network`, `Timeout`, `Busy`, `Dns` (on cellular links name
+    ///   resolution fails while the bearer settles), `Rejected` with a 4xx code,
+    ///   and AT-level timeouts, closed lines and I/O errors;
+    /// - permanent: `Invalid`, `Unsupported`, `Auth`, `BadRecipient`, `Tls`
+    ///   (certificates and versions are configuration), `Rejected` 5xx, and the
+    ///   module refusing a command (`ERROR`, `+CME ERROR`).
+    ///
+    /// ```
+    /// use cellmail::MailError;
+    /// assert!(MailError::Rejected { code: 451, text: "try later".into(), vendor: None }.is_transient());
+    /// assert!(!MailError::Rejected { code: 554, text: "relay denied".into(), vendor: None }.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MailError::Network { .. }
+            | MailError::Timeout { .. }
+            | MailError::Busy { .. }
+            | MailError::Dns { .. } => true,
+            MailError::Rejected { code, .. } => (400..500).contains(code),
+            MailError::Modem(e) => matches!(
+                e,
+                AtError::Timeout { .. } | AtError::Closed | AtError::Io(_)
+            ),
+            MailError::Io(_) => true,
+            MailError::Invalid { .. }
+            | MailError::Unsupported { .. }
+            | MailError::Auth { .. }
+            | MailError::BadRecipient { .. }
+            | MailError::Tls { .. } => false,
+        }
+    }
+
+    /// The module's own code, when the module reported one.
+    pub fn vendor_code(&self) -> Option<&VendorCode> {
+        match self {
+            MailError::Auth { vendor }
+            | MailError::Dns { vendor }
+            | MailError::Network { vendor, .. }
+            | MailError::Timeout { vendor, .. }
+            | MailError::Tls { vendor, .. }
+            | MailError::Rejected { vendor, .. }
+            | MailError::BadRecipient { vendor, .. }
+            | MailError::Busy { vendor } => vendor.as_ref(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,412 @@
+//! The three module families' capabilities written against this API, and every
+//! limit checked by `validate` below, at and above its bound.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use cellmail::{
+    Attachment, AttachmentSources, Auth, Capabilities, Charset, Email, EmailBuilder, Limits,
+    MailError, Secret, ServerAddr, SmtpAccount, Storage, TextEncoding, TlsMode, TlsSettings,
+    validate, validate_smtp_account,
+};
+
+/// Quectel GSM (M10/M66/M85/M95), from GSM_SMTP_ATC_V1.1 §2.2 and the SMTPS note.
+fn quectel() -> Capabilities {
+    Capabilities {
+        family: "quectel-gsm",
+        smtp: true,
+        pop3: false,
+        smtp_tls: vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls],
+        pop3_tls: vec![],
+        tls_verify: true,
+        charsets: vec![
+            Charset::Ascii,
+            Charset::Utf8,
+            Charset::Gb2312,
+            Charset::Big5,
+        ],
+        subject_encoding: TextEncoding::Hex,
+        body_encoding: TextEncoding::Raw,
+        attachment_sources: AttachmentSources {
+            memory: true,
+            host_file: true,
+            module_file: true,
+        },
+        storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
+        body_forbids: vec!["+++"],
+        limits: Limits {
+            recipients: 20,            // §2.2.6 "The maximum number of the recipients is 20"
+            recipients_per_kind: None, //
+            address: 100,
+            name: 100,
+            subject_ascii: 100,               // §2.2.7 0-100 ASCII
+            subject_encoded: 200,             // §2.2.7 0-200 hex characters otherwise
+            body: 10 * 1024, // §2.2.8 "maximum size of the email body is 10 Kbytes"
+            attachments: 10, // §2.2.9 note 2
+            attachment_bytes_serial: 102_400, // §2.2.9 <filesz> 0-102400, note 3
+            attachment_bytes_total: None,
+            attachment_name: 100,
+            user: 50,     // §2.2.1
+            password: 50, // §2.2.2
+            server: 100,
+            send_timeout_secs: Some(100..=48_000), // §2.2.13
+        },
+    }
+}
+
+/// SIMCom SIM5360, from the SIM5360 e-mail application note §1.
+fn sim5360() -> Capabilities {
+    Capabilities {
+        family: "sim5360",
+        smtp: true,
+        pop3: true,
+        smtp_tls: vec![TlsMode::None],
+        pop3_tls: vec![TlsMode::None],
+        tls_verify: false,
+        charsets: vec![Charset::Ascii],
+        subject_encoding: TextEncoding::Raw,
+        body_encoding: TextEncoding::Raw,
+        attachment_sources: AttachmentSources {
+            memory: false,
+            host_file: false,
+            module_file: true,
+        },
+        storages: vec![Storage::Drive('C'), Storage::Drive('D')],
+        body_forbids: vec![],
+        limits: Limits {
+            recipients: 30,
+            recipients_per_kind: Some(10),
+            address: 128,
+            name: 64,
+            subject_ascii: 512, // "up to 512 characters"
+            subject_encoded: 512,
+            body: 5120, // "up to 5120 characters"
+            attachments: 10,
+            attachment_bytes_serial: 0,
+            attachment_bytes_total: Some(10 * 1024 * 1024), // "total size up to 10MB"
+            attachment_name: 128,
+            user: 64,
+            password: 64,
+            server: 128,
+            send_timeout_secs: None,
+        },
+    }
+}
+
+/// SIMCom SIM7000 (and SIM800 family): the manual has the module report its
+/// lengths in the test forms (`AT+SMTPSUB=?` → `+SMTPSUB: <subjectLength>`);
+/// these are the values the dialect starts from.
+fn sim7000() -> Capabilities {
+    Capabilities {
+        family: "sim7000",
+        smtp: true,
+        pop3: true,
+        smtp_tls: vec![TlsMode::None],
+        pop3_tls: vec![TlsMode::None],
+        tls_verify: false,
+        charsets: vec![
+            Charset::Ascii,
+            Charset::Utf8,
+            Charset::Gb2312,
+            Charset::Big5,
+        ],
+        subject_encoding: TextEncoding::Raw,
+        body_encoding: TextEncoding::Hex,
+        attachment_sources: AttachmentSources {
+            memory: true,
+            host_file: true,
+            module_file: false,
+        },
+        storages: vec![],
+        body_forbids: vec![],
+        limits: Limits {
+            recipients: 15,
+            recipients_per_kind: Some(5),
+            address: 50,
+            name: 50,
+            subject_ascii: 50,
+            subject_encoded: 50,
+            body: 4096,
+            attachments: 3,
+            attachment_bytes_serial: u64::MAX,
+            attachment_bytes_total: None,
+            attachment_name: 50,
+            user: 50,
+            password: 50,
+            server: 50,
+            send_timeout_secs: Some(10..=120),
+        },
+    }
+}
+
+/// A valid address of exactly `n` bytes: `a@` and a domain of 60-byte labels.
+fn address_of_len(n: usize) -> String {
+    let mut domain = String::from("com");
+    while domain.len() < n - 2 {
+        let label = (n - 2 - domain.len() - 1).min(60);
+        if label == 0 {
+            domain.insert(0, 'x');
+        } else {
+            domain = format!("{}.{domain}", "x".repeat(label));
+        }
+    }
+    let address = format!("a@{domain}");
+    assert_eq!(address.len(), n);
+    address
+}
+
+fn base() -> EmailBuilder {
+    Email::builder()
+        .from("meter@example.com", Some("Meter"))
+        .to("ops@example.com", None)
+}
+
+fn field_of(result: Result<(), MailError>) -> String {
+    match result {
+        Err(MailError::Invalid { field, reason }) => {
+            assert!(
+                reason.contains("at most"),
+                "reason names the limit: {reason}"
+            );
+            field
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+/// Builds an e-mail whose measured quantity is `n`, validates it, and checks
+/// `n = max - 1` and `n = max` pass and `n = max + 1` fails on `field`.
+fn bound(caps: &Capabilities, max: usize, field: &str, make: impl Fn(usize) -> Email) {
+    for n in [max.saturating_sub(1), max] {
+        assert!(
+            validate(&make(n), caps).is_ok(),
+            "{} {field}: {n} should pass",
+            caps.family
+        );
+    }
+    assert_eq!(
+        field_of(validate(&make(max + 1), caps)),
+        field,
+        "{} {field}: {} should fail",
+        caps.family,
+        max + 1
+    );
+}
+
+fn check_all_limits(caps: &Capabilities) {
+    let l = caps.limits.clone();
+    bound(caps, l.subject_ascii, "subject", |n| {
+        base().subject("s".repeat(n)).build().unwrap()
+    });
+    if caps.charsets.contains(&Charset::Utf8) {
+        let per_char = match caps.subject_encoding {
+            TextEncoding::Hex => 4, // "é" is 2 bytes, 4 hex digits
+            TextEncoding::Raw => 2,
+        };
+        let max_chars = l.subject_encoded / per_char;
+        for n in [max_chars - 1, max_chars] {
+            let e = base()
+                .charset(Charset::Utf8)
+                .subject("é".repeat(n))
+                .build()
+                .unwrap();
+            assert!(validate(&e, caps).is_ok(), "{}: {n} é subject", caps.family);
+        }
+        let e = base()
+            .charset(Charset::Utf8)
+            .subject("é".repeat(max_chars + 1))
+            .build()
+            .unwrap();
+        assert_eq!(field_of(validate(&e, caps)), "subject");
+    }
+    bound(caps, l.body, "body", |n| {
+        base().body("b".repeat(n)).build().unwrap()
+    });
+    if caps.body_encoding == TextEncoding::Hex && caps.charsets.contains(&Charset::Utf8) {
+        // Each "é" is 2 bytes, 4 hex digits on the wire.
+        let e = base()
+            .charset(Charset::Utf8)
+            .body("é".repeat(l.body / 4))
+            .build()
+            .unwrap();
+        assert!(validate(&e, caps).is_ok());
+        let e = base()
+            .charset(Charset::Utf8)
+            .body("é".repeat(l.body / 4 + 1))
+            .build()
+            .unwrap();
+        assert_eq!(field_of(validate(&e, caps)), "body");
+    }
+    bound(caps, l.recipients, "recipients", |n| {
+        let kinds = [
+            cellmail::RecipientKind::To,
+            cellmail::RecipientKind::Cc,
+            cellmail::RecipientKind::Bcc,
+        ];
+        let mut b = Email::builder().from("meter@example.com", None);
+        for i in 0..n.max(1) {
+            b = b.recipient(kinds[i % 3], &format!("r{i}@example.com"), None);
+        }
+        b.build().unwrap()
+    });
+    if let Some(per_kind) = l.recipients_per_kind {
+        bound(caps, per_kind, "cc", |n| {
+            let mut b = base();
+            for i in 0..n {
+                b = b.cc(&format!("c{i}@example.com"), None);
+            }
+            b.build().unwrap()
+        });
+    }
+    bound(caps, l.address, "to[0]", |n| {
+        Email::builder()
+            .from("m@example.com", None)
+            .to(&address_of_len(n), None)
+            .build()
+            .unwrap()
+    });
+    bound(caps, l.name, "from.name", |n| {
+        Email::builder()
+            .from("m@example.com", Some(&"n".repeat(n)))
+            .to("o@example.com", None)
+            .build()
+            .unwrap()
+    });
+    let source = |i: usize, size: usize| -> Attachment {
+        if caps.attachment_sources.memory {
+            Attachment::from_bytes(format!("f{i}.bin"), vec![0u8; size])
+        } else {
+            Attachment::from_module(&format!("C:/Picture/f{i}.jpg")).unwrap()
+        }
+    };
+    bound(caps, l.attachments, "attachments", |n| {
+        (0..n)
+            .fold(base(), |b, i| b.attach(source(i, 1)))
+            .build()
+            .unwrap()
+    });
+    bound(caps, l.attachment_name, "attachments[0].name", |n| {
+        let a = if caps.attachment_sources.memory {
+            Attachment::from_bytes("x".repeat(n), vec![1u8])
+        } else {
+            Attachment::from_module(&format!("C:/{}", "x".repeat(n))).unwrap()
+        };
+        base().attach(a).build().unwrap()
+    });
+    if caps.attachment_sources.memory && l.attachment_bytes_serial < u64::MAX {
+        let max = usize::try_from(l.attachment_bytes_serial).unwrap();
+        bound(caps, max, "attachments", |n| {
+            base().attach(source(0, n)).build().unwrap()
+        });
+    }
+    let account = |user: usize, password: usize| SmtpAccount {
+        server: ServerAddr::new("smtp.example.com", 25),
+        auth: Auth::Login {
+            user: "u".repeat(user),
+            password: Secret::new("p".repeat(password)),
+        },
+        tls: TlsSettings::default(),
+    };
+    for (n, ok) in [(l.user - 1, true), (l.user, true), (l.user + 1, false)] {
+        assert_eq!(
+            validate_smtp_account(&account(n, 1), caps).is_ok(),
+            ok,
+            "user {n}"
+        );
+    }
+    for (n, ok) in [
+        (l.password - 1, true),
+        (l.password, true),
+        (l.password + 1, false),
+    ] {
+        let r = validate_smtp_account(&account(1, n), caps);
+        assert_eq!(r.is_ok(), ok, "password {n}");
+        if let Err(e) = r {
+            assert!(
+                !e.to_string().contains("ppp"),
+                "the password leaked into {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn quectel_limits() {
+    check_all_limits(&quectel());
+}
+
+#[test]
+fn sim5360_limits() {
+    check_all_limits(&sim5360());
+}
+
+#[test]
+fn sim7000_limits() {
+    check_all_limits(&sim7000());
+}
+
+#[test]
+fn quectel_body_cannot_hold_the_escape_sequence() {
+    let e = base().body("reading: 1\r\n+++\r\n").build().unwrap();
+    assert_eq!(field_of_any(validate(&e, &quectel())), "body");
+}
+
+fn field_of_any(r: Result<(), MailError>) -> String {
+    match r {
+        Err(MailError::Invalid { field, .. }) => field,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unsupported_features_are_named() {
+    let tls = SmtpAccount {
+        server: ServerAddr::new("smtp.example.com", 465),
+        auth: Auth::None,
+        tls: TlsSettings {
+            mode: TlsMode::Implicit,
+            ..Default::default()
+        },
+    };
+    assert!(
+        matches!(validate_smtp_account(&tls, &sim5360()), Err(MailError::Unsupported { feature }) if feature.contains("Implicit"))
+    );
+    let from_memory = base()
+        .attach(Attachment::from_bytes("a.txt", b"x".to_vec()))
+        .build()
+        .unwrap();
+    assert!(
+        matches!(validate(&from_memory, &sim5360()), Err(MailError::Unsupported { feature }) if feature.contains("memory"))
+    );
+    let utf8 = base().charset(Charset::Utf8).subject("é").build().unwrap();
+    assert!(
+        matches!(validate(&utf8, &sim5360()), Err(MailError::Unsupported { feature }) if feature.contains("utf-8"))
+    );
+    let ram = base()
+        .attach(Attachment::from_module("RAM:a.jpg").unwrap())
+        .build()
+        .unwrap();
+    assert!(matches!(
+        validate(&ram, &sim5360()),
+        Err(MailError::Unsupported { .. })
+    ));
+    assert!(validate(&ram, &quectel()).is_ok());
+}
+
+#[test]
+fn quotes_cannot_go_into_quoted_fields() {
+    let e = base().subject("say \"hi\"").build().unwrap();
+    assert_eq!(field_of_any(validate(&e, &quectel())), "subject");
+    // Hex-encoded non-ASCII subjects can carry a quote.
+    let e = base()
+        .charset(Charset::Utf8)
+        .subject("«say \"hi\"»")
+        .build()
+        .unwrap();
+    assert!(validate(&e, &quectel()).is_ok());
+    let e = Email::builder()
+        .from("m@example.com", Some("The \"Meter\""))
+        .to("o@example.com", None)
+        .build()
+        .unwrap();
+    assert_eq!(field_of_any(validate(&e, &quectel())), "from.name");
+}
