@@ -135,9 +135,15 @@ pub struct Command {
     prompt: Option<PromptKind>,
     deferred: Option<Cow<'static, str>>,
     raw: Option<RawLength>,
+    final_line: Option<FinalLine>,
     timeout: Option<Duration>,
     prefix: Option<Cow<'static, str>>,
 }
+
+/// Recognises an information line that also ends the command successfully,
+/// for commands answered without `OK` (Quectel `AT+QILOCIP` answers only the
+/// IP address).
+pub type FinalLine = fn(&str) -> bool;
 
 impl Command {
     fn new(name: impl Into<Cow<'static, str>>, form: Form) -> Self {
@@ -148,6 +154,7 @@ impl Command {
             prompt: None,
             deferred: None,
             raw: None,
+            final_line: None,
             timeout: None,
             prefix: None,
         }
@@ -241,6 +248,18 @@ impl Command {
     pub fn expect_raw(mut self, len: RawLength) -> Self {
         self.raw = Some(len);
         self
+    }
+
+    /// An information line `is_final` accepts is the command's last line: it
+    /// is kept as information and the command ends as if `OK` followed.
+    pub fn expect_final_line(mut self, is_final: FinalLine) -> Self {
+        self.final_line = Some(is_final);
+        self
+    }
+
+    /// The final-line recogniser, if any.
+    pub fn final_line(&self) -> Option<FinalLine> {
+        self.final_line
     }
 
     /// How long to wait for the final result (or prompt) of this command.

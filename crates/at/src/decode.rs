@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::command::{Command, PromptKind, RawLength};
+use crate::command::{Command, FinalLine, PromptKind, RawLength};
 
 /// Lines longer than this without a line end are handed out as they are, so a
 /// babbling module cannot grow the buffer without bound.
@@ -183,6 +183,7 @@ struct InFlight {
     prompt: Option<PromptKind>,
     deferred: Option<String>,
     raw: Option<RawLength>,
+    final_line: Option<FinalLine>,
     echo_seen: bool,
     final_seen: bool,
     prompt_seen: bool,
@@ -222,6 +223,8 @@ pub struct Decoder {
     raw_skip_lf: bool,
     in_flight: Option<InFlight>,
     pending: Vec<Pending>,
+    /// An event decided together with the previous one (a final line's `OK`).
+    queued: Option<Event>,
 }
 
 impl Decoder {
@@ -235,6 +238,7 @@ impl Decoder {
             raw_skip_lf: false,
             in_flight: None,
             pending: Vec::new(),
+            queued: None,
         }
     }
 
@@ -251,6 +255,7 @@ impl Decoder {
             prompt: cmd.prompt().cloned(),
             deferred: cmd.deferred().map(str::to_owned),
             raw: cmd.raw(),
+            final_line: cmd.final_line(),
             echo_seen: false,
             final_seen: false,
             prompt_seen: false,
@@ -314,6 +319,9 @@ impl Decoder {
 
     /// The next complete event, or `None` until more bytes arrive.
     pub fn next_event(&mut self) -> Option<Event> {
+        if let Some(event) = self.queued.take() {
+            return Some(event);
+        }
         if let Some(n) = self.raw_remaining {
             if self.raw_skip_lf {
                 match self.buf.get(self.pos) {
@@ -443,6 +451,13 @@ impl Decoder {
     }
 
     fn info(&mut self, text: String) -> Event {
+        if let Some(f) = self.in_flight.as_mut() {
+            if f.final_line.is_some_and(|is_final| is_final(&text)) {
+                f.final_seen = true;
+                self.queued = Some(Event::Final(Final::Ok));
+                return Event::Info(text);
+            }
+        }
         if let Some(len) = self
             .in_flight
             .as_ref()
@@ -688,6 +703,18 @@ mod tests {
         dec.push(b"\r\nERROR\r\n");
         assert_eq!(drain(&mut dec), vec![Event::Final(Final::Error)]);
         assert!(!dec.is_expecting("+QSMTPPUT:"));
+    }
+
+    #[test]
+    fn final_line_ends_a_command_without_ok() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        let is_ip = |l: &str| l.parse::<std::net::Ipv4Addr>().is_ok();
+        dec.begin(&Command::exec("+QILOCIP").expect_final_line(is_ip));
+        dec.push(b"\r\n10.1.83.188\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![info("10.1.83.188"), Event::Final(Final::Ok)]
+        );
     }
 
     #[test]

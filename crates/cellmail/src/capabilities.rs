@@ -88,6 +88,9 @@ pub struct Capabilities {
     pub attachment_sources: AttachmentSources,
     /// Module storages attachments may come from.
     pub storages: Vec<Storage>,
+    /// Whether recipients' display names reach the mail (Quectel's
+    /// `AT+QSMTPDST` has no name parameter: names are refused, not dropped).
+    pub recipient_names: bool,
     /// Byte sequences a body may not hold because they would end the module's
     /// data mode early (e.g. `+++` on Quectel).
     pub body_forbids: Vec<&'static str>,
@@ -204,6 +207,11 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
         quoted(&field, r.address.as_str())?;
         if let Some(name) = &r.name {
             let field = format!("{field}.name");
+            if !caps.recipient_names {
+                return Err(MailError::unsupported(format!(
+                    "recipient display names ({field})"
+                )));
+            }
             length(&field, "the name", name.len(), l.name)?;
             quoted(&field, name)?;
         }
@@ -433,6 +441,7 @@ pub fn example() -> Capabilities {
             module_file: true,
         },
         storages: vec![Storage::Ram, Storage::Ufs],
+        recipient_names: true,
         body_forbids: Vec::new(),
         limits: Limits {
             recipients: 20,

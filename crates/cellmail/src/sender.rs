@@ -129,4 +129,28 @@ pub struct ProgressEvent {
 }
 
 /// A callback dialects call during long transfers (progress bars, logs).
-pub type Progress = Arc<dyn Fn(ProgressEvent) + Send + Sync>;
+///
+/// ```
+/// let progress = cellmail::Progress::new(|e| println!("{:?}: {} bytes", e.phase, e.done));
+/// progress.report(cellmail::ProgressEvent { phase: cellmail::Phase::Body, done: 10, total: Some(10) });
+/// ```
+#[derive(Clone)]
+pub struct Progress(Arc<dyn Fn(ProgressEvent) + Send + Sync>);
+
+impl Progress {
+    /// Wraps a callback.
+    pub fn new(f: impl Fn(ProgressEvent) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Reports one event.
+    pub fn report(&self, event: ProgressEvent) {
+        (self.0)(event);
+    }
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}

@@ -32,6 +32,7 @@ fn quectel() -> Capabilities {
             module_file: true,
         },
         storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
+        recipient_names: false,
         body_forbids: vec!["+++"],
         limits: Limits {
             recipients: 20,            // §2.2.6 "The maximum number of the recipients is 20"
@@ -71,6 +72,7 @@ fn sim5360() -> Capabilities {
             module_file: true,
         },
         storages: vec![Storage::Drive('C'), Storage::Drive('D')],
+        recipient_names: true,
         body_forbids: vec![],
         limits: Limits {
             recipients: 30,
@@ -117,6 +119,7 @@ fn sim7000() -> Capabilities {
             module_file: false,
         },
         storages: vec![],
+        recipient_names: true,
         body_forbids: vec![],
         limits: Limits {
             recipients: 15,

@@ -1,0 +1,460 @@
+//! Every Quectel golden transcript (tests/transcripts/quectel-gsm) replayed
+//! byte-exact: the manuals' examples through the typed commands, the mailer's
+//! own transcripts through `QuectelMailer`.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod support;
+
+use cellmail::{
+    Attachment, Auth, Bearer, CertSource, Charset, Email, MailSender, Secret, ServerAddr,
+    SmtpAccount, TlsMode, TlsSettings, Verify,
+};
+use cellmail_quectel::commands::{self as cmd, RecipientType, SslSetting, prefix};
+use cellmail_quectel::{QuectelMailer, QuectelOptions};
+use support::*;
+
+#[tokio::test(start_paused = true)]
+async fn configure_server() {
+    let mut c = replay("configure-server.at");
+    exec(&mut c, cmd::set_server("smtp.163.com", 25)).await;
+    exec(&mut c, cmd::set_user("quectel")).await;
+    exec(&mut c, cmd::set_password(&Secret::new(PASSWORD))).await;
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn configure_sender() {
+    let mut c = replay("configure-sender.at");
+    exec(&mut c, cmd::set_sender_name("quectel")).await;
+    exec(&mut c, cmd::set_sender_address("quectel@163.com")).await;
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn recipients_add_delete() {
+    let mut c = replay("recipients-add-delete.at");
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::add_recipient(RecipientType::Cc, "colin.hu@quectel.com"),
+            prefix::DST
+        )
+        .await,
+        0
+    );
+    let r = exec(&mut c, cmd::read_recipients()).await;
+    assert_eq!(
+        cmd::parse_recipients(&r),
+        [(2, "colin.hu@quectel.com".to_owned())]
+    );
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::delete_recipient(RecipientType::Cc, "colin.hu@quectel.com"),
+            prefix::DST
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::add_recipient(RecipientType::To, "ops@example.com"),
+            prefix::DST
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::add_recipient(RecipientType::Bcc, "audit@example.com"),
+            prefix::DST
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::delete_recipients_of(RecipientType::Bcc),
+            prefix::DST
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        result(&mut c, cmd::delete_all_recipients(), prefix::DST).await,
+        0
+    );
+    let r = exec(&mut c, cmd::test_recipients()).await;
+    assert_eq!(r.info, ["+QSMTPDST: (0,1),(1-3),\"ADDRESS\""]);
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn body_and_attachment_through_the_uart() {
+    let mut c = replay("body-and-attachment-uart.at");
+    exec(&mut c, cmd::set_subject(Charset::Ascii, "SMTP TEST")).await;
+    upload_escaped(
+        &mut c,
+        cmd::body(Charset::Utf8, Some(10)),
+        &data("body-2009.txt"),
+    )
+    .await;
+    assert_eq!(deferred(&mut c, prefix::BODY).await, 2009);
+    upload_escaped(
+        &mut c,
+        cmd::attach_serial_unsized("bigfile.txt"),
+        &data("bigfile.txt"),
+    )
+    .await;
+    assert_eq!(deferred(&mut c, prefix::ATT).await, 20090);
+    let r = exec(&mut c, cmd::read_attachments()).await;
+    let rows = cmd::parse_attachments(&r);
+    assert_eq!(
+        (rows[0].index, rows[0].name.as_str(), rows[0].size),
+        (1, "bigfile.txt", 20090)
+    );
+    assert_eq!(
+        result(&mut c, cmd::delete_attachment(1), prefix::DATT).await,
+        0
+    );
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn ufs_attachment() {
+    let mut c = replay("ufs-attachment.at");
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::attach_module_file("/UFS/attach.txt"),
+            prefix::ATT
+        )
+        .await,
+        20100
+    );
+    let rows = cmd::parse_attachments(&exec(&mut c, cmd::read_attachments()).await);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (rows[1].name.as_str(), rows[1].size),
+        ("/UFS/attach.txt", 20100)
+    );
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn send() {
+    let mut c = replay("send.at");
+    exec(&mut c, cmd::foreground_context(0)).await;
+    exec(&mut c, cmd::set_apn("CMNET", None, None)).await;
+    assert_eq!(result(&mut c, cmd::send(Some(300)), prefix::PUT).await, 0);
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn forms() {
+    let mut c = replay("forms.at");
+    let answers = [
+        (cmd::test_user(), "+QSMTPUSER: \"USER\""),
+        (cmd::read_user(), "+QSMTPUSER: \"quectel\""),
+        (cmd::test_password(), "+QSMTPPWD: \"PASSWORD\""),
+        (cmd::read_password(), "+QSMTPPWD: \"******\""),
+        (cmd::test_sender_address(), "+QSMTPADDR: \"ADDRESS\""),
+        (
+            cmd::read_sender_address(),
+            "+QSMTPADDR: \"quectel@163.com\"",
+        ),
+        (cmd::test_sender_name(), "+QSMTPNAME: \"NAME\""),
+        (cmd::read_sender_name(), "+QSMTPNAME: \"quectel\""),
+        (cmd::test_server(), "+QSMTPSRV: \"SERVER\",(1-65535)"),
+        (cmd::read_server(), "+QSMTPSRV: \"smtp.163.com\",25"),
+        (cmd::test_subject(), "+QSMTPSUB: (0-3),\"TITLE\""),
+        (cmd::read_subject(), "+QSMTPSUB: 0,\"SMTP TEST\""),
+        (cmd::test_body(), "+QSMTPBODY: (0-3),(1-48000)"),
+        (
+            cmd::test_attachments(),
+            "+QSMTPATT: \"FILE NAME\",(0-102400),(1-48000)",
+        ),
+        (cmd::test_delete_attachment(), "+QSMTPDATT: (1-10)"),
+    ];
+    for (command, line) in answers {
+        assert_eq!(exec(&mut c, command).await.info, [line]);
+    }
+    assert!(exec(&mut c, cmd::test_clear()).await.info.is_empty());
+    assert_eq!(
+        exec(&mut c, cmd::test_config()).await.info,
+        ["+QSMTPCFG: (1)"]
+    );
+    let r = exec(&mut c, cmd::query_authentication()).await;
+    assert_eq!(
+        cmd::first_field(&r, "+QSMTPCFG:").and_then(|f| f.as_int()),
+        Some(1)
+    );
+    exec(&mut c, cmd::set_authentication(false)).await;
+    assert_eq!(
+        exec(&mut c, cmd::test_send()).await.info,
+        ["+QSMTPPUT: (100-48000)"]
+    );
+    assert_eq!(
+        exec(&mut c, cmd::ssl_test()).await.info,
+        ["+QSSLCFG: \"type\",(0-5),\"value\""]
+    );
+    assert_eq!(exec(&mut c, cmd::ssl_query_context(0)).await.info.len(), 1);
+    assert_eq!(exec(&mut c, cmd::read_attach()).await.info, ["+CGATT: 1"]);
+    assert_eq!(
+        exec(&mut c, cmd::read_registration()).await.info,
+        ["+CGREG: 0,1"]
+    );
+    exec(&mut c, cmd::set_clock("10/04/23,10:00:00+08")).await;
+    assert_eq!(
+        exec(&mut c, cmd::read_clock()).await.info,
+        ["+CCLK: \"10/04/23,10:00:05+08\""]
+    );
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn clear_and_delete() {
+    let mut c = replay("clear-and-delete.at");
+    assert_eq!(
+        result(&mut c, cmd::delete_all_attachments(), prefix::DATT).await,
+        0
+    );
+    exec(&mut c, cmd::clear()).await;
+    done(c);
+}
+
+/// The SMTPS note's three flows differ only in the SSL settings.
+async fn smtps(
+    file: &str,
+    ssl: &[SslSetting],
+    queries: &[(&'static str, &str)],
+    server: (&str, u16),
+    user: &str,
+    subject: &str,
+) {
+    let mut c = replay(file);
+    exec(&mut c, cmd::foreground_context(0)).await;
+    exec(&mut c, cmd::set_apn("CMNET", None, None)).await;
+    exec(&mut c, cmd::register_app()).await;
+    exec(&mut c, cmd::activate()).await;
+    assert_eq!(exec(&mut c, cmd::local_ip()).await.info, ["10.1.83.188"]);
+    for s in ssl {
+        exec(&mut c, cmd::ssl_set(s)).await;
+    }
+    for (key, value) in queries {
+        let r = exec(&mut c, cmd::ssl_query(key, None)).await;
+        assert_eq!(cmd::parse_ssl_value(&r).as_deref(), Some(*value));
+    }
+    exec(&mut c, cmd::set_user(user)).await;
+    exec(&mut c, cmd::set_password(&Secret::new(PASSWORD))).await;
+    exec(&mut c, cmd::set_sender_name("quectel_company")).await;
+    exec(&mut c, cmd::set_sender_address(user)).await;
+    exec(&mut c, cmd::set_server(server.0, server.1)).await;
+    for (kind, address) in [
+        (RecipientType::To, "quectel_xxx@gmail.com"),
+        (RecipientType::Cc, "quectel_xxx@hotmail.com"),
+        (RecipientType::Bcc, "quectel_xxx@aol.com"),
+    ] {
+        assert_eq!(
+            result(&mut c, cmd::add_recipient(kind, address), prefix::DST).await,
+            0
+        );
+    }
+    exec(&mut c, cmd::set_subject(Charset::Ascii, subject)).await;
+    upload_escaped(
+        &mut c,
+        cmd::body(Charset::Utf8, Some(60)),
+        b"Hello, welcome!",
+    )
+    .await;
+    assert_eq!(deferred(&mut c, prefix::BODY).await, 15);
+    // pic.jpg is shorter than the announced maximum: +++ ends it.
+    let r = upload_escaped(&mut c, cmd::upload("RAM:pic.jpg", 30000), &data("pic.jpg")).await;
+    assert_eq!(cmd::parse_upload(&r), Some((26977, "cea0".into())));
+    // file_test.txt fills the announced size: no +++.
+    c.begin(&cmd::upload("RAM:file_test.txt", 100))
+        .await
+        .unwrap();
+    c.wait_prompt().await.unwrap();
+    c.write_data(&data("file_test.txt")).await.unwrap();
+    let r = c.finish().await.unwrap();
+    assert_eq!(cmd::parse_upload(&r), Some((100, "7159".into())));
+    assert_eq!(
+        result(&mut c, cmd::attach_module_file("RAM:pic.jpg"), prefix::ATT).await,
+        26977
+    );
+    assert_eq!(
+        result(
+            &mut c,
+            cmd::attach_module_file("RAM:file_test.txt"),
+            prefix::ATT
+        )
+        .await,
+        100
+    );
+    assert_eq!(
+        cmd::parse_attachments(&exec(&mut c, cmd::read_attachments()).await).len(),
+        2
+    );
+    assert_eq!(result(&mut c, cmd::send(Some(800)), prefix::PUT).await, 0);
+    exec(&mut c, cmd::clear()).await;
+    exec(&mut c, cmd::delete_file("RAM:pic.jpg")).await;
+    exec(&mut c, cmd::delete_file("RAM:file_test.txt")).await;
+    exec(&mut c, cmd::deactivate()).await;
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn smtps_without_ssl() {
+    smtps(
+        "smtps-none.at",
+        &[SslSetting::SmtpStyle(0)],
+        &[],
+        ("smtp.aol.com", 25),
+        "quectel_test@aol.com",
+        "about smtp e-mail",
+    )
+    .await;
+}
+
+fn ssl(style: u8) -> Vec<SslSetting> {
+    vec![
+        SslSetting::Version(0, 1),
+        SslSetting::SecLevel(0, 0),
+        SslSetting::CipherSuite(0, "0XFFFF".into()),
+        SslSetting::SmtpStyle(style),
+        SslSetting::SmtpsContext(0),
+    ]
+}
+
+#[tokio::test(start_paused = true)]
+async fn smtps_with_ssl() {
+    let queries = [("smtpstyle", "1"), ("smtpsctxi", "0")];
+    smtps(
+        "smtps-ssl.at",
+        &ssl(1),
+        &queries,
+        ("smtp.gmail.com", 465),
+        "quecteltestmail@gmail.com",
+        "about smtps e-mail",
+    )
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn smtps_with_starttls() {
+    let queries = [("smtpstyle", "2"), ("smtpsctxi", "0")];
+    let user = "quectel_test@hotmail.com";
+    smtps(
+        "smtps-starttls.at",
+        &ssl(2),
+        &queries,
+        ("smtp.live.com", 25),
+        user,
+        "about smtps starttls e-mail",
+    )
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn send_errors_and_recovery_by_hand() {
+    let mut c = replay("send-errors.at");
+    for expected in [-535, -4] {
+        c.execute(&cmd::send(Some(300))).await.unwrap();
+        assert_eq!(deferred(&mut c, prefix::PUT).await, expected);
+        if expected == -4 {
+            // SMTPS note §1.4.2: is the context still up?
+            assert_eq!(exec(&mut c, cmd::local_ip()).await.info, ["10.1.83.188"]);
+        }
+    }
+    assert_eq!(result(&mut c, cmd::send(Some(300)), prefix::PUT).await, -9);
+    exec(&mut c, cmd::deactivate()).await;
+    exec(&mut c, cmd::activate()).await;
+    assert_eq!(result(&mut c, cmd::send(Some(300)), prefix::PUT).await, 0);
+    done(c);
+}
+
+fn account(user: &str, server: (&str, u16), tls: TlsSettings) -> SmtpAccount {
+    SmtpAccount {
+        server: ServerAddr::new(server.0, server.1),
+        auth: Auth::Login {
+            user: user.into(),
+            password: Secret::new(PASSWORD),
+        },
+        tls,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_two_mails_resend_no_settings() {
+    let c = replay("mailer-two-mails.at");
+    let mut mailer = QuectelMailer::new(
+        c,
+        account("quectel", ("smtp.163.com", 25), TlsSettings::default()),
+        QuectelOptions::default(),
+    );
+    let first = Email::builder()
+        .from("quectel@163.com", Some("quectel"))
+        .to("colin.hu@quectel.com", None)
+        .subject("SMTP TEST")
+        .body("Hello, welcome!")
+        .build()
+        .unwrap();
+    let report = mailer.send(&first).await.unwrap();
+    assert_eq!(report.module_result, "+QSMTPPUT: 0");
+    assert_eq!(report.commands, 12);
+    let second = Email::builder()
+        .from("quectel@163.com", Some("quectel"))
+        .to("colin.hu@quectel.com", None)
+        .cc("ops@quectel.com", None)
+        .subject("SMTP TEST 2")
+        .body("Second reading: 42.8\r\n")
+        .build()
+        .unwrap();
+    let report = mailer.send(&second).await.unwrap();
+    assert_eq!(report.commands, 6, "the second mail sends no setting again");
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_starttls_with_bearer_and_attachments() {
+    let c = replay("mailer-starttls-attachments.at");
+    let tls = TlsSettings {
+        mode: TlsMode::StartTls,
+        verify: Verify::Server {
+            ca: CertSource::Pem(b"-----CA-----\n".to_vec()),
+        },
+        ignore_module_clock: true,
+        ..Default::default()
+    };
+    let options = QuectelOptions {
+        bearer: Some(Bearer {
+            apn: "CMNET".into(),
+            user: None,
+            password: None,
+        }),
+        ..Default::default()
+    };
+    let mut mailer = QuectelMailer::new(
+        c,
+        account("quectel_test@hotmail.com", ("smtp.live.com", 25), tls),
+        options,
+    );
+    let email = Email::builder()
+        .from("quectel_test@hotmail.com", Some("quectel_company"))
+        .to("quectel_xxx@hotmail.com", None)
+        .bcc("quectel_xxx@aol.com", None)
+        .charset(Charset::Utf8)
+        .subject("Zähler")
+        .body("42,7 m³\r\n")
+        .attach(Attachment::from_bytes("log.txt", b"boot ok\n".to_vec()))
+        .attach(Attachment::from_module("UFS:attach.txt").unwrap())
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    done(mailer.into_client());
+}
