@@ -145,7 +145,7 @@ fn encoded_len(text: &str, encoding: TextEncoding) -> usize {
 ///     .subject("x".repeat(101))
 ///     .build()?;
 /// match validate(&email, &caps) {
-///     Err(MailError::Invalid { field, reason }) => {
+///     Err(MailError::Invalid { field, reason, .. }) => {
 ///         assert_eq!(field, "subject");
 ///         assert_eq!(reason, "subject is 101 bytes long, the module takes at most 100");
 ///     }

@@ -45,6 +45,8 @@ pub enum MailError {
         field: String,
         /// What is wrong, naming the limit and the value.
         reason: String,
+        /// The module's code, when the module (not the host) found it invalid.
+        vendor: Option<VendorCode>,
     },
     /// The module cannot do this at all (e.g. TLS on a SIM5360).
     #[error("not supported by this module: {feature}")]
@@ -126,6 +128,7 @@ impl MailError {
         MailError::Invalid {
             field: field.into(),
             reason: reason.into(),
+            vendor: None,
         }
     }
 
@@ -174,6 +177,7 @@ impl MailError {
     pub fn vendor_code(&self) -> Option<&VendorCode> {
         match self {
             MailError::Auth { vendor }
+            | MailError::Invalid { vendor, .. }
             | MailError::Dns { vendor }
             | MailError::Network { vendor, .. }
             | MailError::Timeout { vendor, .. }

@@ -165,7 +165,7 @@ fn base() -> EmailBuilder {
 
 fn field_of(result: Result<(), MailError>) -> String {
     match result {
-        Err(MailError::Invalid { field, reason }) => {
+        Err(MailError::Invalid { field, reason, .. }) => {
             assert!(
                 reason.contains("at most"),
                 "reason names the limit: {reason}"

@@ -104,10 +104,12 @@ impl ResultCode {
             ResultCode::NoRecipient => MailError::Invalid {
                 field: "recipients".into(),
                 reason: format!("the module reports {} ({})", self.code(), detail),
+                vendor,
             },
             ResultCode::BadParameter => MailError::Invalid {
                 field: "parameters".into(),
                 reason: format!("the module reports {} ({})", self.code(), detail),
+                vendor,
             },
             ResultCode::Unknown
             | ResultCode::SendFailed

@@ -277,7 +277,19 @@ impl ScriptedModem {
                 what: "the host has not written it".into(),
             });
         }
-        if let Some(a) = pending(self.read_pos, |a| matches!(a, Action::Emit { .. })) {
+        // Line ends the host had no reason to read yet (the LF after the CR
+        // that ended its last line) do not count as an unread answer.
+        let unread = self.actions[self.read_pos.min(self.actions.len())..]
+            .iter()
+            .enumerate()
+            .find(|(i, a)| match a {
+                Action::Emit { bytes, .. } => {
+                    let from = if *i == 0 { self.read_offset } else { 0 };
+                    bytes[from..].iter().any(|b| !matches!(b, b'\r' | b'\n'))
+                }
+                _ => false,
+            });
+        if let Some((_, a)) = unread {
             return Err(ReplayError::Unconsumed {
                 line: a.line(),
                 what: "the host has not read the module's answer".into(),
