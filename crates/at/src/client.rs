@@ -93,6 +93,15 @@ impl Response {
     }
 }
 
+/// What [`Client::wait_any`] saw first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Arrived {
+    /// A deferred result line.
+    Deferred(String),
+    /// A URC line.
+    Urc(String),
+}
+
 /// How a data-mode payload ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataEnd {
@@ -362,6 +371,60 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                     });
                 }
             }
+        }
+    }
+
+    /// Waits for whichever comes first: a deferred result with one of
+    /// `deferred` prefixes or a URC with one of `urcs` prefixes (a module may
+    /// send an error URC such as `+POP3OUT: 61` instead of the result). On a
+    /// URC the deferred results stay expected; on timeout they are abandoned.
+    pub async fn wait_any(
+        &mut self,
+        deferred: &[&str],
+        urcs: &[&str],
+        timeout: Duration,
+    ) -> Result<Arrived, AtError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self
+                .deferred
+                .iter()
+                .position(|l| deferred.iter().any(|p| l.starts_with(p)))
+            {
+                if let Some(line) = self.deferred.remove(i) {
+                    return Ok(Arrived::Deferred(line));
+                }
+            }
+            if let Some(i) = self
+                .urcs
+                .iter()
+                .position(|l| urcs.iter().any(|p| l.starts_with(p)))
+            {
+                if let Some(line) = self.urcs.remove(i) {
+                    return Ok(Arrived::Urc(line));
+                }
+            }
+            match self.next_event(deadline).await? {
+                Some(ev) => self.route(ev),
+                None => {
+                    for prefix in deferred {
+                        self.decoder.abandon_deferred(prefix);
+                    }
+                    return Err(AtError::Timeout {
+                        command: format!("waiting for {}", [deferred, urcs].concat().join(" or ")),
+                        after: timeout,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Gives up on an expected deferred result: should it still come, it is a URC.
+    pub fn abandon_deferred(&mut self, prefix: &str) {
+        if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
+            self.deferred.remove(i);
+        } else {
+            self.decoder.abandon_deferred(prefix);
         }
     }
 

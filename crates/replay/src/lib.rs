@@ -14,6 +14,8 @@
 //! This crate depends on no other cellmail crate: it is bytes in, bytes out.
 
 mod faults;
+#[cfg(feature = "harness")]
+pub mod harness;
 mod modem;
 mod recorder;
 mod transcript;

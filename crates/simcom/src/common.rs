@@ -1,0 +1,155 @@
+//! What the SIM7000 and SIM5360 families share: the commands whose syntax is
+//! the same in both manuals, and the hex rule for non-ASCII text.
+
+use cellmail::RecipientKind;
+use cellmail_at::{Command, Secret};
+
+/// `AT+SMTPSRV="<server>",<port>` (SIM7000 §3.2.3, SIM5360 §2).
+///
+/// ```
+/// let cmd = cellmail_simcom::common::set_smtp_server("mail.sim.com", 25);
+/// assert_eq!(cmd.encode().unwrap(), b"AT+SMTPSRV=\"mail.sim.com\",25\r");
+/// ```
+pub fn set_smtp_server(host: &str, port: u16) -> Command {
+    Command::write("+SMTPSRV")
+        .string("server", host)
+        .int(i64::from(port))
+}
+
+/// `AT+SMTPSRV?`
+pub fn read_smtp_server() -> Command {
+    Command::read("+SMTPSRV")
+}
+
+/// `AT+SMTPSRV=?`
+pub fn test_smtp_server() -> Command {
+    Command::test("+SMTPSRV")
+}
+
+/// `AT+SMTPAUTH=0` or `AT+SMTPAUTH=1,"<user>","<password>"`.
+pub fn set_smtp_auth(login: Option<(&str, &Secret)>) -> Command {
+    match login {
+        None => Command::write("+SMTPAUTH").int(0),
+        Some((user, password)) => Command::write("+SMTPAUTH")
+            .int(1)
+            .string("user", user)
+            .secret("password", password),
+    }
+}
+
+/// `AT+SMTPAUTH?`
+pub fn read_smtp_auth() -> Command {
+    Command::read("+SMTPAUTH")
+}
+
+/// `AT+SMTPAUTH=?`
+pub fn test_smtp_auth() -> Command {
+    Command::test("+SMTPAUTH")
+}
+
+/// `AT+SMTPFROM="<address>"[,"<name>"]`.
+pub fn set_sender(address: &str, name: Option<&str>) -> Command {
+    let cmd = Command::write("+SMTPFROM").string("sender address", address);
+    match name {
+        Some(n) => cmd.string("sender name", n),
+        None => cmd,
+    }
+}
+
+/// `AT+SMTPFROM?`
+pub fn read_sender() -> Command {
+    Command::read("+SMTPFROM")
+}
+
+/// `AT+SMTPFROM=?`
+pub fn test_sender() -> Command {
+    Command::test("+SMTPFROM")
+}
+
+/// The manuals' `<rcptType>`: 0 To, 1 Cc, 2 Bcc.
+pub fn recipient_type(kind: RecipientKind) -> i64 {
+    match kind {
+        RecipientKind::To => 0,
+        RecipientKind::Cc => 1,
+        RecipientKind::Bcc => 2,
+    }
+}
+
+/// `AT+SMTPRCPT=<type>,<index>,"<address>"[,"<name>"]`.
+pub fn add_recipient(kind: RecipientKind, index: u8, address: &str, name: Option<&str>) -> Command {
+    let cmd = Command::write("+SMTPRCPT")
+        .int(recipient_type(kind))
+        .int(i64::from(index))
+        .string("recipient address", address);
+    match name {
+        Some(n) => cmd.string("recipient name", n),
+        None => cmd,
+    }
+}
+
+/// `AT+SMTPRCPT=<type>,<index>`: deletes one recipient.
+pub fn delete_recipient(kind: RecipientKind, index: u8) -> Command {
+    Command::write("+SMTPRCPT")
+        .int(recipient_type(kind))
+        .int(i64::from(index))
+}
+
+/// `AT+SMTPRCPT=<type>`: deletes every recipient of a type.
+pub fn delete_recipients_of(kind: RecipientKind) -> Command {
+    Command::write("+SMTPRCPT").int(recipient_type(kind))
+}
+
+/// `AT+SMTPRCPT?`
+pub fn read_recipients() -> Command {
+    Command::read("+SMTPRCPT")
+}
+
+/// `AT+SMTPRCPT=?`
+pub fn test_recipients() -> Command {
+    Command::test("+SMTPRCPT")
+}
+
+/// `AT+SMTPSUB="<subject>"`; `hex` sends the text's bytes as hexadecimal
+/// (SIM7000 §3.2.7: required when the charset is not ASCII).
+pub fn set_subject(subject: &str, hex: bool) -> Command {
+    let cmd = Command::write("+SMTPSUB");
+    if hex {
+        cmd.hex(subject.as_bytes())
+    } else {
+        cmd.string("subject", subject)
+    }
+}
+
+/// `AT+SMTPSUB?`
+pub fn read_subject() -> Command {
+    Command::read("+SMTPSUB")
+}
+
+/// `AT+SMTPSUB=?`
+pub fn test_subject() -> Command {
+    Command::test("+SMTPSUB")
+}
+
+/// `AT+POP3SRV="<server>","<user>","<password>",<port>`.
+pub fn set_pop3_server(host: &str, user: &str, password: &Secret, port: u16) -> Command {
+    Command::write("+POP3SRV")
+        .string("server", host)
+        .string("user", user)
+        .secret("password", password)
+        .int(i64::from(port))
+}
+
+/// `AT+POP3SRV?`
+pub fn read_pop3_server() -> Command {
+    Command::read("+POP3SRV")
+}
+
+/// `AT+POP3SRV=?`
+pub fn test_pop3_server() -> Command {
+    Command::test("+POP3SRV")
+}
+
+/// Upper-case hex of `bytes`, as the modules want non-ASCII text.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

@@ -1,0 +1,14 @@
+//! The SIMCom dialects of cellmail.
+//!
+//! - [`sim7000`]: SIM7000 (and SIM800/SIM808/SIM900), SMTP with attachments
+//!   streamed through `AT+SMTPFT`, POP3 through `AT+POP3CMD`/`AT+POP3READ`.
+//! - [`sim5360`]: SIM5360, SMTP with `+SMTP:` URCs, POP3 with `+POP3:`
+//!   results and the module's file system.
+//! - [`common`]: the commands both manuals define alike.
+
+pub mod common;
+pub mod sim5360;
+pub mod sim7000;
+
+pub use sim5360::{Sim5360, Sim5360Mailer, Sim5360Options};
+pub use sim7000::{Sim7000, Sim7000Mailer, Sim7000Options};

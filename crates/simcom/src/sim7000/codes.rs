@@ -1,0 +1,231 @@
+//! The result codes of `+SMTPSEND`, `+POP3IN` and `+POP3OUT` (SIM7000 §3.2.10,
+//! §3.2.14, §3.2.22) and what they mean to a program.
+
+use cellmail::{MailError, VendorCode};
+
+fn vendor(code: i64) -> Option<VendorCode> {
+    Some(VendorCode::Number(code))
+}
+
+/// `+SMTPSEND: <code>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendCode {
+    /// 1: the e-mail has been sent.
+    Sent,
+    /// 61: network error.
+    Network,
+    /// 62: DNS resolve error.
+    Dns,
+    /// 63: SMTP TCP connection error.
+    Connect,
+    /// 64: timeout of SMTP server response.
+    Timeout,
+    /// 65: SMTP server response error.
+    ServerResponse,
+    /// 66: not authenticated (the server wants authentication).
+    NotAuthenticated,
+    /// 67: authentication failed: user name or password may be wrong.
+    AuthFailed,
+    /// 68: bad recipient.
+    BadRecipient,
+    /// A code the manual does not list.
+    Other(i64),
+}
+
+impl SendCode {
+    /// Every code the manual lists.
+    pub const ALL: [SendCode; 9] = [
+        SendCode::Sent,
+        SendCode::Network,
+        SendCode::Dns,
+        SendCode::Connect,
+        SendCode::Timeout,
+        SendCode::ServerResponse,
+        SendCode::NotAuthenticated,
+        SendCode::AuthFailed,
+        SendCode::BadRecipient,
+    ];
+
+    /// The code for a module's number.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => SendCode::Sent,
+            61 => SendCode::Network,
+            62 => SendCode::Dns,
+            63 => SendCode::Connect,
+            64 => SendCode::Timeout,
+            65 => SendCode::ServerResponse,
+            66 => SendCode::NotAuthenticated,
+            67 => SendCode::AuthFailed,
+            68 => SendCode::BadRecipient,
+            other => SendCode::Other(other),
+        }
+    }
+
+    /// The module's number.
+    pub fn code(self) -> i64 {
+        match self {
+            SendCode::Sent => 1,
+            SendCode::Network => 61,
+            SendCode::Dns => 62,
+            SendCode::Connect => 63,
+            SendCode::Timeout => 64,
+            SendCode::ServerResponse => 65,
+            SendCode::NotAuthenticated => 66,
+            SendCode::AuthFailed => 67,
+            SendCode::BadRecipient => 68,
+            SendCode::Other(c) => c,
+        }
+    }
+
+    /// `Ok` for 1, the facade's error otherwise, the code kept.
+    pub fn into_result(self) -> Result<(), MailError> {
+        let v = vendor(self.code());
+        Err(match self {
+            SendCode::Sent => return Ok(()),
+            SendCode::Network => MailError::Network {
+                detail: "network error".into(),
+                vendor: v,
+            },
+            SendCode::Dns => MailError::Dns { vendor: v },
+            SendCode::Connect => MailError::Network {
+                detail: "SMTP TCP connection error".into(),
+                vendor: v,
+            },
+            SendCode::Timeout => MailError::Timeout {
+                detail: "the SMTP server did not answer in time".into(),
+                vendor: v,
+            },
+            SendCode::ServerResponse => MailError::Rejected {
+                code: 0,
+                text: "SMTP server response error".into(),
+                vendor: v,
+            },
+            SendCode::NotAuthenticated | SendCode::AuthFailed => MailError::Auth { vendor: v },
+            SendCode::BadRecipient => MailError::BadRecipient {
+                address: None,
+                vendor: v,
+            },
+            SendCode::Other(c) => MailError::Rejected {
+                code: 0,
+                text: format!("unknown result {c}"),
+                vendor: v,
+            },
+        })
+    }
+}
+
+/// `+POP3IN`, `+POP3OUT` (and the `+POP3OUT` that ends a session early).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pop3Code {
+    /// 1: done normally.
+    Ok,
+    /// 61: network error.
+    Network,
+    /// 62: DNS resolve error.
+    Dns,
+    /// 63: POP3 TCP connection error.
+    Connect,
+    /// 64: timeout of POP3 server response.
+    Timeout,
+    /// 65: POP3 server response error.
+    ServerResponse,
+    /// 66: the server rejects the login.
+    LoginRejected,
+    /// 67: incorrect user name.
+    BadUser,
+    /// 68: incorrect user name or password.
+    BadCredentials,
+    /// 69: timeout of read data.
+    ReadTimeout,
+    /// A code the manual does not list.
+    Other(i64),
+}
+
+impl Pop3Code {
+    /// Every code the manual lists.
+    pub const ALL: [Pop3Code; 10] = [
+        Pop3Code::Ok,
+        Pop3Code::Network,
+        Pop3Code::Dns,
+        Pop3Code::Connect,
+        Pop3Code::Timeout,
+        Pop3Code::ServerResponse,
+        Pop3Code::LoginRejected,
+        Pop3Code::BadUser,
+        Pop3Code::BadCredentials,
+        Pop3Code::ReadTimeout,
+    ];
+
+    /// The code for a module's number.
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => Pop3Code::Ok,
+            61 => Pop3Code::Network,
+            62 => Pop3Code::Dns,
+            63 => Pop3Code::Connect,
+            64 => Pop3Code::Timeout,
+            65 => Pop3Code::ServerResponse,
+            66 => Pop3Code::LoginRejected,
+            67 => Pop3Code::BadUser,
+            68 => Pop3Code::BadCredentials,
+            69 => Pop3Code::ReadTimeout,
+            other => Pop3Code::Other(other),
+        }
+    }
+
+    /// The module's number.
+    pub fn code(self) -> i64 {
+        match self {
+            Pop3Code::Ok => 1,
+            Pop3Code::Network => 61,
+            Pop3Code::Dns => 62,
+            Pop3Code::Connect => 63,
+            Pop3Code::Timeout => 64,
+            Pop3Code::ServerResponse => 65,
+            Pop3Code::LoginRejected => 66,
+            Pop3Code::BadUser => 67,
+            Pop3Code::BadCredentials => 68,
+            Pop3Code::ReadTimeout => 69,
+            Pop3Code::Other(c) => c,
+        }
+    }
+
+    /// `Ok` for 1, the facade's error otherwise, the code kept.
+    pub fn into_result(self) -> Result<(), MailError> {
+        let v = vendor(self.code());
+        Err(match self {
+            Pop3Code::Ok => return Ok(()),
+            Pop3Code::Network => MailError::Network {
+                detail: "network error".into(),
+                vendor: v,
+            },
+            Pop3Code::Dns => MailError::Dns { vendor: v },
+            Pop3Code::Connect => MailError::Network {
+                detail: "POP3 TCP connection error".into(),
+                vendor: v,
+            },
+            Pop3Code::Timeout => MailError::Timeout {
+                detail: "the POP3 server did not answer in time".into(),
+                vendor: v,
+            },
+            Pop3Code::ReadTimeout => MailError::Timeout {
+                detail: "data was not read in time".into(),
+                vendor: v,
+            },
+            Pop3Code::ServerResponse => MailError::Rejected {
+                code: 0,
+                text: "POP3 server response error".into(),
+                vendor: v,
+            },
+            Pop3Code::LoginRejected | Pop3Code::BadUser | Pop3Code::BadCredentials => {
+                MailError::Auth { vendor: v }
+            }
+            Pop3Code::Other(c) => MailError::Rejected {
+                code: 0,
+                text: format!("unknown result {c}"),
+                vendor: v,
+            },
+        })
+    }
+}

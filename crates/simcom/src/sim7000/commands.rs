@@ -1,0 +1,415 @@
+//! SIM7000 typed commands (sans-I/O), from the SIM7000 e-mail application
+//! note §3.2 (e-mail), §4 (bearer) and §5.1 (time).
+
+use std::time::Duration;
+
+use cellmail_at::fields;
+use cellmail_at::{Command, PromptKind};
+
+/// Deferred result and URC prefixes.
+pub mod prefix {
+    /// `+SMTPSEND: <code>`
+    pub const SMTPSEND: &str = "+SMTPSEND:";
+    /// `+SMTPFT: 1,<maxLength>` (URC: the module takes attachment data).
+    pub const SMTPFT_READY: &str = "+SMTPFT: 1,";
+    /// `+SMTPFT: 2,<cnfLength>` (prompt of `AT+SMTPFT=<n>`).
+    pub const SMTPFT_GRANT: &str = "+SMTPFT: 2,";
+    /// `+POP3IN: <code>`
+    pub const POP3IN: &str = "+POP3IN:";
+    /// `+POP3NUM: ...`
+    pub const POP3NUM: &str = "+POP3NUM:";
+    /// `+POP3LIST: ...`
+    pub const POP3LIST: &str = "+POP3LIST:";
+    /// `+POP3UIDL: ...`
+    pub const POP3UIDL: &str = "+POP3UIDL:";
+    /// `+POP3CMD: <1|0>`
+    pub const POP3CMD: &str = "+POP3CMD:";
+    /// `+POP3READ: ...`
+    pub const POP3READ: &str = "+POP3READ:";
+    /// `+POP3READ: 3,<dataLength>` (URC: more data arrived).
+    pub const POP3READ_MORE: &str = "+POP3READ: 3,";
+    /// `+POP3DEL: <1|0>`
+    pub const POP3DEL: &str = "+POP3DEL:";
+    /// `+POP3RSET: <1|0>` (the manual also prints `+POP3REST: 0`).
+    pub const POP3RSET: &str = "+POP3RSET:";
+    /// The manual's misspelt negative answer to AT+POP3RSET.
+    pub const POP3REST: &str = "+POP3REST:";
+    /// `+POP3OUT: <code>` (also sent instead of a command's result when the session ends).
+    pub const POP3OUT: &str = "+POP3OUT:";
+    /// `+CNTP: <code>[,"<time>"]`
+    pub const CNTP: &str = "+CNTP:";
+}
+
+/// The largest `AT+POP3READ` request (§3.2.19: 1-1460).
+pub const POP3READ_MAX: u16 = 1460;
+
+/// `AT+EMAILCID=<cid>`: the bearer profile e-mail uses.
+pub fn set_cid(cid: u8) -> Command {
+    Command::write("+EMAILCID").int(i64::from(cid))
+}
+
+/// `AT+EMAILCID?`
+pub fn read_cid() -> Command {
+    Command::read("+EMAILCID")
+}
+
+/// `AT+EMAILCID=?`
+pub fn test_cid() -> Command {
+    Command::test("+EMAILCID")
+}
+
+/// `AT+EMAILTO=<timeout>`: the server response timeout, 10-120 s.
+pub fn set_timeout(secs: u8) -> Command {
+    Command::write("+EMAILTO").int(i64::from(secs))
+}
+
+/// `AT+EMAILTO?`
+pub fn read_timeout() -> Command {
+    Command::read("+EMAILTO")
+}
+
+/// `AT+EMAILTO=?`
+pub fn test_timeout() -> Command {
+    Command::test("+EMAILTO")
+}
+
+/// `AT+SMTPBODY=<length>` → `DOWNLOAD`, exactly `length` bytes, `OK`.
+pub fn body(length: usize) -> Command {
+    Command::write("+SMTPBODY")
+        .int(i64::try_from(length).unwrap_or(i64::MAX))
+        .expect_prompt(PromptKind::Download)
+}
+
+/// `AT+SMTPBODY=?`
+pub fn test_body() -> Command {
+    Command::test("+SMTPBODY")
+}
+
+/// `AT+SMTPCS="<charset>"`: e.g. `ASCII`, `UTF-8`, `GB2312`, `BIG5`.
+pub fn set_charset(charset: &str) -> Command {
+    Command::write("+SMTPCS").string("charset", charset)
+}
+
+/// `AT+SMTPCS?`
+pub fn read_charset() -> Command {
+    Command::read("+SMTPCS")
+}
+
+/// `AT+SMTPCS=?`
+pub fn test_charset() -> Command {
+    Command::test("+SMTPCS")
+}
+
+/// An attachment's type and transfer encoding (§3.2.9): a text file goes
+/// 7bit, a binary file base64; the manual allows no other pairing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// `<fileType>` 1 with `<encodeType>` 0 (7bit).
+    Text,
+    /// `<fileType>` 2 with `<encodeType>` 1 (base64).
+    Binary,
+}
+
+/// `AT+SMTPFILE=<type>,"<name>",<encoding>`, the pairing rule enforced by the type.
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{set_attachment, AttachmentKind};
+/// assert_eq!(set_attachment(AttachmentKind::Text, "test.txt").encode().unwrap(), b"AT+SMTPFILE=1,\"test.txt\",0\r");
+/// assert_eq!(set_attachment(AttachmentKind::Binary, "a.bin").encode().unwrap(), b"AT+SMTPFILE=2,\"a.bin\",1\r");
+/// ```
+pub fn set_attachment(kind: AttachmentKind, name: &str) -> Command {
+    let (file_type, encoding) = match kind {
+        AttachmentKind::Text => (1, 0),
+        AttachmentKind::Binary => (2, 1),
+    };
+    Command::write("+SMTPFILE")
+        .int(file_type)
+        .string("file name", name)
+        .int(encoding)
+}
+
+/// `AT+SMTPFILE=0`: no attachment.
+pub fn no_attachment() -> Command {
+    Command::write("+SMTPFILE").int(0)
+}
+
+/// `AT+SMTPFILE?`
+pub fn read_attachment() -> Command {
+    Command::read("+SMTPFILE")
+}
+
+/// `AT+SMTPFILE=?`
+pub fn test_attachment() -> Command {
+    Command::test("+SMTPFILE")
+}
+
+/// `AT+SMTPSEND` → `OK`, then `+SMTPSEND: <code>` (after the attachment, if any).
+pub fn send() -> Command {
+    Command::exec("+SMTPSEND").expect_deferred(prefix::SMTPSEND)
+}
+
+/// `AT+SMTPSEND=?`
+pub fn test_send() -> Command {
+    Command::test("+SMTPSEND")
+}
+
+/// `AT+SMTPFT=<n>` → prompt `+SMTPFT: 2,<cnfLength>`, then that many bytes, `OK`.
+pub fn transfer(length: u16) -> Command {
+    Command::write("+SMTPFT")
+        .int(i64::from(length))
+        .expect_prompt(PromptKind::Line(prefix::SMTPFT_GRANT.into()))
+}
+
+/// `AT+SMTPFT=0`: the attachment is complete.
+pub fn transfer_done() -> Command {
+    Command::write("+SMTPFT").int(0)
+}
+
+/// `AT+SMTPFT=?`
+pub fn test_transfer() -> Command {
+    Command::test("+SMTPFT")
+}
+
+/// `AT+POP3IN` → `OK`, `+POP3IN: <code>`.
+pub fn pop3_login() -> Command {
+    Command::exec("+POP3IN").expect_deferred(prefix::POP3IN)
+}
+
+/// `AT+POP3IN=?`
+pub fn test_pop3_login() -> Command {
+    Command::test("+POP3IN")
+}
+
+/// `AT+POP3NUM` → `OK`, `+POP3NUM: 1,<count>,<size>`.
+pub fn pop3_count() -> Command {
+    Command::exec("+POP3NUM").expect_deferred(prefix::POP3NUM)
+}
+
+/// `AT+POP3NUM=?`
+pub fn test_pop3_count() -> Command {
+    Command::test("+POP3NUM")
+}
+
+/// `AT+POP3LIST=<n>` → `OK`, `+POP3LIST: 1,<n>,<size>`.
+pub fn pop3_list(number: u32) -> Command {
+    Command::write("+POP3LIST")
+        .int(i64::from(number))
+        .expect_deferred(prefix::POP3LIST)
+}
+
+/// `AT+POP3LIST=?`
+pub fn test_pop3_list() -> Command {
+    Command::test("+POP3LIST")
+}
+
+/// `AT+POP3UIDL=<n>` → `OK`, `+POP3UIDL: 1,<n>,<uid>`.
+pub fn pop3_uid(number: u32) -> Command {
+    Command::write("+POP3UIDL")
+        .int(i64::from(number))
+        .expect_deferred(prefix::POP3UIDL)
+}
+
+/// `AT+POP3UIDL=?`
+pub fn test_pop3_uid() -> Command {
+    Command::test("+POP3UIDL")
+}
+
+/// `AT+POP3CMD` multi-line commands (§3.2.18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pop3Request {
+    /// 1: LIST, every message.
+    List,
+    /// 2: UIDL, every message.
+    Uidl,
+    /// 3: TOP `<msg>` `<lines>`: the header and that many body lines.
+    Top(u32, u32),
+    /// 4: RETR `<msg>`.
+    Retrieve(u32),
+}
+
+/// `AT+POP3CMD=<type>[,<msg>[,<lines>]]` → `OK`, `+POP3CMD: <1|0>`; the
+/// answer is then read with [`read`].
+pub fn pop3_command(request: Pop3Request) -> Command {
+    let cmd = Command::write("+POP3CMD");
+    match request {
+        Pop3Request::List => cmd.int(1),
+        Pop3Request::Uidl => cmd.int(2),
+        Pop3Request::Top(n, lines) => cmd.int(3).int(i64::from(n)).int(i64::from(lines)),
+        Pop3Request::Retrieve(n) => cmd.int(4).int(i64::from(n)),
+    }
+    .expect_deferred(prefix::POP3CMD)
+}
+
+/// `AT+POP3CMD=?`
+pub fn test_pop3_command() -> Command {
+    Command::test("+POP3CMD")
+}
+
+/// How many raw bytes follow `+POP3READ: 1,<n>` and `+POP3READ: 2,<n>`.
+pub fn pop3read_length(line: &str) -> Option<usize> {
+    let f = fields::info(line, prefix::POP3READ)?;
+    match f.as_slice() {
+        [mode, len] if matches!(mode.as_int(), Some(1 | 2)) => usize::try_from(len.as_int()?).ok(),
+        _ => None,
+    }
+}
+
+/// `AT+POP3READ=<n>` → `+POP3READ: <1 more|2 done>,<cnf>`, `cnf` raw bytes, `OK`.
+pub fn read(length: u16) -> Command {
+    Command::write("+POP3READ")
+        .int(i64::from(length.clamp(1, POP3READ_MAX)))
+        .expect_raw(pop3read_length)
+        .timeout(Duration::from_secs(10))
+}
+
+/// `AT+POP3READ=?`
+pub fn test_read() -> Command {
+    Command::test("+POP3READ")
+}
+
+/// `AT+POP3DEL=<n>` → `OK`, `+POP3DEL: <1|0>`.
+pub fn pop3_delete(number: u32) -> Command {
+    Command::write("+POP3DEL")
+        .int(i64::from(number))
+        .expect_deferred(prefix::POP3DEL)
+}
+
+/// `AT+POP3DEL=?`
+pub fn test_pop3_delete() -> Command {
+    Command::test("+POP3DEL")
+}
+
+/// `AT+POP3RSET` → `OK`, `+POP3RSET: <1|0>`.
+pub fn pop3_reset() -> Command {
+    Command::exec("+POP3RSET").expect_deferred(prefix::POP3RSET)
+}
+
+/// `AT+POP3RSET=?`
+pub fn test_pop3_reset() -> Command {
+    Command::test("+POP3RSET")
+}
+
+/// `AT+POP3OUT` → `OK`, `+POP3OUT: <code>`.
+pub fn pop3_logout() -> Command {
+    Command::exec("+POP3OUT").expect_deferred(prefix::POP3OUT)
+}
+
+/// `AT+POP3OUT=?`
+pub fn test_pop3_logout() -> Command {
+    Command::test("+POP3OUT")
+}
+
+/// `AT+SAPBR=3,<cid>,"APN","<apn>"`.
+pub fn bearer_apn(cid: u8, apn: &str) -> Command {
+    Command::write("+SAPBR")
+        .int(3)
+        .int(i64::from(cid))
+        .string("tag", "APN")
+        .string("apn", apn)
+}
+
+/// `AT+SAPBR=1,<cid>`: opens the bearer.
+pub fn bearer_open(cid: u8) -> Command {
+    Command::write("+SAPBR")
+        .int(1)
+        .int(i64::from(cid))
+        .timeout(Duration::from_secs(85))
+}
+
+/// `AT+SAPBR=2,<cid>` → `+SAPBR: <cid>,<status>,"<ip>"`.
+pub fn bearer_query(cid: u8) -> Command {
+    Command::write("+SAPBR").int(2).int(i64::from(cid))
+}
+
+/// `AT+SAPBR=0,<cid>`: closes the bearer.
+pub fn bearer_close(cid: u8) -> Command {
+    Command::write("+SAPBR")
+        .int(0)
+        .int(i64::from(cid))
+        .timeout(Duration::from_secs(65))
+}
+
+/// `AT+CNTPCID?`
+pub fn read_ntp_cid() -> Command {
+    Command::read("+CNTPCID")
+}
+
+/// `AT+CNTP="<server>",<timezone quarter-hours>`.
+pub fn set_ntp(server: &str, timezone: i8) -> Command {
+    Command::write("+CNTP")
+        .string("server", server)
+        .int(i64::from(timezone))
+}
+
+/// `AT+CNTP` → `OK`, `+CNTP: 1,"<time>"`.
+pub fn sync_ntp() -> Command {
+    Command::exec("+CNTP")
+        .expect_deferred(prefix::CNTP)
+        .timeout(Duration::from_secs(10))
+}
+
+/// `AT+CCLK?`
+pub fn read_clock() -> Command {
+    Command::read("+CCLK")
+}
+
+/// `AT+CCLK="<yy/MM/dd,hh:mm:ss±zz>"`
+pub fn set_clock(time: &str) -> Command {
+    Command::write("+CCLK").string("time", time)
+}
+
+/// `AT+CPIN?`, `AT+CSQ`, `AT+CGATT?`, `AT+COPS?`: the bearer checks of §4.1.
+pub fn status_checks() -> [Command; 4] {
+    [
+        Command::read("+CPIN"),
+        Command::exec("+CSQ"),
+        Command::read("+CGATT"),
+        Command::read("+COPS"),
+    ]
+}
+
+/// `AT+CGDCONT=1,"IP","<apn>"`: the APN for registration (§4.1).
+pub fn pdp_context(apn: &str) -> Command {
+    Command::write("+CGDCONT")
+        .int(1)
+        .string("type", "IP")
+        .string("apn", apn)
+}
+
+/// The integer fields of a result line after `prefix`.
+pub fn ints(line: &str, prefix: &str) -> Vec<Option<i64>> {
+    fields::info(line, prefix)
+        .map(|f| f.iter().map(fields::Field::as_int).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_lengths_only_for_data_answers() {
+        assert_eq!(pop3read_length("+POP3READ: 1,1460"), Some(1460));
+        assert_eq!(pop3read_length("+POP3READ: 2,1183"), Some(1183));
+        assert_eq!(pop3read_length("+POP3READ: 3,1460"), None);
+        assert_eq!(pop3read_length("+POP3OUT: 61"), None);
+    }
+
+    #[test]
+    fn encodings() {
+        let w = |c: Command| String::from_utf8(c.encode().unwrap()).unwrap();
+        assert_eq!(
+            w(pop3_command(Pop3Request::Top(1, 0))),
+            "AT+POP3CMD=3,1,0\r"
+        );
+        assert_eq!(
+            w(bearer_apn(1, "CMNET")),
+            "AT+SAPBR=3,1,\"APN\",\"CMNET\"\r"
+        );
+        assert_eq!(w(read(5000)), "AT+POP3READ=1460\r");
+        assert_eq!(
+            w(set_ntp("ntp1.aliyun.com", 32)),
+            "AT+CNTP=\"ntp1.aliyun.com\",32\r"
+        );
+    }
+}
