@@ -419,6 +419,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         }
     }
 
+    /// The module rebooted (`RDY`): nothing it promised will come. Forgets
+    /// every expected and received deferred result, so none is taken for a
+    /// later command's.
+    pub fn forget_deferred(&mut self) {
+        self.deferred.clear();
+        self.decoder.forget_pending();
+    }
+
     /// Gives up on an expected deferred result: should it still come, it is a URC.
     pub fn abandon_deferred(&mut self, prefix: &str) {
         if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {

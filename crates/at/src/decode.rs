@@ -303,6 +303,11 @@ impl Decoder {
         }
     }
 
+    /// Forgets every expected deferred result (the module rebooted).
+    pub fn forget_pending(&mut self) {
+        self.pending.clear();
+    }
+
     /// Feeds bytes from the module.
     pub fn push(&mut self, bytes: &[u8]) {
         if self.pos > 0 && (self.pos == self.buf.len() || self.pos > 4096) {

@@ -234,6 +234,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             .any(|u| u == "RDY" || u == "NORMAL POWER DOWN")
         {
             tracing::info!("the module rebooted: configuring it again");
+            self.client.forget_deferred();
             self.forget_configuration();
         }
     }

@@ -463,6 +463,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             .iter()
             .any(|u| u == "RDY" || u == "START" || u == "NORMAL POWER DOWN")
         {
+            self.client.forget_deferred();
             self.configured.clear();
             self.stale_recipients = vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
             self.stale_attachments = true;

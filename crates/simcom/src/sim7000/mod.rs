@@ -213,6 +213,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             .any(|u| u == "RDY" || u == "NORMAL POWER DOWN")
         {
             tracing::info!("the module rebooted: configuring it again");
+            self.client.forget_deferred();
             self.forget();
         }
     }
