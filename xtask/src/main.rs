@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod fuzz;
+mod mailstack;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
-        _ => Err("usage: cargo xtask <test|fuzz> [options]".to_owned()),
+        Some("mailstack") => mailstack::run(&args[1..]),
+        _ => Err("usage: cargo xtask <test|mailstack|fuzz> [options]".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,9 +53,16 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-/// The README's test command: the whole workspace's tests and doctests, then
-/// the fuzz seed corpora replayed as tests.
+/// The README's test command: starts the mail stack, runs the workspace's
+/// tests and doctests with its endpoints in the environment (the end-to-end
+/// suite needs them), replays the fuzz seed corpora, stops the stack.
 fn test(extra: &[String]) -> Result<(), String> {
-    sh(cargo().args(["test", "--workspace"]).args(extra))?;
-    sh(cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"]))
+    let endpoints = mailstack::ensure_up()?;
+    let result = sh(cargo()
+        .args(["test", "--workspace"])
+        .args(extra)
+        .envs(endpoints.vars.iter().map(|(k, v)| (k, v))))
+    .and_then(|()| sh(cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"])));
+    let stopped = mailstack::down();
+    result.and(stopped)
 }
