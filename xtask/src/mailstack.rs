@@ -317,11 +317,10 @@ pub fn down() -> Result<(), String> {
     let dir = state_dir();
     let d = dir.to_string_lossy().into_owned();
     let mut errors = Vec::new();
-    if dir.join("postfix/main.cf").exists() {
-        if let Err(e) = start(Command::new("postfix").args(["-c", &format!("{d}/postfix"), "stop"]))
-        {
-            errors.push(e);
-        }
+    if dir.join("postfix/main.cf").exists()
+        && let Err(e) = start(Command::new("postfix").args(["-c", &format!("{d}/postfix"), "stop"]))
+    {
+        errors.push(e);
     }
     if let Ok(pid) = std::fs::read_to_string(dir.join("dovecot/run/master.pid")) {
         let _ = sh(Command::new("kill").arg(pid.trim()));
