@@ -1,0 +1,318 @@
+//! A virtual SIMCom SIM5360E (SIM5360 e-mail application note V0.01).
+
+use async_trait::async_trait;
+
+use crate::Behaviour;
+use crate::engine::{AtCommand, Closed, Io};
+use crate::net::{self, NetError, Outgoing, Pop3, Security, TlsTrust};
+
+#[derive(Default)]
+pub(crate) struct Sim5360 {
+    server: Option<(String, u16)>,
+    login: Option<(String, String)>,
+    from: Option<(String, Option<String>)>,
+    rcpt: [Vec<Option<(String, Option<String>)>>; 3],
+    subject: String,
+    body: String,
+    folder: String,
+    files: Vec<Option<String>>,
+    pop3_server: Option<(String, String, String, u16)>,
+    pop3: Option<Pop3>,
+    last: Option<Vec<u8>>,
+    saved: u32,
+}
+
+fn smtp_result(e: &NetError) -> String {
+    match e {
+        NetError::Dns | NetError::Connect(_) | NetError::Tls(_) => "SERVER ERROR".into(),
+        NetError::Auth => "AUTH ERROR".into(),
+        NetError::Rejected(530, _) => "AUTH REQUIRED".into(),
+        NetError::Rejected(550..=554, text) => {
+            let addr = text.split(['<', '>']).nth(1).unwrap_or("").to_owned();
+            format!("BAD RCPT {addr}").trim_end().to_owned()
+        }
+        NetError::Rejected(..) | NetError::Timeout => "SERVER ERROR".into(),
+        NetError::Network(_) => "NETWORK ERROR".into(),
+    }
+}
+
+fn pop3_result(e: &NetError) -> &'static str {
+    match e {
+        NetError::Auth => "INVALID UN/PWD",
+        NetError::Dns | NetError::Connect(_) | NetError::Tls(_) | NetError::Network(_) => {
+            "NETWORK ERROR"
+        }
+        NetError::Rejected(..) | NetError::Timeout => "SERVER ERROR",
+    }
+}
+
+/// The message's lines as the module answers them.
+async fn send_lines(io: &mut Io, data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for line in text.split("\r\n") {
+        if line == "." {
+            break;
+        }
+        // The module relays un-stuffed text.
+        let line = line
+            .strip_prefix('.')
+            .filter(|l| l.starts_with('.'))
+            .unwrap_or(line);
+        if !line.is_empty() {
+            io.line(line).await;
+        }
+    }
+}
+
+#[async_trait]
+impl Behaviour for Sim5360 {
+    fn ident(&self) -> [&'static str; 3] {
+        ["SIMCOM INCORPORATED", "SIMCOM_SIM5360E", "SIM5360E_V1.5"]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed> {
+        let arg = |i| cmd.arg(i).unwrap_or("").to_owned();
+        match cmd.name.as_str() {
+            _ if cmd.test => io.ok().await,
+            "+CGSOCKCONT" | "+FSLOCA" if cmd.write => io.ok().await,
+            "+SMTPSRV" if cmd.write => {
+                self.server = Some((
+                    arg(0),
+                    u16::try_from(cmd.int(1).unwrap_or(25)).unwrap_or(25),
+                ));
+                io.ok().await;
+            }
+            "+SMTPAUTH" if cmd.write => {
+                self.login = (cmd.int(0) == Some(1)).then(|| (arg(1), arg(2)));
+                io.ok().await;
+            }
+            "+SMTPFROM" if cmd.write => {
+                self.from = Some((arg(0), cmd.arg(1).map(str::to_owned)));
+                io.ok().await;
+            }
+            "+SMTPRCPT" if cmd.write => {
+                let t = usize::try_from(cmd.int(0).unwrap_or(9)).unwrap_or(9).min(3);
+                if t == 3 {
+                    io.error().await;
+                    return Ok(true);
+                }
+                match (cmd.int(1), cmd.arg(2)) {
+                    (None, _) => self.rcpt[t].clear(),
+                    (Some(i), None) => {
+                        if let Some(slot) = self.rcpt[t].get_mut(i as usize) {
+                            *slot = None;
+                        }
+                    }
+                    (Some(i), Some(a)) => {
+                        let i = i as usize;
+                        if self.rcpt[t].len() <= i {
+                            self.rcpt[t].resize(i + 1, None);
+                        }
+                        self.rcpt[t][i] = Some((a.to_owned(), cmd.arg(3).map(str::to_owned)));
+                    }
+                }
+                io.ok().await;
+            }
+            "+SMTPSUB" if cmd.write => {
+                self.subject = arg(0);
+                io.ok().await;
+            }
+            "+SMTPBODY" if cmd.write => {
+                self.body = arg(0);
+                io.ok().await;
+            }
+            "+FSCD" if cmd.write => {
+                self.folder = arg(0).trim_end_matches('/').to_owned();
+                io.line(&format!("+FSCD: {}/", self.folder)).await;
+                io.ok().await;
+            }
+            "+FSLS" => {
+                let prefix = format!("{}/", self.folder);
+                let names: Vec<String> = io
+                    .files
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .keys()
+                    .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
+                    .collect();
+                io.line("+FSLS: FILES:").await;
+                for n in names {
+                    io.line(&n).await;
+                }
+                io.ok().await;
+            }
+            "+SMTPFILE" => {
+                match (cmd.int(0), cmd.arg(1)) {
+                    (None, _) => self.files.clear(),
+                    (Some(i), None) => {
+                        if let Some(slot) = self.files.get_mut((i as usize).saturating_sub(1)) {
+                            *slot = None;
+                        }
+                    }
+                    (Some(i), Some(name)) => {
+                        let i = (i as usize).max(1);
+                        if self.files.len() < i {
+                            self.files.resize(i, None);
+                        }
+                        self.files[i - 1] = Some(format!("{}/{name}", self.folder));
+                    }
+                }
+                io.ok().await;
+            }
+            "+SMTPSEND" => {
+                io.line("+SMTP: OK").await;
+                io.ok().await;
+                let result = match (self.server.clone(), self.from.clone()) {
+                    (Some((host, port)), Some(from)) => {
+                        let people =
+                            |t: usize| self.rcpt[t].iter().flatten().cloned().collect::<Vec<_>>();
+                        let mut attachments = Vec::new();
+                        for path in self.files.iter().flatten() {
+                            if let Some(bytes) = io.file(path) {
+                                attachments.push((
+                                    path.rsplit('/').next().unwrap_or(path).to_owned(),
+                                    bytes,
+                                ));
+                            }
+                        }
+                        let mail = Outgoing {
+                            host,
+                            port,
+                            security: Security::None,
+                            trust: TlsTrust::default(),
+                            login: self.login.clone(),
+                            from,
+                            to: people(0),
+                            cc: people(1),
+                            bcc: people(2),
+                            subject: self.subject.clone(),
+                            body: self.body.clone().into_bytes(),
+                            charset: "us-ascii".into(),
+                            attachments,
+                            date: Some(io.clock.now()),
+                        };
+                        let r = net::send_mail(&mail, &io.faults).await;
+                        io.network_delay().await;
+                        match r {
+                            Ok(()) => "SUCCESS".to_owned(),
+                            Err(e) => smtp_result(&e),
+                        }
+                    }
+                    _ => "PARAM ERROR".to_owned(),
+                };
+                io.line(&format!("+SMTP: {result}")).await;
+            }
+            "+SMTPSTOP" => io.ok().await,
+            "+POP3SRV" if cmd.write => {
+                self.pop3_server = Some((
+                    arg(0),
+                    arg(1),
+                    arg(2),
+                    u16::try_from(cmd.int(3).unwrap_or(110)).unwrap_or(110),
+                ));
+                io.ok().await;
+            }
+            "+POP3IN" => {
+                let Some((host, user, pass, port)) = self.pop3_server.clone() else {
+                    io.line("+POP3: NETWORK ERROR").await;
+                    io.ok().await;
+                    return Ok(true);
+                };
+                let session = async {
+                    let mut p =
+                        Pop3::connect(&host, port, false, &TlsTrust::default(), &io.faults).await?;
+                    p.login(&user, &pass).await?;
+                    Ok::<_, NetError>(p)
+                }
+                .await;
+                match session {
+                    Ok(p) => {
+                        self.pop3 = Some(p);
+                        io.line("+POP3: SUCCESS").await;
+                    }
+                    Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
+                }
+                io.ok().await;
+            }
+            "+POP3NUM" | "+POP3LIST" | "+POP3HDR" | "+POP3DEL" | "+POP3GET" => {
+                let Some(mut pop) = self.pop3.take() else {
+                    io.line("+POP3: SERVER ERROR").await;
+                    io.ok().await;
+                    return Ok(true);
+                };
+                let n = cmd.int(0).unwrap_or(0);
+                match cmd.name.as_str() {
+                    "+POP3NUM" => match pop.stat().await {
+                        Ok((c, s)) => io.line(&format!("+POP3: {c} {s}")).await,
+                        Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
+                    },
+                    "+POP3LIST" => match pop.single(&format!("LIST {n}")).await {
+                        Ok(f) => io.line(&format!("+POP3: {}", f.join(", "))).await,
+                        Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
+                    },
+                    "+POP3HDR" => match pop.multi(&format!("TOP {n} 0")).await {
+                        Ok(data) => send_lines(io, &data).await,
+                        Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
+                    },
+                    "+POP3DEL" => match pop.simple(&format!("DELE {n}")).await {
+                        Ok(()) => io.line("+POP3: SUCCESS").await,
+                        Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
+                    },
+                    _ => {
+                        io.ok().await;
+                        match pop.multi(&format!("RETR {n}")).await {
+                            Ok(data) => {
+                                self.saved += 1;
+                                let folder = format!(
+                                    "C:/Email/{:012}",
+                                    100_202_110_457u64 + u64::from(self.saved)
+                                );
+                                io.store(&format!("{folder}/EMAIL000.TXT"), data.clone());
+                                self.last = Some(data);
+                                io.line("+POP3: SUCCESS").await;
+                                io.line(&format!("{folder}/, EMAIL000.TXT")).await;
+                            }
+                            Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
+                        }
+                        self.pop3 = Some(pop);
+                        return Ok(true);
+                    }
+                }
+                self.pop3 = Some(pop);
+                io.ok().await;
+            }
+            "+POP3READ" => {
+                let data = if cmd.write {
+                    io.file(&format!("C:/Email/{}", arg(1)))
+                } else {
+                    self.last.clone()
+                };
+                if let Some(d) = data {
+                    send_lines(io, &d).await;
+                }
+                io.ok().await;
+            }
+            "+POP3OUT" => {
+                let result = match self.pop3.take() {
+                    Some(p) => match p.quit().await {
+                        Ok(()) => "SUCCESS",
+                        Err(e) => pop3_result(&e),
+                    },
+                    None => "SUCCESS",
+                };
+                io.line(&format!("+POP3: {result}")).await;
+                io.ok().await;
+            }
+            "+POP3STOP" => {
+                self.pop3 = None;
+                io.ok().await;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
