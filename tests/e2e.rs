@@ -8,6 +8,7 @@
 mod support;
 
 use cellmail::{Attachment, Charset, Email, MailError, MailSender, Mailbox, TlsMode};
+use cellmail_sim::Family;
 use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,4 +57,306 @@ async fn sim7000_plain_to_cc_bcc_utf8_with_attachment_and_pop3_back() {
     mailer.reset().await.unwrap();
     mailer.close().await.unwrap();
     assert!(stack.maildir_has("bob", &tag), "reset kept the mail");
+}
+
+fn simple(stack: &Stack, from: &str, to: &str, tag: &str) -> Email {
+    Email::builder()
+        .from(&stack.user(from), Some("Meter"))
+        .to(&stack.user(to), None)
+        .subject(format!("Reading {tag}"))
+        .body(format!("reading for {tag}"))
+        .build()
+        .unwrap()
+}
+
+async fn quectel_tls(mode: TlsMode, port_of: fn(&Stack) -> u16) {
+    let stack = Stack::from_env();
+    let tag = unique(&format!("quectel-{mode:?}"));
+    let ca = std::fs::read(&stack.ca).unwrap();
+    let tls = cellmail::TlsSettings {
+        mode,
+        verify: cellmail::Verify::Server {
+            ca: cellmail::CertSource::Pem(ca),
+        },
+        ignore_module_clock: true,
+        ..Default::default()
+    };
+    let (mut mailer, module) = quectel(&stack, stack.smtp_account("alice", port_of(&stack), tls));
+    let dir = std::env::temp_dir().join(&tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    let host_file = dir.join("log.txt");
+    std::fs::write(&host_file, b"boot ok\nreading 42.7\n").unwrap();
+    module.put_file("UFS:photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 2, 3]);
+    let email = Email::builder()
+        .from(&stack.user("alice"), Some("Meter 17"))
+        .to(&stack.user("bob"), None)
+        .cc(&stack.user("carol"), None)
+        .bcc(&stack.user("dave"), None)
+        .charset(Charset::Utf8)
+        .subject(format!("Zähler {tag}"))
+        .body("42,7 m³\r\n")
+        .attach(Attachment::from_file(&host_file).unwrap())
+        .attach(Attachment::from_module("UFS:photo.jpg").unwrap())
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    for user in ["bob", "carol", "dave"] {
+        let msg = stack.wait_for(user, &tag).await;
+        assert_eq!(msg.subject().unwrap(), format!("Zähler {tag}"));
+        assert_eq!(msg.from()[0].name.as_deref(), Some("Meter 17"));
+        let att = msg.attachments();
+        assert_eq!(att[0].bytes, b"boot ok\nreading 42.7\n");
+        assert_eq!(att[1].bytes, [0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 2, 3]);
+        assert!(!msg.has_bcc_header());
+    }
+    // The next mail on the same connection resends no settings.
+    let tag2 = unique("quectel-second");
+    let report = mailer
+        .send(&simple(&stack, "alice", "bob", &tag2))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.commands, 6,
+        "second mail: recipients, subject, body, put, cleanup"
+    );
+    stack.wait_for("bob", &tag2).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quectel_starttls_with_attachments_from_host_file_and_module() {
+    quectel_tls(TlsMode::StartTls, |s| s.smtp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quectel_implicit_tls() {
+    quectel_tls(TlsMode::Implicit, |s| s.smtps).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quectel_plain() {
+    let stack = Stack::from_env();
+    let tag = unique("quectel-plain");
+    let (mut mailer, _module) = quectel(
+        &stack,
+        stack.smtp_account("alice", stack.smtp, Default::default()),
+    );
+    mailer
+        .send(&simple(&stack, "alice", "bob", &tag))
+        .await
+        .unwrap();
+    assert_eq!(
+        stack
+            .wait_for("bob", &tag)
+            .await
+            .text_body()
+            .unwrap()
+            .trim_end(),
+        format!("reading for {tag}")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim5360_send_with_module_attachment_then_pop3() {
+    let stack = Stack::from_env();
+    let tag = unique("sim5360");
+    let files = vec![(
+        "C:/Picture/20100202_100006.jpg".to_owned(),
+        vec![1u8, 2, 3, 250, 251],
+    )];
+    let (mut mailer, _module) = sim5360(&stack, "alice", "carol", files);
+    let email = Email::builder()
+        .from(&stack.user("alice"), Some("Meter"))
+        .to(&stack.user("carol"), Some("Carol"))
+        .bcc(&stack.user("dave"), None)
+        .subject(format!("Photo {tag}"))
+        .body("See the attached photo.")
+        .attach(Attachment::from_module("C:/Picture/20100202_100006.jpg").unwrap())
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    let msg = stack.wait_for("carol", &tag).await;
+    assert_eq!(msg.attachments()[0].bytes, [1u8, 2, 3, 250, 251]);
+    stack.wait_for("dave", &tag).await;
+    let stat = mailer.stat().await.unwrap();
+    let mut found = None;
+    for id in 1..=stat.count {
+        if mailer
+            .headers(id)
+            .await
+            .unwrap()
+            .subject()
+            .is_some_and(|s| s.contains(&tag))
+        {
+            found = Some(id);
+        }
+    }
+    let id = found.expect("the mail is in carol's mailbox");
+    let msg = mailer.retrieve(id).await.unwrap();
+    assert_eq!(msg.subject().unwrap(), format!("Photo {tag}"));
+    mailer.delete(id).await.unwrap();
+    mailer.close().await.unwrap();
+    assert!(
+        !stack.maildir_has("carol", &tag),
+        "the deletion took effect at logout"
+    );
+}
+
+/// After a failure, the next mail on the same connection goes through.
+async fn recovers(mailer: &mut dyn MailSender, stack: &Stack) {
+    let tag = unique("recovered");
+    mailer
+        .send(&simple(stack, "alice", "bob", &tag))
+        .await
+        .unwrap();
+    stack.wait_for("bob", &tag).await;
+}
+
+fn anonymous(stack: &Stack) -> cellmail::SmtpAccount {
+    let mut a = stack.smtp_account("alice", stack.smtp, Default::default());
+    a.auth = cellmail::Auth::None;
+    a
+}
+
+fn wrong_password(stack: &Stack) -> cellmail::SmtpAccount {
+    let mut a = stack.smtp_account("alice", stack.smtp, Default::default());
+    a.auth = cellmail::Auth::Login {
+        user: stack.user("alice"),
+        password: cellmail::Secret::new("wrong-password"),
+    };
+    a
+}
+
+fn good(stack: &Stack) -> cellmail::SmtpAccount {
+    stack.smtp_account("alice", stack.smtp, Default::default())
+}
+
+/// `bad` fails as `expected` says; then a good mailer on the same serial
+/// connection sends a mail that arrives.
+macro_rules! fails_then_recovers {
+    ($stack:expr, $family:ident, $bad:expr, $email:expr, $expected:pat) => {{
+        let stack = $stack;
+        let (client, _module) = spawn_client(Family::$family);
+        let mut mailer = on(Family::$family, client, $bad, &stack);
+        let e = mailer.send(&$email).await.unwrap_err();
+        assert!(matches!(e, $expected), "{:?}: {e:?}", Family::$family);
+        let mut mailer = on(Family::$family, mailer.into_client(), good(&stack), &stack);
+        recovers(mailer.as_mut(), &stack).await;
+    }};
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_is_auth_on_every_family() {
+    let stack = Stack::from_env();
+    let email = simple(&stack, "alice", "bob", "wrong");
+    fails_then_recovers!(
+        &stack,
+        QuectelGsm,
+        wrong_password(&stack),
+        email,
+        MailError::Auth { .. }
+    );
+    fails_then_recovers!(
+        &stack,
+        Sim7000,
+        wrong_password(&stack),
+        email,
+        MailError::Auth { .. }
+    );
+    fails_then_recovers!(
+        &stack,
+        Sim5360,
+        wrong_password(&stack),
+        email,
+        MailError::Auth { .. }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_denied_is_rejected_or_bad_recipient() {
+    let stack = Stack::from_env();
+    let outside = Email::builder()
+        .from(&stack.user("alice"), None)
+        .to("someone@example.com", None)
+        .subject("x")
+        .build()
+        .unwrap();
+    fails_then_recovers!(
+        &stack,
+        QuectelGsm,
+        anonymous(&stack),
+        outside,
+        MailError::Rejected { code: 554, .. }
+    );
+    fails_then_recovers!(
+        &stack,
+        Sim7000,
+        anonymous(&stack),
+        outside,
+        MailError::BadRecipient { .. }
+    );
+    fails_then_recovers!(
+        &stack,
+        Sim5360,
+        anonymous(&stack),
+        outside,
+        MailError::BadRecipient { .. }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopped_server_is_network() {
+    let stack = Stack::from_env();
+    let mut down = good(&stack);
+    down.server.port = closed_port();
+    let email = simple(&stack, "alice", "bob", "down");
+    fails_then_recovers!(
+        &stack,
+        QuectelGsm,
+        down.clone(),
+        email,
+        MailError::Network { .. }
+    );
+    fails_then_recovers!(
+        &stack,
+        Sim7000,
+        down.clone(),
+        email,
+        MailError::Network { .. }
+    );
+    fails_then_recovers!(&stack, Sim5360, down, email, MailError::Network { .. });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_server_name_is_dns() {
+    let stack = Stack::from_env();
+    let mut unknown = good(&stack);
+    unknown.server.host = "no-such-host.invalid".into();
+    let email = simple(&stack, "alice", "bob", "dns");
+    fails_then_recovers!(
+        &stack,
+        QuectelGsm,
+        unknown.clone(),
+        email,
+        MailError::Dns { .. }
+    );
+    fails_then_recovers!(&stack, Sim7000, unknown, email, MailError::Dns { .. });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_certificate_with_verification_fails() {
+    let stack = Stack::from_env();
+    // A CA that did not sign the server's certificate.
+    let other_ca = std::fs::read(std::env::var("CELLMAIL_OTHER_CA_CERT").unwrap()).unwrap();
+    let mut strict = stack.smtp_account("alice", stack.smtps, Default::default());
+    strict.tls = cellmail::TlsSettings {
+        mode: TlsMode::Implicit,
+        verify: cellmail::Verify::Server {
+            ca: cellmail::CertSource::Pem(other_ca),
+        },
+        ..Default::default()
+    };
+    let email = simple(&stack, "alice", "bob", "tls");
+    // Quectel reports a failed handshake as -5 (network error): its table has no TLS code.
+    fails_then_recovers!(&stack, QuectelGsm, strict, email, MailError::Network { .. });
 }

@@ -68,10 +68,11 @@ impl Stack {
             let dir = format!("{}/{user}/{sub}", self.maildirs);
             if let Ok(entries) = std::fs::read_dir(dir) {
                 for e in entries.flatten() {
-                    if let Ok(bytes) = std::fs::read(e.path()) {
-                        if let Ok(m) = Message::parse(bytes) {
-                            out.push(m);
-                        }
+                    if let Some(m) = std::fs::read(e.path())
+                        .ok()
+                        .and_then(|b| Message::parse(b).ok())
+                    {
+                        out.push(m);
                     }
                 }
             }
@@ -133,4 +134,143 @@ pub fn sim7000(
         options,
     );
     (mailer, module)
+}
+
+pub fn quectel(
+    stack: &Stack,
+    account: SmtpAccount,
+) -> (cellmail_quectel::QuectelMailer<SerialStream>, VirtualModule) {
+    let module = VirtualModule::spawn(Family::QuectelGsm, SimOptions::default()).unwrap();
+    let client = open(&module, cellmail_quectel::decoder_config());
+    let _ = stack;
+    (
+        cellmail_quectel::QuectelMailer::new(client, account, quectel_options()),
+        module,
+    )
+}
+
+pub fn sim5360(
+    stack: &Stack,
+    from: &str,
+    pop3_user: &str,
+    files: Vec<(String, Vec<u8>)>,
+) -> (cellmail_simcom::Sim5360Mailer<SerialStream>, VirtualModule) {
+    let module = VirtualModule::spawn(
+        Family::Sim5360,
+        SimOptions {
+            files,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let client = open(&module, cellmail_simcom::sim5360::decoder_config());
+    let options = cellmail_simcom::Sim5360Options {
+        apn: Some("3GNET".into()),
+        pop3: Some(stack.pop3_account(pop3_user)),
+        result_timeout: Duration::from_secs(60),
+    };
+    let mailer = cellmail_simcom::Sim5360Mailer::new(
+        client,
+        stack.smtp_account(from, stack.smtp, TlsSettings::default()),
+        options,
+    );
+    (mailer, module)
+}
+
+/// A TCP port on loopback where nothing listens.
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A module of `family` and a client on its pseudo-terminal.
+pub fn spawn_client(family: Family) -> (Client<SerialStream>, VirtualModule) {
+    let module = VirtualModule::spawn(family, SimOptions::default()).unwrap();
+    let decoder = match family {
+        Family::QuectelGsm => cellmail_quectel::decoder_config(),
+        Family::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
+        Family::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+    };
+    (open(&module, decoder), module)
+}
+
+/// A mailer of `family` over `client` (any family, for tests that loop over them).
+pub trait AnyMailer: cellmail::MailSender {
+    fn into_client(self: Box<Self>) -> Client<SerialStream>;
+    fn as_mut(&mut self) -> &mut dyn cellmail::MailSender;
+}
+
+impl AnyMailer for cellmail_quectel::QuectelMailer<SerialStream> {
+    fn into_client(self: Box<Self>) -> Client<SerialStream> {
+        cellmail_quectel::QuectelMailer::into_client(*self)
+    }
+    fn as_mut(&mut self) -> &mut dyn cellmail::MailSender {
+        self
+    }
+}
+
+impl AnyMailer for cellmail_simcom::Sim7000Mailer<SerialStream> {
+    fn into_client(self: Box<Self>) -> Client<SerialStream> {
+        cellmail_simcom::Sim7000Mailer::into_client(*self)
+    }
+    fn as_mut(&mut self) -> &mut dyn cellmail::MailSender {
+        self
+    }
+}
+
+impl AnyMailer for cellmail_simcom::Sim5360Mailer<SerialStream> {
+    fn into_client(self: Box<Self>) -> Client<SerialStream> {
+        cellmail_simcom::Sim5360Mailer::into_client(*self)
+    }
+    fn as_mut(&mut self) -> &mut dyn cellmail::MailSender {
+        self
+    }
+}
+
+pub fn on(
+    family: Family,
+    client: Client<SerialStream>,
+    account: SmtpAccount,
+    stack: &Stack,
+) -> Box<dyn AnyMailer> {
+    match family {
+        Family::QuectelGsm => Box::new(cellmail_quectel::QuectelMailer::new(
+            client,
+            account,
+            quectel_options(),
+        )),
+        Family::Sim7000 => Box::new(cellmail_simcom::Sim7000Mailer::new(
+            client,
+            account,
+            cellmail_simcom::Sim7000Options {
+                pop3: Some(stack.pop3_account("bob")),
+                ..Default::default()
+            },
+        )),
+        Family::Sim5360 => Box::new(cellmail_simcom::Sim5360Mailer::new(
+            client,
+            account,
+            cellmail_simcom::Sim5360Options {
+                apn: Some("3GNET".into()),
+                result_timeout: Duration::from_secs(60),
+                ..Default::default()
+            },
+        )),
+    }
+}
+
+pub fn quectel_options() -> cellmail_quectel::QuectelOptions {
+    cellmail_quectel::QuectelOptions {
+        bearer: Some(cellmail::Bearer {
+            apn: "CMNET".into(),
+            user: None,
+            password: None,
+        }),
+        send_timeout_secs: 100,
+        retry: cellmail_quectel::RetryPolicy {
+            attempts: 1,
+            reactivate_before_last: false,
+        },
+        ..Default::default()
+    }
 }

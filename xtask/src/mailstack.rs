@@ -181,7 +181,12 @@ pub fn ensure_up() -> Result<Endpoints, String> {
     let d = dir.to_string_lossy().into_owned();
     let (smtp, smtps, pop3, pop3s) = (free_port()?, free_port()?, free_port()?, free_port()?);
 
-    // A self-signed certificate for both servers.
+    // A test CA and a server certificate it signs (rustls refuses a CA
+    // certificate used as the server's own), for both servers.
+    write(
+        &dir.join("san.cnf"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )?;
     sh(Command::new("openssl").args([
         "req",
         "-x509",
@@ -191,11 +196,54 @@ pub fn ensure_up() -> Result<Endpoints, String> {
         "-days",
         "3650",
         "-subj",
+        "/CN=cellmail test CA",
+        "-keyout",
+        &format!("{d}/ca.key"),
+        "-out",
+        &format!("{d}/ca.pem"),
+    ]))?;
+    // A second CA that signed nothing: certificate checks against it must fail.
+    sh(Command::new("openssl").args([
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=untrusted CA",
+        "-keyout",
+        &format!("{d}/other-ca.key"),
+        "-out",
+        &format!("{d}/other-ca.pem"),
+    ]))?;
+    sh(Command::new("openssl").args([
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
         "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
         "-keyout",
         &format!("{d}/key.pem"),
+        "-out",
+        &format!("{d}/server.csr"),
+    ]))?;
+    sh(Command::new("openssl").args([
+        "x509",
+        "-req",
+        "-days",
+        "3650",
+        "-in",
+        &format!("{d}/server.csr"),
+        "-CA",
+        &format!("{d}/ca.pem"),
+        "-CAkey",
+        &format!("{d}/ca.key"),
+        "-CAcreateserial",
+        "-extfile",
+        &format!("{d}/san.cnf"),
         "-out",
         &format!("{d}/cert.pem"),
     ]))?;
@@ -279,7 +327,11 @@ pub fn ensure_up() -> Result<Endpoints, String> {
         ("CELLMAIL_POP3_PORT".to_owned(), pop3.to_string()),
         ("CELLMAIL_POP3S_PORT".to_owned(), pop3s.to_string()),
         ("CELLMAIL_DOMAIN".to_owned(), DOMAIN.to_owned()),
-        ("CELLMAIL_CA_CERT".to_owned(), format!("{d}/cert.pem")),
+        ("CELLMAIL_CA_CERT".to_owned(), format!("{d}/ca.pem")),
+        (
+            "CELLMAIL_OTHER_CA_CERT".to_owned(),
+            format!("{d}/other-ca.pem"),
+        ),
         ("CELLMAIL_MAILDIR_ROOT".to_owned(), format!("{d}/mail")),
     ];
     for (u, p) in USERS {

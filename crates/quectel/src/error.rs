@@ -10,7 +10,7 @@ macro_rules! result_codes {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum ResultCode {
             $(
-                #[doc = $text]
+                #[doc = concat!("Code ", stringify!($code), ": `", $text, "`.")]
                 $name,
             )*
             /// A code neither manual lists, kept as sent.

@@ -277,7 +277,20 @@ impl Io {
     pub async fn read_until_escape(&mut self, max: usize) -> Result<Vec<u8>, Closed> {
         loop {
             if self.buffer.len() >= max && !self.buffer.ends_with(b"+++") {
-                return Ok(self.buffer.drain(..max).collect());
+                let data: Vec<u8> = self.buffer.drain(..max).collect();
+                // A host may still end the data with +++ after its guard time.
+                while self.buffer.len() < 3 {
+                    match tokio::time::timeout(Duration::from_millis(1500), self.input.recv()).await
+                    {
+                        Ok(Some(more)) => self.buffer.extend_from_slice(&more),
+                        Ok(None) => return Err(Closed),
+                        Err(_) => break,
+                    }
+                }
+                if self.buffer.starts_with(b"+++") {
+                    self.buffer.drain(..3);
+                }
+                return Ok(data);
             }
             if self.buffer.ends_with(b"+++") {
                 match tokio::time::timeout(Duration::from_millis(500), self.input.recv()).await {

@@ -81,6 +81,50 @@ pub async fn resolve(host: &str, port: u16, faults: &Faults) -> Result<SocketAdd
     Ok(addr)
 }
 
+/// An address and an optional display name.
+pub type Person = (String, Option<String>);
+
+/// The SIMCom recipient table: by type (0 To, 1 Cc, 2 Bcc) and index, as
+/// `AT+SMTPRCPT` fills it in both families.
+#[derive(Clone, Debug, Default)]
+pub struct Recipients([Vec<Option<Person>>; 3]);
+
+impl Recipients {
+    /// Applies `AT+SMTPRCPT=<type>[,<index>[,"<address>"[,"<name>"]]]`;
+    /// `false` for a bad type.
+    pub fn apply(&mut self, cmd: &crate::engine::AtCommand) -> bool {
+        let Some(list) = usize::try_from(cmd.int(0).unwrap_or(-1))
+            .ok()
+            .and_then(|t| self.0.get_mut(t))
+        else {
+            return false;
+        };
+        match (cmd.int(1).and_then(|i| usize::try_from(i).ok()), cmd.arg(2)) {
+            (None, _) => list.clear(),
+            (Some(i), None) => {
+                if let Some(slot) = list.get_mut(i) {
+                    *slot = None;
+                }
+            }
+            (Some(i), Some(address)) => {
+                if list.len() <= i {
+                    list.resize(i + 1, None);
+                }
+                list[i] = Some((address.to_owned(), cmd.arg(3).map(str::to_owned)));
+            }
+        }
+        true
+    }
+
+    /// The people of one type, in index order.
+    pub fn of(&self, t: usize) -> Vec<Person> {
+        self.0
+            .get(t)
+            .map(|l| l.iter().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
 /// One mail as the module composes it.
 #[derive(Clone, Debug, Default)]
 pub struct Outgoing {

@@ -36,7 +36,7 @@ pub fn open() -> std::io::Result<PtyEnd> {
     let mut attrs = termios::tcgetattr(&pty.slave).map_err(std::io::Error::from)?;
     termios::cfmakeraw(&mut attrs);
     termios::tcsetattr(&pty.slave, SetArg::TCSANOW, &attrs).map_err(std::io::Error::from)?;
-    let path = PathBuf::from(nix::unistd::ttyname(&pty.slave).map_err(std::io::Error::from)?);
+    let path = nix::unistd::ttyname(&pty.slave).map_err(std::io::Error::from)?;
     let master = File::from(pty.master);
     let mut reader = master.try_clone()?;
     let mut writer = master;

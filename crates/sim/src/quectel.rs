@@ -133,6 +133,9 @@ impl Quectel {
             Ok(()) => 0,
             Err(e) => {
                 tracing::info!(error = %e, "Quectel send failed");
+                if std::env::var_os("CELLMAIL_SIM_DEBUG").is_some() {
+                    eprintln!("quectel sim: send failed: {e}");
+                }
                 put_code(&e)
             }
         }

@@ -11,7 +11,7 @@ pub(crate) struct Sim5360 {
     server: Option<(String, u16)>,
     login: Option<(String, String)>,
     from: Option<(String, Option<String>)>,
-    rcpt: [Vec<Option<(String, Option<String>)>>; 3],
+    rcpt: net::Recipients,
     subject: String,
     body: String,
     folder: String,
@@ -95,27 +95,11 @@ impl Behaviour for Sim5360 {
                 io.ok().await;
             }
             "+SMTPRCPT" if cmd.write => {
-                let t = usize::try_from(cmd.int(0).unwrap_or(9)).unwrap_or(9).min(3);
-                if t == 3 {
-                    io.error().await;
-                    return Ok(true);
+                if self.rcpt.apply(cmd) {
+                    io.ok().await
+                } else {
+                    io.error().await
                 }
-                match (cmd.int(1), cmd.arg(2)) {
-                    (None, _) => self.rcpt[t].clear(),
-                    (Some(i), None) => {
-                        if let Some(slot) = self.rcpt[t].get_mut(i as usize) {
-                            *slot = None;
-                        }
-                    }
-                    (Some(i), Some(a)) => {
-                        let i = i as usize;
-                        if self.rcpt[t].len() <= i {
-                            self.rcpt[t].resize(i + 1, None);
-                        }
-                        self.rcpt[t][i] = Some((a.to_owned(), cmd.arg(3).map(str::to_owned)));
-                    }
-                }
-                io.ok().await;
             }
             "+SMTPSUB" if cmd.write => {
                 self.subject = arg(0);
@@ -168,8 +152,7 @@ impl Behaviour for Sim5360 {
                 io.ok().await;
                 let result = match (self.server.clone(), self.from.clone()) {
                     (Some((host, port)), Some(from)) => {
-                        let people =
-                            |t: usize| self.rcpt[t].iter().flatten().cloned().collect::<Vec<_>>();
+                        let people = |t: usize| self.rcpt.of(t);
                         let mut attachments = Vec::new();
                         for path in self.files.iter().flatten() {
                             if let Some(bytes) = io.file(path) {

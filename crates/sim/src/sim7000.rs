@@ -16,7 +16,7 @@ pub(crate) struct Sim7000 {
     login: Option<(String, String)>,
     from: Option<(String, Option<String>)>,
     /// Recipients by type (0 To, 1 Cc, 2 Bcc) and index.
-    rcpt: [Vec<Option<(String, Option<String>)>>; 3],
+    rcpt: net::Recipients,
     subject: Vec<u8>,
     body: Vec<u8>,
     file: Option<String>,
@@ -62,7 +62,7 @@ impl Sim7000 {
 
     fn outgoing(&self, io: &Io) -> Option<Outgoing> {
         let (host, port) = self.server.clone()?;
-        let people = |t: usize| self.rcpt[t].iter().flatten().cloned().collect::<Vec<_>>();
+        let people = |t: usize| self.rcpt.of(t);
         let charset = if self.charset.is_empty() {
             "us-ascii".to_owned()
         } else {
@@ -186,27 +186,11 @@ impl Behaviour for Sim7000 {
                 io.ok().await;
             }
             "+SMTPRCPT" if cmd.write => {
-                let t = usize::try_from(cmd.int(0).unwrap_or(9)).unwrap_or(9);
-                if t > 2 {
-                    io.error().await;
-                    return Ok(true);
+                if self.rcpt.apply(cmd) {
+                    io.ok().await
+                } else {
+                    io.error().await
                 }
-                match (cmd.int(1), cmd.arg(2)) {
-                    (None, _) => self.rcpt[t].clear(),
-                    (Some(i), None) => {
-                        if let Some(slot) = self.rcpt[t].get_mut(i as usize) {
-                            *slot = None;
-                        }
-                    }
-                    (Some(i), Some(addr)) => {
-                        let i = i as usize;
-                        if self.rcpt[t].len() <= i {
-                            self.rcpt[t].resize(i + 1, None);
-                        }
-                        self.rcpt[t][i] = Some((addr.to_owned(), cmd.arg(3).map(str::to_owned)));
-                    }
-                }
-                io.ok().await;
             }
             "+SMTPSUB" if cmd.write => {
                 self.subject = cmd.arg(0).unwrap_or("").as_bytes().to_vec();
