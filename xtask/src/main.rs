@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod fuzz;
+mod hil;
 mod mailstack;
 
 fn main() -> ExitCode {
@@ -16,7 +17,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("mailstack") => mailstack::run(&args[1..]),
-        _ => Err("usage: cargo xtask <test|mailstack|fuzz> [options]".to_owned()),
+        Some("hil") => hil::run(&args[1..]),
+        Some("demo") => hil::demo(&args[1..]),
+        _ => Err("usage: cargo xtask <demo|test|hil|mailstack|fuzz> [options]".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

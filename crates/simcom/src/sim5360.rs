@@ -32,6 +32,7 @@ impl Dialect for Sim5360 {
 
     fn drives(info: &ModuleInfo) -> bool {
         let model = info.model.to_ascii_uppercase();
+        let model = model.trim_start_matches("SIMCOM_");
         info.manufacturer.to_ascii_uppercase().contains("SIMCOM")
             && ["SIM5360", "SIM5320"].iter().any(|m| model.starts_with(m))
     }

@@ -45,6 +45,7 @@ impl Dialect for Sim7000 {
 
     fn drives(info: &ModuleInfo) -> bool {
         let model = info.model.to_ascii_uppercase();
+        let model = model.trim_start_matches("SIMCOM_");
         info.manufacturer.to_ascii_uppercase().contains("SIMCOM")
             && [
                 "SIM7000", "SIM7070", "SIM7080", "SIM800", "SIM808", "SIM868", "SIM900",

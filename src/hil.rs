@@ -1,0 +1,422 @@
+//! The hardware-in-loop scenario matrix, shared by `cargo xtask hil` (against
+//! a modem or a virtual module) and by the tests that replay its recordings.
+//!
+//! Every scenario runs over a fresh [`Client`] on any byte stream, so the same
+//! code drives a real port wrapped in a `Recorder` and a `ScriptedModem`
+//! playing that recording back.
+
+use std::time::{Duration, Instant};
+
+use cellmail::{
+    Attachment, Auth, Bearer, CertSource, Charset, Email, MailError, MailSender, Mailbox,
+    Pop3Account, Progress, Secret, ServerAddr, SmtpAccount, TlsMode, TlsSettings, Verify,
+};
+use cellmail_at::{Client, ClientConfig, DecoderConfig};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The module families the matrix knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialectKind {
+    /// Quectel GSM.
+    QuectelGsm,
+    /// SIMCom SIM7000 family.
+    Sim7000,
+    /// SIMCom SIM5360 family.
+    Sim5360,
+}
+
+impl DialectKind {
+    /// `quectel-gsm`, `sim7000`, `sim5360`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "quectel-gsm" => Some(Self::QuectelGsm),
+            "sim7000" => Some(Self::Sim7000),
+            "sim5360" => Some(Self::Sim5360),
+            _ => None,
+        }
+    }
+
+    /// The family name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::QuectelGsm => cellmail_quectel::FAMILY,
+            Self::Sim7000 => cellmail_simcom::sim7000::FAMILY,
+            Self::Sim5360 => cellmail_simcom::sim5360::FAMILY,
+        }
+    }
+
+    /// The dialect that drives a probed module, if any.
+    pub fn for_module(info: &cellmail::ModuleInfo) -> Option<Self> {
+        use cellmail::Dialect;
+        if cellmail_quectel::QuectelGsm::drives(info) {
+            Some(Self::QuectelGsm)
+        } else if cellmail_simcom::Sim7000::drives(info) {
+            Some(Self::Sim7000)
+        } else if cellmail_simcom::Sim5360::drives(info) {
+            Some(Self::Sim5360)
+        } else {
+            None
+        }
+    }
+
+    /// The decoder settings of the dialect.
+    pub fn decoder(self) -> DecoderConfig {
+        match self {
+            Self::QuectelGsm => cellmail_quectel::decoder_config(),
+            Self::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
+            Self::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+        }
+    }
+}
+
+/// The mail account and addresses a run uses.
+#[derive(Clone, Debug)]
+pub struct HilConfig {
+    /// SMTP server host.
+    pub host: String,
+    /// SMTP port (plain, STARTTLS offered).
+    pub smtp_port: u16,
+    /// SMTP port with implicit TLS.
+    pub smtps_port: Option<u16>,
+    /// POP3 port.
+    pub pop3_port: Option<u16>,
+    /// The account's user (also the sender address).
+    pub user: String,
+    /// The account's password.
+    pub password: Secret,
+    /// To, Cc and Bcc recipients.
+    pub to: String,
+    /// Cc.
+    pub cc: Option<String>,
+    /// Bcc.
+    pub bcc: Option<String>,
+    /// The APN, when the dialect brings the bearer up.
+    pub apn: Option<String>,
+    /// The CA certificate (PEM) the server's certificate is checked with.
+    pub ca_pem: Option<Vec<u8>>,
+    /// A host file to attach.
+    pub host_file: Option<std::path::PathBuf>,
+    /// Progress of long transfers.
+    pub progress: Option<Progress>,
+}
+
+/// Every scenario, in the order they run.
+pub const SCENARIOS: &[&str] = &[
+    "probe",
+    "plain",
+    "starttls",
+    "implicit-tls",
+    "to-cc-bcc",
+    "utf8",
+    "attachment-memory",
+    "attachment-file",
+    "attachment-module",
+    "pop3",
+    "wrong-password",
+    "unknown-server",
+];
+
+/// How a scenario ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did what it should.
+    Pass,
+    /// It did not; why.
+    Fail(String),
+    /// The module cannot do it; why.
+    Skipped(String),
+}
+
+/// One row of the result table.
+#[derive(Clone, Debug)]
+pub struct ScenarioResult {
+    /// Scenario name.
+    pub name: &'static str,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// How long it took.
+    pub duration: Duration,
+    /// AT commands issued.
+    pub commands: u64,
+    /// Bytes over the line, both ways.
+    pub bytes: u64,
+}
+
+enum AnyMailer<T> {
+    Quectel(cellmail_quectel::QuectelMailer<T>),
+    Sim7000(cellmail_simcom::Sim7000Mailer<T>),
+    Sim5360(cellmail_simcom::Sim5360Mailer<T>),
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> AnyMailer<T> {
+    fn new(kind: DialectKind, client: Client<T>, account: SmtpAccount, cfg: &HilConfig) -> Self {
+        let pop3 = cfg.pop3_port.map(|port| Pop3Account {
+            server: ServerAddr::new(cfg.host.clone(), port),
+            user: cfg.user.clone(),
+            password: cfg.password.clone(),
+            tls: TlsSettings::default(),
+        });
+        match kind {
+            DialectKind::QuectelGsm => Self::Quectel(cellmail_quectel::QuectelMailer::new(
+                client,
+                account,
+                cellmail_quectel::QuectelOptions {
+                    bearer: cfg.apn.clone().map(|apn| Bearer {
+                        apn,
+                        user: None,
+                        password: None,
+                    }),
+                    send_timeout_secs: 100,
+                    retry: cellmail_quectel::RetryPolicy {
+                        attempts: 1,
+                        reactivate_before_last: false,
+                    },
+                    progress: cfg.progress.clone(),
+                    ..Default::default()
+                },
+            )),
+            DialectKind::Sim7000 => Self::Sim7000(cellmail_simcom::Sim7000Mailer::new(
+                client,
+                account,
+                cellmail_simcom::Sim7000Options {
+                    pop3,
+                    progress: cfg.progress.clone(),
+                    ..Default::default()
+                },
+            )),
+            DialectKind::Sim5360 => Self::Sim5360(cellmail_simcom::Sim5360Mailer::new(
+                client,
+                account,
+                cellmail_simcom::Sim5360Options {
+                    apn: cfg.apn.clone(),
+                    pop3,
+                    result_timeout: Duration::from_secs(60),
+                },
+            )),
+        }
+    }
+
+    fn sender(&mut self) -> &mut dyn MailSender {
+        match self {
+            Self::Quectel(m) => m,
+            Self::Sim7000(m) => m,
+            Self::Sim5360(m) => m,
+        }
+    }
+
+    fn mailbox(&mut self) -> Option<&mut dyn Mailbox> {
+        match self {
+            Self::Quectel(_) => None,
+            Self::Sim7000(m) => Some(m),
+            Self::Sim5360(m) => Some(m),
+        }
+    }
+
+    fn into_client(self) -> Client<T> {
+        match self {
+            Self::Quectel(m) => m.into_client(),
+            Self::Sim7000(m) => m.into_client(),
+            Self::Sim5360(m) => m.into_client(),
+        }
+    }
+}
+
+fn account(cfg: &HilConfig, port: u16, tls: TlsSettings) -> SmtpAccount {
+    SmtpAccount {
+        server: ServerAddr::new(cfg.host.clone(), port),
+        auth: Auth::Login {
+            user: cfg.user.clone(),
+            password: cfg.password.clone(),
+        },
+        tls,
+    }
+}
+
+fn mail(cfg: &HilConfig, scenario: &str) -> cellmail::EmailBuilder {
+    Email::builder()
+        .from(&cfg.user, Some("cellmail hil"))
+        .to(&cfg.to, None)
+        .subject(format!("cellmail hil {scenario}"))
+        .body(format!(
+            "Scenario {scenario} of the cellmail hardware-in-loop matrix."
+        ))
+}
+
+fn expect_ok(r: Result<cellmail::SendReport, MailError>) -> Outcome {
+    match r {
+        Ok(_) => Outcome::Pass,
+        Err(MailError::Unsupported { feature }) => Outcome::Skipped(feature),
+        Err(e) => Outcome::Fail(e.to_string()),
+    }
+}
+
+/// Runs one scenario over `io` and hands the client back (so callers can
+/// check what a scripted modem consumed).
+pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
+    name: &'static str,
+    kind: DialectKind,
+    io: T,
+    cfg: &HilConfig,
+) -> (ScenarioResult, Client<T>) {
+    let mut config = ClientConfig::with_decoder(kind.decoder());
+    config.command_timeout = Duration::from_secs(10);
+    let mut client = Client::new(io, config);
+    let started = Instant::now();
+    let plain = account(cfg, cfg.smtp_port, TlsSettings::default());
+    let tls = |mode| TlsSettings {
+        mode,
+        verify: cfg
+            .ca_pem
+            .clone()
+            .map_or(Verify::None, |ca| Verify::Server {
+                ca: CertSource::Pem(ca),
+            }),
+        ignore_module_clock: true,
+        ..Default::default()
+    };
+    let outcome = match name {
+        "probe" => match cellmail::probe(&mut client).await {
+            Ok(info) if DialectKind::for_module(&info) == Some(kind) => Outcome::Pass,
+            Ok(info) => Outcome::Fail(format!("{info} is not driven by {}", kind.name())),
+            Err(e) => Outcome::Fail(e.to_string()),
+        },
+        _ => {
+            let (acct, email): (SmtpAccount, Result<Email, MailError>) = match name {
+                "plain" => (plain, mail(cfg, name).build()),
+                "starttls" => (
+                    account(cfg, cfg.smtp_port, tls(TlsMode::StartTls)),
+                    mail(cfg, name).build(),
+                ),
+                "implicit-tls" => match cfg.smtps_port {
+                    Some(port) => (
+                        account(cfg, port, tls(TlsMode::Implicit)),
+                        mail(cfg, name).build(),
+                    ),
+                    None => (
+                        plain,
+                        Err(MailError::unsupported("no implicit-TLS port given")),
+                    ),
+                },
+                "to-cc-bcc" => {
+                    let mut b = mail(cfg, name);
+                    if let Some(cc) = &cfg.cc {
+                        b = b.cc(cc, None);
+                    }
+                    if let Some(bcc) = &cfg.bcc {
+                        b = b.bcc(bcc, None);
+                    }
+                    (plain, b.build())
+                }
+                "utf8" => (
+                    plain,
+                    mail(cfg, name)
+                        .charset(Charset::Utf8)
+                        .subject("cellmail hil Zählerstand ✓")
+                        .body("Verbrauch: 42,7 m³")
+                        .build(),
+                ),
+                "attachment-memory" => (
+                    plain,
+                    mail(cfg, name)
+                        .attach(Attachment::from_bytes(
+                            "reading.csv",
+                            b"t,v\n0,42.7\n".to_vec(),
+                        ))
+                        .build(),
+                ),
+                "attachment-file" => match &cfg.host_file {
+                    Some(path) => (
+                        plain,
+                        Attachment::from_file(path).and_then(|a| mail(cfg, name).attach(a).build()),
+                    ),
+                    None => (plain, Err(MailError::unsupported("no host file given"))),
+                },
+                "attachment-module" => {
+                    let path = match kind {
+                        DialectKind::QuectelGsm => "UFS:hil.txt",
+                        _ => "C:/Picture/hil.jpg",
+                    };
+                    (
+                        plain,
+                        Attachment::from_module(path)
+                            .and_then(|a| mail(cfg, name).attach(a).build()),
+                    )
+                }
+                "wrong-password" => {
+                    let mut a = plain;
+                    a.auth = Auth::Login {
+                        user: cfg.user.clone(),
+                        password: Secret::new("wrong-password"),
+                    };
+                    (a, mail(cfg, name).build())
+                }
+                "unknown-server" => {
+                    let mut a = plain;
+                    a.server.host = "no-such-host.invalid".into();
+                    (a, mail(cfg, name).build())
+                }
+                _ => (plain, Err(MailError::unsupported("pop3"))),
+            };
+            let mut mailer = AnyMailer::new(kind, client, acct, cfg);
+            let outcome = match (name, email) {
+                ("pop3", _) => match mailer.mailbox() {
+                    None => Outcome::Skipped(format!("{} has no POP3 client", kind.name())),
+                    Some(_) if cfg.pop3_port.is_none() => {
+                        Outcome::Skipped("no POP3 port given".into())
+                    }
+                    Some(mb) => pop3(mb).await,
+                },
+                (_, Err(MailError::Unsupported { feature })) => Outcome::Skipped(feature),
+                (_, Err(e)) => Outcome::Fail(e.to_string()),
+                ("wrong-password", Ok(e)) => match mailer.sender().send(&e).await {
+                    Err(MailError::Auth { .. }) => Outcome::Pass,
+                    other => Outcome::Fail(format!("expected Auth, got {other:?}")),
+                },
+                ("unknown-server", Ok(e)) => match mailer.sender().send(&e).await {
+                    Err(MailError::Dns { .. } | MailError::Network { .. }) => Outcome::Pass,
+                    other => Outcome::Fail(format!("expected Dns, got {other:?}")),
+                },
+                (_, Ok(e)) => expect_ok(mailer.sender().send(&e).await),
+            };
+            client = mailer.into_client();
+            outcome
+        }
+    };
+    let stats = client.stats();
+    let result = ScenarioResult {
+        name,
+        outcome,
+        duration: started.elapsed(),
+        commands: stats.commands,
+        bytes: stats.bytes_written + stats.bytes_read,
+    };
+    (result, client)
+}
+
+async fn pop3(mb: &mut dyn Mailbox) -> Outcome {
+    let run = async {
+        let stat = mb.stat().await?;
+        let list = mb.list().await?;
+        if list.len() as u32 != stat.count {
+            return Err(MailError::invalid(
+                "list",
+                format!("{} entries for {} messages", list.len(), stat.count),
+            ));
+        }
+        if let Some(first) = list.first() {
+            mb.headers(first.id).await?;
+            mb.retrieve(first.id).await?;
+            mb.delete(first.id).await?;
+            mb.reset().await?;
+        }
+        match mb.uids().await {
+            Ok(_) | Err(MailError::Unsupported { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        mb.close().await
+    };
+    match run.await {
+        Ok(()) => Outcome::Pass,
+        Err(e) => Outcome::Fail(e.to_string()),
+    }
+}

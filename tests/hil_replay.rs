@@ -1,0 +1,77 @@
+//! The recordings of `cargo xtask hil --sim <family> --record tests/transcripts/hil`
+//! replayed: the same scenario code, against a `ScriptedModem` playing the
+//! recording, writes the same bytes and ends the same way.
+
+#![allow(clippy::unwrap_used, missing_docs)] // a failed unwrap is a failed test
+
+use std::path::Path;
+
+use cellmail::Secret;
+use cellmail_replay::{ScriptedModem, Transcript};
+use cellmail_suite::hil::{self, DialectKind, HilConfig, Outcome, SCENARIOS};
+
+fn config(t: &Transcript, dir: &Path) -> HilConfig {
+    let meta = |k: &str| t.meta(k).map(str::to_owned);
+    let port = |k: &str| meta(k).and_then(|p| p.parse().ok());
+    HilConfig {
+        host: meta("host").unwrap(),
+        smtp_port: port("smtp-port").unwrap(),
+        smtps_port: port("smtps-port"),
+        pop3_port: port("pop3-port"),
+        user: meta("user").unwrap(),
+        password: Secret::new("replayed-password"),
+        to: meta("to").unwrap(),
+        cc: meta("cc"),
+        bcc: meta("bcc"),
+        apn: meta("apn"),
+        ca_pem: meta("ca").map(|f| std::fs::read(dir.join(f)).unwrap()),
+        host_file: meta("host-file").map(|f| dir.join(f)),
+        progress: None,
+    }
+}
+
+async fn replay_family(family: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/transcripts/hil")
+        .join(family);
+    let mut played = 0;
+    for &scenario in SCENARIOS {
+        let path = dir.join(format!("{scenario}.at"));
+        let t = Transcript::load(&path).unwrap();
+        let cfg = config(&t, &dir);
+        let kind = DialectKind::parse(t.meta("dialect").unwrap()).unwrap();
+        let modem = ScriptedModem::builder(&t)
+            .secret("password", "replayed-password")
+            .build()
+            .unwrap();
+        let (result, client) = hil::run(scenario, kind, modem, &cfg).await;
+        let expected = t.meta("outcome").unwrap();
+        let got = match result.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail(ref why) => panic!("{family}/{scenario} failed on replay: {why}"),
+            Outcome::Skipped(_) => "skipped",
+        };
+        assert_eq!(got, expected, "{family}/{scenario}");
+        client
+            .into_inner()
+            .finish()
+            .unwrap_or_else(|e| panic!("{family}/{scenario}: {e}"));
+        played += 1;
+    }
+    assert_eq!(played, SCENARIOS.len());
+}
+
+#[tokio::test(start_paused = true)]
+async fn quectel_gsm_recordings_replay() {
+    replay_family("quectel-gsm").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn sim7000_recordings_replay() {
+    replay_family("sim7000").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn sim5360_recordings_replay() {
+    replay_family("sim5360").await;
+}
