@@ -128,3 +128,109 @@ pub fn client(data: &[u8]) {
         feeder.abort();
     });
 }
+
+/// The transcript parser on arbitrary text: it never panics, and whatever it
+/// accepts writes back to text that parses to the same transcript.
+pub fn transcript(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(t) = cellmail_replay::Transcript::parse(&text) {
+        let written = t.to_text();
+        let again = cellmail_replay::Transcript::parse(&written).expect("written text parses");
+        assert_eq!(again.to_text(), written);
+    }
+}
+
+/// Every dialect's response and URC parsers on arbitrary lines: a value or
+/// nothing, never a panic.
+pub fn parsers(data: &[u8]) {
+    use cellmail_quectel::commands as q;
+    use cellmail_simcom::sim7000::commands as s7;
+    let line = String::from_utf8_lossy(data).into_owned();
+    let response = cellmail_at::Response {
+        info: line.split('\n').map(str::to_owned).collect(),
+        raw: data.to_vec(),
+        prompt: None,
+    };
+    let _ = q::parse_result(&line, q::prefix::PUT);
+    let _ = q::parse_attachments(&response);
+    let _ = q::parse_recipients(&response);
+    let _ = q::parse_upload(&response);
+    let _ = q::parse_ssl_value(&response);
+    if let Some(code) = q::parse_result(&line, q::prefix::PUT) {
+        let _ = cellmail_quectel::ResultCode::from_code(code).to_mail_error();
+    }
+    let _ = s7::pop3read_length(&line);
+    for n in s7::ints(&line, "+SMTPSEND:").into_iter().flatten() {
+        let _ = cellmail_simcom::sim7000::codes::SendCode::from_code(n).into_result();
+        let _ = cellmail_simcom::sim7000::codes::Pop3Code::from_code(n).into_result();
+    }
+    let result = cellmail_simcom::sim5360::SmtpResult::parse(&line);
+    let _ = result.is_final();
+    let _ = result.into_result(&line);
+    let _ = cellmail_simcom::sim5360::pop3_result(&line);
+    let _ = cellmail::Message::from_pop3_data(data.to_vec());
+}
+
+/// The SIM7000 mailer against a module answering with fuzzer bytes: `send`
+/// and a POP3 retrieve end in a value or a typed error, never a panic or hang.
+pub fn mailer(data: &[u8]) {
+    use cellmail::{MailSender, Mailbox};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime");
+    runtime.block_on(async {
+        let (host, mut module) = tokio::io::duplex(1 << 16);
+        let answers: Vec<Vec<u8>> = data.split(|&b| b == 0xFF).map(<[u8]>::to_vec).collect();
+        let feeder = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut sink = [0u8; 4096];
+            for answer in answers {
+                if module.read(&mut sink).await.unwrap_or(0) == 0 || module.write_all(&answer).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                if module.read(&mut sink).await.unwrap_or(0) == 0 {
+                    return;
+                }
+            }
+        });
+        let mut config = ClientConfig::with_decoder(cellmail_simcom::sim7000::decoder_config());
+        config.command_timeout = Duration::from_secs(2);
+        let client = Client::new(host, config);
+        let account = cellmail::SmtpAccount {
+            server: cellmail::ServerAddr::new("mail.example.com", 25),
+            auth: cellmail::Auth::None,
+            tls: Default::default(),
+        };
+        let options = cellmail_simcom::Sim7000Options {
+            pop3: Some(cellmail::Pop3Account {
+                server: cellmail::ServerAddr::new("mail.example.com", 110),
+                user: "u".into(),
+                password: cellmail::Secret::new("p"),
+                tls: Default::default(),
+            }),
+            server_timeout_secs: 10,
+            ..Default::default()
+        };
+        let mut mailer = cellmail_simcom::Sim7000Mailer::new(client, account, options);
+        let email = cellmail::Email::builder()
+            .from("a@example.com", None)
+            .to("b@example.com", None)
+            .subject("s")
+            .body("b")
+            .attach(cellmail::Attachment::from_bytes("a.bin", vec![1u8; 3000]))
+            .build()
+            .expect("a valid e-mail");
+        let run = async {
+            let _ = mailer.send(&email).await;
+            let _ = mailer.retrieve(1).await;
+            let _ = mailer.close().await;
+        };
+        let finished = tokio::time::timeout(Duration::from_secs(3600), run).await;
+        assert!(finished.is_ok(), "the mailer hung");
+        feeder.abort();
+    });
+}

@@ -31,3 +31,18 @@ fn encoder_seeds() {
 fn client_seeds() {
     assert!(replay("client", cellmail_fuzz::client) > 0, "no seeds for client");
 }
+
+#[test]
+fn transcript_seeds() {
+    assert!(replay("transcript", cellmail_fuzz::transcript) > 0, "no seeds for transcript");
+}
+
+#[test]
+fn parsers_seeds() {
+    assert!(replay("parsers", cellmail_fuzz::parsers) > 0, "no seeds for parsers");
+}
+
+#[test]
+fn mailer_seeds() {
+    assert!(replay("mailer", cellmail_fuzz::mailer) > 0, "no seeds for mailer");
+}

@@ -6,7 +6,14 @@ use std::process::Command;
 
 use crate::{root, sh};
 
-const TARGETS: &[&str] = &["decoder", "encoder", "client"];
+const TARGETS: &[&str] = &[
+    "decoder",
+    "encoder",
+    "client",
+    "transcript",
+    "parsers",
+    "mailer",
+];
 
 fn run_fuzz(target: &str, seconds: u32) -> Result<(), String> {
     let corpus = root().join("fuzz/corpus").join(target);

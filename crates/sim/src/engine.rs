@@ -180,7 +180,7 @@ impl Io {
         let bytes = self.input.recv().await.ok_or(Closed)?;
         // The host's bytes take line time to arrive.
         self.line_free_in = self.line_free_in.max(Instant::now()) + self.line_time(bytes.len());
-        sleep_until(self.line_free_in).await;
+        pace(self.line_free_in).await;
         self.buffer.extend_from_slice(&bytes);
         Ok(())
     }
@@ -191,7 +191,7 @@ impl Io {
             for chunk in bytes.chunks(256) {
                 self.line_free_out =
                     self.line_free_out.max(Instant::now()) + self.line_time(chunk.len());
-                sleep_until(self.line_free_out).await;
+                pace(self.line_free_out).await;
                 let _ = self.output.send(chunk.to_vec()).await;
             }
         } else {
@@ -306,6 +306,16 @@ impl Io {
             }
             self.fill().await?;
         }
+    }
+}
+
+/// Keeps the line rate without paying a timer per short write: bytes are
+/// released at once while the line is at most a few milliseconds behind its
+/// schedule, so timer granularity does not slow the simulated line down.
+async fn pace(line_free: Instant) {
+    const SLACK: Duration = Duration::from_millis(3);
+    if line_free > Instant::now() + SLACK {
+        sleep_until(line_free - SLACK).await;
     }
 }
 

@@ -26,6 +26,7 @@ mod pty;
 mod quectel;
 mod sim5360;
 mod sim7000;
+pub mod sink;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

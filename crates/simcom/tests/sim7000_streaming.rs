@@ -49,57 +49,6 @@ fn options() -> Sim7000Options {
     Sim7000Options::default()
 }
 
-/// A module that grants 1360 bytes per request and only counts what it gets.
-async fn counting_module(mut io: tokio::io::DuplexStream, expect: usize) -> usize {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut got = 0usize;
-    let mut line = Vec::new();
-    let mut buf = vec![0u8; 2048];
-    loop {
-        let n = io.read(&mut buf).await.unwrap();
-        if n == 0 {
-            return got;
-        }
-        for &b in &buf[..n] {
-            if b != b'\r' {
-                line.push(b);
-                continue;
-            }
-            let cmd = String::from_utf8_lossy(&line).into_owned();
-            line.clear();
-            let reply: Vec<u8> = if let Some(len) = cmd.strip_prefix("AT+SMTPBODY=") {
-                let len: usize = len.parse().unwrap();
-                io.write_all(b"\r\nDOWNLOAD\r\n").await.unwrap();
-                let mut body = vec![0u8; len];
-                io.read_exact(&mut body).await.unwrap();
-                b"\r\nOK\r\n".to_vec()
-            } else if cmd == "AT+SMTPSEND" {
-                b"\r\nOK\r\n\r\n+SMTPFT: 1,1360\r\n".to_vec()
-            } else if let Some(len) = cmd.strip_prefix("AT+SMTPFT=") {
-                let len: usize = len.parse().unwrap();
-                if len == 0 {
-                    io.write_all(b"\r\nOK\r\n\r\n+SMTPSEND: 1\r\n")
-                        .await
-                        .unwrap();
-                    assert_eq!(got, expect);
-                    continue;
-                }
-                assert!(len <= 1360, "asked for {len} bytes, more than granted");
-                io.write_all(format!("\r\n+SMTPFT: 2,{len}\r\n").as_bytes())
-                    .await
-                    .unwrap();
-                let mut chunk = vec![0u8; len];
-                io.read_exact(&mut chunk).await.unwrap();
-                got += len;
-                b"\r\nOK\r\n\r\n+SMTPFT: 1,1360\r\n".to_vec()
-            } else {
-                b"\r\nOK\r\n".to_vec()
-            };
-            io.write_all(&reply).await.unwrap();
-        }
-    }
-}
-
 #[tokio::test]
 async fn ten_megabytes_stream_from_disk_in_bounded_memory() {
     const SIZE: usize = 10 * 1024 * 1024;
@@ -115,7 +64,7 @@ async fn ten_megabytes_stream_from_disk_in_bounded_memory() {
         }
     }
     let (host, module) = tokio::io::duplex(8192);
-    let module = tokio::spawn(counting_module(module, SIZE));
+    let module = tokio::spawn(cellmail_sim::sink::smtpft_sink(module, SIZE));
     let client = cellmail_at::Client::new(
         host,
         cellmail_at::ClientConfig::with_decoder(decoder_config()),
