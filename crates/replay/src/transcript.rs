@@ -270,11 +270,11 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
         return ms.parse().map(Duration::from_millis).map_err(|_| bad());
     }
     if let Some(s) = text.strip_suffix('s') {
+        // try_from: a huge delay ("~ 1e300s") is an error, not a panic (found by fuzzing).
         return s
             .parse::<f64>()
             .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .map(Duration::from_secs_f64)
+            .and_then(|v| Duration::try_from_secs_f64(v).ok())
             .ok_or_else(bad);
     }
     Err(bad())
@@ -398,6 +398,8 @@ mod tests {
         );
         assert!(Transcript::parse("<hex 4").is_err());
         assert!(Transcript::parse("~ soon").is_err());
+        assert!(Transcript::parse("~ 1e300s").is_err());
+        assert!(Transcript::parse("~ -1s").is_err());
         assert!(Transcript::parse(">file x y").is_err());
     }
 
