@@ -124,11 +124,11 @@ fn length(field: &str, what: &str, len: usize, max: usize) -> Result<(), MailErr
     }
 }
 
-/// Length of `text` as the module receives it.
-fn encoded_len(text: &str, encoding: TextEncoding) -> usize {
+/// Length of `bytes` (text in the mail's charset) as the module receives it.
+fn encoded_len(bytes: &[u8], encoding: TextEncoding) -> usize {
     match encoding {
-        TextEncoding::Hex if !text.is_ascii() => text.len() * 2,
-        _ => text.len(),
+        TextEncoding::Hex if !bytes.is_ascii() => bytes.len() * 2,
+        _ => bytes.len(),
     }
 }
 
@@ -221,7 +221,7 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
     if subject.is_ascii() {
         length("subject", "subject", subject.len(), l.subject_ascii)?;
     } else {
-        let len = encoded_len(subject, caps.subject_encoding);
+        let len = encoded_len(&email.subject_bytes(), caps.subject_encoding);
         let what = match caps.subject_encoding {
             TextEncoding::Hex => "the hex-encoded subject",
             TextEncoding::Raw => "subject",
@@ -234,8 +234,9 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
     }
 
     let body = email.body();
-    let body_len = encoded_len(body, caps.body_encoding);
-    let what = if body_len == body.len() {
+    let body_bytes = email.body_bytes();
+    let body_len = encoded_len(&body_bytes, caps.body_encoding);
+    let what = if body_len == body_bytes.len() {
         "the body"
     } else {
         "the hex-encoded body"

@@ -1,6 +1,7 @@
 //! The message model: [`Email`], built with [`EmailBuilder`] and checked before
 //! any byte reaches a module.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -115,9 +116,11 @@ pub enum Charset {
     Ascii,
     /// UTF-8.
     Utf8,
-    /// GB2312 (simplified Chinese); text is given as bytes already in GB2312.
+    /// GB2312 (simplified Chinese): text is given as Rust strings and encoded
+    /// to GB2312 on the way to the module ([`Charset::encode`]).
     Gb2312,
-    /// BIG5 (traditional Chinese); text is given as bytes already in BIG5.
+    /// BIG5 (traditional Chinese): text is given as Rust strings and encoded
+    /// to BIG5 on the way to the module.
     Big5,
 }
 
@@ -131,6 +134,54 @@ impl Charset {
             Charset::Big5 => "big5",
         }
     }
+
+    /// `text` as the bytes of this charset. GB2312 and BIG5 are encoded with
+    /// `encoding_rs`; a character the charset cannot hold is an error naming
+    /// `field`, never a silent replacement. (`encoding_rs` offers GB2312 only
+    /// through its superset GBK, so bytes outside GB2312's EUC-CN rows are
+    /// refused here.)
+    ///
+    /// ```
+    /// use cellmail::Charset;
+    /// assert_eq!(*Charset::Gb2312.encode("中文", "subject")?, [0xD6, 0xD0, 0xCE, 0xC4]);
+    /// assert_eq!(*Charset::Big5.encode("中文", "subject")?, [0xA4, 0xA4, 0xA4, 0xE5]);
+    /// assert!(Charset::Big5.encode("✓", "subject").is_err());
+    /// assert!(Charset::Gb2312.encode("丂", "subject").is_err()); // GBK only
+    /// # Ok::<(), cellmail::MailError>(())
+    /// ```
+    pub fn encode<'a>(self, text: &'a str, field: &str) -> Result<Cow<'a, [u8]>, MailError> {
+        let encoding = match self {
+            Charset::Ascii | Charset::Utf8 => return Ok(Cow::Borrowed(text.as_bytes())),
+            Charset::Gb2312 => encoding_rs::GBK,
+            Charset::Big5 => encoding_rs::BIG5,
+        };
+        let (bytes, _, unmappable) = encoding.encode(text);
+        if unmappable || (self == Charset::Gb2312 && !is_euc_cn(&bytes)) {
+            return Err(MailError::invalid(
+                field,
+                format!("holds characters {} cannot encode", self.mime_name()),
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Whether `bytes` are GB2312 as EUC-CN: ASCII, or pairs with both bytes in
+/// 0xA1..=0xFE (GBK's other pairs are not GB2312).
+fn is_euc_cn(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] < 0x80 {
+            i += 1;
+        } else if (0xA1..=0xF7).contains(&bytes[i])
+            && bytes.get(i + 1).is_some_and(|b| (0xA1..=0xFE).contains(b))
+        {
+            i += 2;
+        } else {
+            return false;
+        }
+    }
+    true
 }
 
 /// Where a module keeps a file.
@@ -428,6 +479,28 @@ impl Email {
         &self.body
     }
 
+    /// The subject as the module receives it: the bytes of [`Email::charset`].
+    ///
+    /// ```
+    /// use cellmail::{Charset, Email};
+    /// let email = Email::builder()
+    ///     .from("a@example.com", None)
+    ///     .to("b@example.com", None)
+    ///     .charset(Charset::Gb2312)
+    ///     .subject("中文")
+    ///     .build()?;
+    /// assert_eq!(*email.subject_bytes(), [0xD6, 0xD0, 0xCE, 0xC4]);
+    /// # Ok::<(), cellmail::MailError>(())
+    /// ```
+    pub fn subject_bytes(&self) -> Cow<'_, [u8]> {
+        in_charset(&self.subject, self.charset)
+    }
+
+    /// The body as the module receives it: the bytes of [`Email::charset`].
+    pub fn body_bytes(&self) -> Cow<'_, [u8]> {
+        in_charset(&self.body, self.charset)
+    }
+
     /// The character set of subject and body.
     pub fn charset(&self) -> Charset {
         self.charset
@@ -529,6 +602,9 @@ impl EmailBuilder {
             });
         }
         let subject = header_text(Some(self.subject), "subject", self.charset)?.unwrap_or_default();
+        // Refused here so that `subject_bytes` and `body_bytes` cannot fail.
+        self.charset.encode(&subject, "subject")?;
+        self.charset.encode(&self.body, "body")?;
         check_charset(&self.body, "body", self.charset)?;
         if let Some(i) = self.body.find(['\0', '\u{1A}', '\u{1B}']) {
             return Err(MailError::invalid(
@@ -581,6 +657,13 @@ fn header_text(
     }
     check_charset(&value, field, charset)?;
     Ok(Some(value))
+}
+
+/// `text` in `charset`; the builder refused text the charset cannot hold.
+fn in_charset(text: &str, charset: Charset) -> Cow<'_, [u8]> {
+    charset
+        .encode(text, "")
+        .unwrap_or(Cow::Borrowed(text.as_bytes()))
 }
 
 fn check_charset(value: &str, field: &str, charset: Charset) -> Result<(), MailError> {

@@ -167,3 +167,45 @@ proptest! {
         }
     }
 }
+
+fn in_charset(charset: Charset, subject: &str, body: &str) -> Result<Email, MailError> {
+    Email::builder()
+        .from("a@example.com", None)
+        .to("b@example.com", None)
+        .charset(charset)
+        .subject(subject)
+        .body(body)
+        .build()
+}
+
+#[test]
+fn gb2312_and_big5_text_goes_in_its_charset() {
+    let email = in_charset(Charset::Gb2312, "电表", "读数 42").unwrap();
+    assert_eq!(*email.subject_bytes(), [0xB5, 0xE7, 0xB1, 0xED]);
+    assert_eq!(
+        *email.body_bytes(),
+        [0xB6, 0xC1, 0xCA, 0xFD, b' ', b'4', b'2']
+    );
+    let email = in_charset(Charset::Big5, "電表", "").unwrap();
+    assert_eq!(*email.subject_bytes(), [0xB9, 0x71, 0xAA, 0xED]);
+    // UTF-8 and ASCII go as they are.
+    let email = in_charset(Charset::Utf8, "Zähler", "m³").unwrap();
+    assert_eq!(*email.subject_bytes(), *"Zähler".as_bytes());
+    assert_eq!(*email.body_bytes(), *"m³".as_bytes());
+}
+
+#[test]
+fn text_a_charset_cannot_hold_is_refused_naming_the_field() {
+    // A check mark is in neither; 丂 is GBK but not GB2312; 電 is traditional only.
+    assert_eq!(
+        invalid_field(in_charset(Charset::Gb2312, "✓", "")),
+        "subject"
+    );
+    assert_eq!(invalid_field(in_charset(Charset::Gb2312, "", "丂")), "body");
+    assert_eq!(
+        invalid_field(in_charset(Charset::Gb2312, "電", "")),
+        "subject"
+    );
+    assert_eq!(invalid_field(in_charset(Charset::Big5, "", "✓")), "body");
+    assert_eq!(invalid_field(in_charset(Charset::Ascii, "", "m³")), "body");
+}
