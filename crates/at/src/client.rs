@@ -117,6 +117,8 @@ struct Current {
     deadline: Instant,
     response: Response,
     result: Option<Final>,
+    /// Its information lines carry a secret and are not logged.
+    sensitive: bool,
 }
 
 /// The AT client over any tokio byte stream (a serial port, a pseudo-terminal,
@@ -248,6 +250,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             deadline: Instant::now() + timeout,
             response: Response::default(),
             result: None,
+            sensitive: cmd.has_sensitive_answer(),
         });
         Ok(())
     }
@@ -600,7 +603,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     async fn next_event(&mut self, deadline: Instant) -> Result<Option<Event>, AtError> {
         loop {
             if let Some(ev) = self.decoder.next_event() {
-                if !matches!(ev, Event::Echo(_) | Event::Raw(_)) {
+                let secret = matches!(ev, Event::Info(_))
+                    && self.current.as_ref().is_some_and(|c| c.sensitive);
+                if secret {
+                    tracing::trace!("received an information line that carries a secret");
+                } else if !matches!(ev, Event::Echo(_) | Event::Raw(_)) {
                     tracing::trace!(event = ?ev, "received");
                 }
                 return Ok(Some(ev));

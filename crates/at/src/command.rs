@@ -138,6 +138,7 @@ pub struct Command {
     final_line: Option<FinalLine>,
     timeout: Option<Duration>,
     prefix: Option<Cow<'static, str>>,
+    sensitive_answer: bool,
 }
 
 /// Recognises an information line that also ends the command successfully,
@@ -157,6 +158,7 @@ impl Command {
             final_line: None,
             timeout: None,
             prefix: None,
+            sensitive_answer: false,
         }
     }
 
@@ -273,6 +275,25 @@ impl Command {
     pub fn response_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
         self.prefix = Some(prefix.into());
         self
+    }
+
+    /// The answer carries a secret (SIM7000 `AT+SMTPAUTH?` and `AT+POP3SRV?`
+    /// answer with the password): its information lines are never logged.
+    ///
+    /// ```
+    /// use cellmail_at::Command;
+    /// let query = Command::read("+SMTPAUTH").sensitive_answer();
+    /// assert!(query.has_sensitive_answer());
+    /// assert!(!Command::read("+SMTPSRV").has_sensitive_answer());
+    /// ```
+    pub fn sensitive_answer(mut self) -> Self {
+        self.sensitive_answer = true;
+        self
+    }
+
+    /// Whether the answer carries a secret (see [`Command::sensitive_answer`]).
+    pub fn has_sensitive_answer(&self) -> bool {
+        self.sensitive_answer
     }
 
     /// The command name, e.g. `+QSMTPSRV`.

@@ -8,6 +8,7 @@
 //! much they look like `OK`.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use crate::command::{Command, FinalLine, PromptKind, RawLength};
 
@@ -176,7 +177,6 @@ pub enum Event {
     Urc(String),
 }
 
-#[derive(Debug)]
 struct InFlight {
     echo: Vec<u8>,
     prefix: Option<String>,
@@ -187,6 +187,22 @@ struct InFlight {
     echo_seen: bool,
     final_seen: bool,
     prompt_seen: bool,
+}
+
+// By hand: `echo` is the command line as written, password included.
+impl fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InFlight")
+            .field("echo", &format_args!("<{} bytes>", self.echo.len()))
+            .field("prefix", &self.prefix)
+            .field("prompt", &self.prompt)
+            .field("deferred", &self.deferred)
+            .field("raw", &self.raw.is_some())
+            .field("echo_seen", &self.echo_seen)
+            .field("final_seen", &self.final_seen)
+            .field("prompt_seen", &self.prompt_seen)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -361,9 +377,13 @@ impl Decoder {
                 Some(_) => {}
             }
         }
-        let (line_len, consumed) = match rest.iter().position(|b| matches!(b, b'\r' | b'\n')) {
+        // Look for the line end within MAX_LINE + 1 bytes only, and cut an
+        // overlong line at exactly MAX_LINE: the pieces are then the same
+        // however the stream was chunked.
+        let window = &rest[..rest.len().min(MAX_LINE + 1)];
+        let (line_len, consumed) = match window.iter().position(|b| matches!(b, b'\r' | b'\n')) {
             Some(i) => (i, i + 1),
-            None if rest.len() > MAX_LINE => (rest.len(), rest.len()),
+            None if rest.len() > MAX_LINE => (MAX_LINE, MAX_LINE),
             None => return None,
         };
         let ended_in_cr = rest.get(line_len) == Some(&b'\r');
@@ -514,6 +534,16 @@ mod tests {
 
     fn urc(s: &str) -> Event {
         Event::Urc(s.into())
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_command_line_with_its_secret() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        let pwd = crate::Secret::new("hunter2");
+        dec.begin(&Command::write("+QSMTPPWD").secret("pwd", &pwd));
+        let shown = format!("{dec:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("InFlight"), "{shown}");
     }
 
     #[test]
@@ -727,9 +757,27 @@ mod tests {
         let mut dec = Decoder::new(DecoderConfig::default());
         dec.push(&vec![b'x'; MAX_LINE + 10]);
         match dec.next_event() {
-            Some(Event::Urc(line)) => assert_eq!(line.len(), MAX_LINE + 10),
+            Some(Event::Urc(line)) => assert_eq!(line.len(), MAX_LINE),
             other => panic!("{other:?}"),
         }
-        assert_eq!(dec.buffered(), 0);
+        assert_eq!(dec.next_event(), None, "the rest waits for its line end");
+        assert_eq!(dec.buffered(), 10);
+    }
+
+    #[test]
+    fn overlong_line_is_cut_the_same_however_it_arrives() {
+        let mut stream = vec![b'y'; MAX_LINE + 5];
+        stream.extend_from_slice(b"\r\nOK\r\n");
+        let mut whole = Decoder::new(DecoderConfig::default());
+        whole.push(&stream);
+        let mut split = Decoder::new(DecoderConfig::default());
+        let mut events = Vec::new();
+        for chunk in stream.chunks(MAX_LINE - 1) {
+            split.push(chunk);
+            events.extend(drain(&mut split));
+        }
+        let expected = drain(&mut whole);
+        assert_eq!(events, expected);
+        assert_eq!(expected.len(), 3, "{} events", expected.len());
     }
 }
