@@ -63,7 +63,19 @@ pub struct Limits {
     pub send_timeout_secs: Option<RangeInclusive<u32>>,
 }
 
-/// What one module family can do, filled in by its dialect crate.
+/// What one module family can do, filled in by its dialect crate. A program
+/// can ask before building a mail:
+///
+/// ```
+/// use cellmail::{Capabilities, Charset, TlsMode};
+/// fn can_send_securely(caps: &Capabilities) -> bool {
+///     caps.smtp && caps.smtp_tls.contains(&TlsMode::StartTls)
+/// }
+/// fn can_write_chinese(caps: &Capabilities) -> bool {
+///     caps.charsets.contains(&Charset::Gb2312)
+/// }
+/// # let _ = (can_send_securely, can_write_chinese);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Capabilities {
     /// The family, e.g. `quectel-gsm`.
@@ -387,7 +399,22 @@ pub fn validate_smtp_account(account: &SmtpAccount, caps: &Capabilities) -> Resu
     )
 }
 
-/// Checks POP3 account settings against the module's limits.
+/// Checks POP3 account settings against the module's limits; mailers call it
+/// before their first POP3 command.
+///
+/// ```
+/// use cellmail::{validate_pop3_account, Capabilities, Pop3Account, Secret, ServerAddr};
+/// fn check(caps: &Capabilities) -> Result<(), cellmail::MailError> {
+///     let account = Pop3Account {
+///         server: ServerAddr::new("pop.example.com", 110),
+///         user: "meter-17".into(),
+///         password: Secret::new("s3cret"),
+///         tls: Default::default(),
+///     };
+///     validate_pop3_account(&account, caps)
+/// }
+/// # let _ = check;
+/// ```
 pub fn validate_pop3_account(account: &Pop3Account, caps: &Capabilities) -> Result<(), MailError> {
     if !caps.pop3 {
         return Err(MailError::unsupported("reading mail (POP3)"));

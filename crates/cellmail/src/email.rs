@@ -337,6 +337,19 @@ impl Attachment {
     }
 
     /// An attachment streamed from a host file; its name is the file name.
+    /// The file is measured now and read only while the mail is sent, a
+    /// chunk at a time. A missing file is `Invalid { field: "attachment" }`.
+    ///
+    /// ```
+    /// use cellmail::Attachment;
+    /// let path = std::env::temp_dir().join("cellmail-doc-log.txt");
+    /// std::fs::write(&path, b"boot ok\n")?;
+    /// let log = Attachment::from_file(&path)?;
+    /// assert_eq!((log.name(), log.size()), ("cellmail-doc-log.txt", Some(8)));
+    /// assert!(Attachment::from_file("/nonexistent/log.txt").is_err());
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, MailError> {
         let path = path.as_ref();
         let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
@@ -354,7 +367,10 @@ impl Attachment {
         path: impl AsRef<Path>,
     ) -> Result<Self, MailError> {
         let path = path.as_ref();
-        let meta = std::fs::metadata(path)?;
+        // A file that is not there is the caller's mistake, not a fault to retry.
+        let meta = std::fs::metadata(path).map_err(|e| {
+            MailError::invalid("attachment", format!("cannot read {}: {e}", path.display()))
+        })?;
         if !meta.is_file() {
             return Err(MailError::invalid(
                 "attachment",

@@ -143,7 +143,8 @@ impl MailError {
     ///
     /// - transient: `Network`, `Timeout`, `Busy`, `Dns` (on cellular links name
     ///   resolution fails while the bearer settles), `Rejected` with a 4xx code,
-    ///   and AT-level timeouts, closed lines and I/O errors;
+    ///   and AT-level timeouts, closed lines and I/O errors other than a missing,
+    ///   unreadable or malformed file;
     /// - permanent: `Invalid`, `Unsupported`, `Auth`, `BadRecipient`, `Tls`
     ///   (certificates and versions are configuration), `Rejected` 5xx, and the
     ///   module refusing a command (`ERROR`, `+CME ERROR`).
@@ -164,7 +165,14 @@ impl MailError {
                 e,
                 AtError::Timeout { .. } | AtError::Closed | AtError::Io(_)
             ),
-            MailError::Io(_) => true,
+            MailError::Io(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::PermissionDenied
+                    | std::io::ErrorKind::InvalidInput
+                    | std::io::ErrorKind::InvalidData
+                    | std::io::ErrorKind::Unsupported
+            ),
             MailError::Invalid { .. }
             | MailError::Unsupported { .. }
             | MailError::Auth { .. }

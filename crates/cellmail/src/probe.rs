@@ -27,6 +27,19 @@ impl std::fmt::Display for ModuleInfo {
 }
 
 /// A dialect crate's answer to "do you drive this module?".
+///
+/// ```
+/// use cellmail::{Dialect, ModuleInfo};
+/// struct Quectel;
+/// impl Dialect for Quectel {
+///     const NAME: &'static str = "quectel-gsm";
+///     fn drives(info: &ModuleInfo) -> bool {
+///         info.manufacturer.eq_ignore_ascii_case("quectel") && info.model.starts_with('M')
+///     }
+/// }
+/// let m95 = ModuleInfo { manufacturer: "Quectel".into(), model: "M95".into(), revision: "M95FAR02A08".into() };
+/// assert!(Quectel::drives(&m95));
+/// ```
 pub trait Dialect {
     /// The family name, e.g. `quectel-gsm`.
     const NAME: &'static str;

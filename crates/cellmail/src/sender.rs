@@ -75,6 +75,25 @@ pub struct MessageUid {
 }
 
 /// Reads a POP3 mailbox through a module. Deletions take effect at [`close`](Mailbox::close).
+///
+/// Code written against the trait works with every dialect that reads mail:
+///
+/// ```
+/// use cellmail::{MailError, Mailbox};
+/// /// Fetches every waiting command mail, then deletes them at logout.
+/// async fn take_commands(mailbox: &mut dyn Mailbox) -> Result<Vec<String>, MailError> {
+///     let mut commands = Vec::new();
+///     for info in mailbox.list().await? {
+///         let message = mailbox.retrieve(info.id).await?;
+///         if let Some(text) = message.text_body() {
+///             commands.push(text.trim().to_owned());
+///         }
+///         mailbox.delete(info.id).await?;
+///     }
+///     mailbox.close().await?; // the deletions take effect only now
+///     Ok(commands)
+/// }
+/// ```
 #[async_trait]
 pub trait Mailbox: Send {
     /// Count and total size.

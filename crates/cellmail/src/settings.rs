@@ -111,6 +111,20 @@ impl fmt::Debug for KeySource {
 }
 
 /// How much of the peer's identity the module checks.
+///
+/// Mutual TLS with the CA already on the module and the client certificate
+/// and key uploaded by the dialect; the key never shows in `Debug`:
+///
+/// ```
+/// use cellmail::{CertSource, KeySource, Verify};
+/// let verify = Verify::Mutual {
+///     ca: CertSource::Module("RAM:ca.pem".parse()?),
+///     client_cert: CertSource::Pem(b"-----BEGIN CERTIFICATE-----...".to_vec()),
+///     client_key: KeySource(CertSource::Pem(b"-----BEGIN PRIVATE KEY-----...".to_vec())),
+/// };
+/// assert!(!format!("{verify:?}").contains("PRIVATE"));
+/// # Ok::<(), cellmail::MailError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub enum Verify {
     /// No check (the module's security level 0).
@@ -176,6 +190,17 @@ pub struct SmtpAccount {
 }
 
 /// A POP3 account.
+///
+/// ```
+/// use cellmail::{Pop3Account, Secret, ServerAddr};
+/// let account = Pop3Account {
+///     server: ServerAddr::new("pop.example.com", 110),
+///     user: "meter-17".into(),
+///     password: Secret::new("s3cret"),
+///     tls: Default::default(),
+/// };
+/// assert!(!format!("{account:?}").contains("s3cret"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pop3Account {
     /// Server and port.
@@ -189,6 +214,16 @@ pub struct Pop3Account {
 }
 
 /// The packet-data bearer (APN) a module needs before any TCP.
+///
+/// ```
+/// use cellmail::{Bearer, Secret};
+/// let bearer = Bearer {
+///     apn: "internet.m2m".into(),
+///     user: Some("m2m".into()),
+///     password: Some(Secret::new("apn-pass")),
+/// };
+/// assert!(!format!("{bearer:?}").contains("apn-pass"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bearer {
     /// The access point name.
@@ -200,6 +235,14 @@ pub struct Bearer {
 }
 
 /// How long to wait for the module.
+///
+/// ```
+/// use std::time::Duration;
+/// use cellmail::Timeouts;
+/// // A slow cellular link: give the whole mail ten minutes.
+/// let timeouts = Timeouts { send: Duration::from_secs(600), ..Default::default() };
+/// assert_eq!(timeouts.command, Duration::from_secs(5));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// An ordinary command's final result.

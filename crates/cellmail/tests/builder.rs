@@ -117,7 +117,20 @@ fn host_files_are_measured_not_read() {
     std::fs::write(&path, vec![b'x'; 4096]).unwrap();
     let a = Attachment::from_file(&path).unwrap();
     assert_eq!((a.name(), a.size()), ("log.txt", Some(4096)));
-    assert!(Attachment::from_file(dir.join("missing")).is_err());
+    let missing = Attachment::from_file(dir.join("missing")).unwrap_err();
+    assert!(
+        matches!(&missing, MailError::Invalid { field, reason, .. }
+            if field == "attachment" && reason.contains("missing")),
+        "{missing:?}"
+    );
+    assert!(
+        !missing.is_transient(),
+        "a missing file does not come back by retrying"
+    );
+    let not_found = MailError::Io(std::io::Error::from(std::io::ErrorKind::NotFound));
+    assert!(!not_found.is_transient());
+    let broken_pipe = MailError::Io(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+    assert!(broken_pipe.is_transient());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
