@@ -355,6 +355,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         loop {
             if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
                 if let Some(line) = self.deferred.remove(i) {
+                    // The module answered the command it took data for, so it
+                    // has taken our `+++` as the escape: the silence kept
+                    // after it has done its job.
+                    self.quiet_until = None;
                     return Ok(line);
                 }
             }

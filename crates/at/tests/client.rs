@@ -250,12 +250,44 @@ async fn connect_then_escape_upload_keeps_guard_time() {
             .unwrap(),
         "+QSMTPBODY: 15"
     );
-    let after_escape = Instant::now();
+    // The module has answered, so it took +++ as the escape: the next
+    // command need not wait out the guard time after it.
+    let after_answer = Instant::now();
     client.begin(&Command::exec("+QSMTPPUT")).await.unwrap();
     assert!(
-        after_escape.elapsed() >= Duration::from_millis(900),
-        "no guard time after +++"
+        after_answer.elapsed() < Duration::from_millis(100),
+        "waited {:?} after the module answered",
+        after_answer.elapsed()
     );
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_written_within_the_guard_time_after_an_unanswered_escape() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+        module.expect(b"Hi").await;
+        module.expect(b"+++").await;
+        let escape_seen = Instant::now();
+        // The module stays silent; the host's next bytes must not come
+        // within the guard time, or the module would take +++ as data.
+        module.expect(b"AT\r").await;
+        assert!(
+            escape_seen.elapsed() >= Duration::from_millis(900),
+            "no guard time after +++: {:?}",
+            escape_seen.elapsed()
+        );
+        module.send(b"\r\nOK\r\n").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect);
+    client.upload(&body, b"Hi", DataEnd::Escape).await.unwrap();
+    client.execute(&Command::exec("")).await.unwrap();
     task.await.unwrap();
 }
 
