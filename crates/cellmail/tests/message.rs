@@ -81,3 +81,21 @@ fn headers_only() {
     assert_eq!(msg.header("X-Meter").as_deref(), Some("17"));
     assert!(msg.attachments().is_empty());
 }
+
+/// A module sending in GB2312 (Quectel `<charset>` 2) labels subject and body
+/// with it; the parser decodes them (mail-parser's `full_encoding`).
+#[test]
+fn gb2312_and_big5_mail_decodes() {
+    let raw = b"From: meter@cellmail.test\r\n\
+To: ops@cellmail.test\r\n\
+Subject: =?gb2312?B?teex7bbByv0=?=\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=big5\r\n\
+Content-Transfer-Encoding: base64\r\n\
+\r\n\
+xaq8xiA0Miw3\r\n"
+        .to_vec();
+    let msg = Message::parse(raw).unwrap();
+    assert_eq!(msg.subject().as_deref(), Some("电表读数"));
+    assert_eq!(msg.text_body().as_deref(), Some("讀數 42,7"));
+}

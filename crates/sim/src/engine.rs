@@ -319,6 +319,14 @@ async fn pace(line_free: Instant) {
     }
 }
 
+/// Text the host sent in the module's charset (`gb2312`, `big5`, `utf-8`,
+/// `us-ascii`), as a string for the mail headers.
+pub fn decode_text(bytes: &[u8], charset: &str) -> String {
+    let encoding =
+        encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(bytes).0.into_owned()
+}
+
 /// The hex text modules use for non-ASCII strings, decoded.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
     if text.len() % 2 != 0 {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 
 use crate::Behaviour;
-use crate::engine::{AtCommand, Closed, Io, unhex};
+use crate::engine::{AtCommand, Closed, Io, decode_text, unhex};
 use crate::net::{self, NetError, Outgoing, Security, TlsTrust};
 
 #[derive(Default)]
@@ -121,7 +121,7 @@ impl Quectel {
             to: people(1),
             cc: people(2),
             bcc: people(3),
-            subject: String::from_utf8_lossy(&self.text(&self.subject)).into_owned(),
+            subject: decode_text(&self.text(&self.subject), charset),
             body: self.body.clone(),
             charset: charset.into(),
             attachments: self.attachments.clone(),

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use crate::Behaviour;
-use crate::engine::{AtCommand, Closed, Io, unhex};
+use crate::engine::{AtCommand, Closed, Io, decode_text, unhex};
 use crate::net::{self, NetError, Outgoing, Pop3, Security, TlsTrust};
 
 /// The chunk the module grants per `AT+SMTPFT` (the manual's example).
@@ -78,7 +78,7 @@ impl Sim7000 {
             to: people(0),
             cc: people(1),
             bcc: people(2),
-            subject: String::from_utf8_lossy(&self.text(&self.subject)).into_owned(),
+            subject: decode_text(&self.text(&self.subject), &charset),
             body: self.text(&self.body),
             charset: if charset == "ascii" {
                 "us-ascii".into()
