@@ -2,7 +2,7 @@
 //! no argument value can put a forbidden byte on the wire.
 
 use cellmail_at::fields::{self, Field};
-use cellmail_at::{Command, Decoder, DecoderConfig, Event, PromptKind};
+use cellmail_at::{Command, Decoder, DecoderConfig, Event, PromptKind, Secret};
 use proptest::prelude::*;
 
 /// The exchanges of the manuals, as (command, module bytes) pairs.
@@ -77,6 +77,109 @@ fn decode(cuts: &[usize]) -> Vec<Event> {
     events
 }
 
+/// Argument names, one per position, so an error shows which one it names.
+const NAMES: [&str; 4] = ["first", "second", "third", "fourth"];
+
+/// One argument of any kind the encoder takes from outside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ArgValue {
+    Str(String),
+    Secret(String),
+    Bare(String),
+    Hex(Vec<u8>),
+}
+
+impl ArgValue {
+    fn push(&self, cmd: Command, name: &'static str) -> Command {
+        match self {
+            ArgValue::Str(v) => cmd.string(name, v.clone()),
+            ArgValue::Secret(v) => cmd.secret(name, &Secret::new(v.clone())),
+            ArgValue::Bare(v) => cmd.bare(name, v.clone()),
+            ArgValue::Hex(v) => cmd.hex(v.clone()),
+        }
+    }
+
+    /// The rules of `command.rs`, restated: no `"` or C0 control or DEL in a
+    /// quoted value; a bare token is also non-empty, without `,` `;` or space.
+    fn representable(&self) -> bool {
+        let clean = |v: &str| !v.bytes().any(|b| b == b'"' || b < 0x20 || b == 0x7F);
+        match self {
+            ArgValue::Str(v) | ArgValue::Secret(v) => clean(v),
+            ArgValue::Bare(v) => {
+                clean(v) && !v.is_empty() && !v.bytes().any(|b| matches!(b, b',' | b';' | b' '))
+            }
+            ArgValue::Hex(_) => true,
+        }
+    }
+}
+
+/// Text that often holds what must not reach the wire, and anything at all.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9 ,;:/.@\"\\\\\r\n\t\x00\x1a\x1b\x7f]{0,12}",
+        any::<String>(),
+        "[a-zA-Z0-9:/._@-]{1,12}",
+    ]
+}
+
+fn arg_value() -> impl Strategy<Value = ArgValue> {
+    prop_oneof![
+        text().prop_map(ArgValue::Str),
+        text().prop_map(ArgValue::Secret),
+        text().prop_map(ArgValue::Bare),
+        proptest::collection::vec(any::<u8>(), 0..16).prop_map(ArgValue::Hex),
+    ]
+}
+
+/// Reads encoded parameters back the way a module does, knowing each
+/// argument's kind: a quoted value runs to the next `"`, a bare one to the
+/// next `,`. `None` when the bytes do not have that shape.
+fn read_back(kinds: &[ArgValue], mut params: &[u8]) -> Option<Vec<ArgValue>> {
+    let mut out = Vec::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        if i > 0 {
+            params = params.strip_prefix(b",")?;
+        }
+        let value = if let ArgValue::Bare(_) = kind {
+            let end = params
+                .iter()
+                .position(|&b| b == b',')
+                .unwrap_or(params.len());
+            let (v, rest) = params.split_at(end);
+            params = rest;
+            v
+        } else {
+            let inner = params.strip_prefix(b"\"")?;
+            let end = inner.iter().position(|&b| b == b'"')?;
+            params = &inner[end + 1..];
+            &inner[..end]
+        };
+        let text = String::from_utf8(value.to_vec()).ok()?;
+        out.push(match kind {
+            ArgValue::Str(_) => ArgValue::Str(text),
+            ArgValue::Secret(_) => ArgValue::Secret(text),
+            ArgValue::Bare(_) => ArgValue::Bare(text),
+            ArgValue::Hex(_) => {
+                let digits = text.as_bytes();
+                if digits.len() % 2 != 0
+                    || !digits
+                        .iter()
+                        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+                {
+                    return None;
+                }
+                ArgValue::Hex(
+                    digits
+                        .chunks(2)
+                        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+                        .collect::<Option<_>>()?,
+                )
+            }
+        });
+    }
+    params.is_empty().then_some(out)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -103,21 +206,45 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 
-    /// (b) No string value puts `"`, CR, LF, Ctrl-Z, ESC or NUL on the wire:
-    /// either encoding fails naming the argument, or the bytes are clean.
+    /// (b) No argument of any kind (quoted string, secret, bare token, hex)
+    /// puts `"` inside a value, CR or LF before the final CR, Ctrl-Z, ESC or
+    /// NUL on the wire: either encoding fails naming the first argument that
+    /// cannot be represented, or the bytes are clean and read back as the
+    /// values given.
     #[test]
-    fn encoding_never_emits_forbidden_bytes(value in any::<String>(), n in any::<i64>()) {
-        let cmd = Command::write("+SMTPSUB").int(n).string("subject", value.clone());
+    fn encoding_never_emits_forbidden_bytes(
+        n in any::<i64>(),
+        args in proptest::collection::vec(arg_value(), 1..5),
+    ) {
+        let mut cmd = Command::write("+SMTPSUB").int(n);
+        for (i, a) in args.iter().enumerate() {
+            cmd = a.push(cmd, NAMES[i]);
+        }
+        let invalid = args.iter().position(|a| !a.representable());
         match cmd.encode() {
             Ok(bytes) => {
+                prop_assert_eq!(invalid, None, "{:?} was encoded", args);
                 let (body, end) = bytes.split_at(bytes.len() - 1);
                 prop_assert_eq!(end, b"\r");
-                prop_assert_eq!(body.iter().filter(|&&b| b == b'"').count(), 2);
-                prop_assert!(!body.iter().any(|b| matches!(b, b'\r' | b'\n' | 0x1A | 0x1B | 0x00)));
+                prop_assert!(
+                    !body.iter().any(|b| matches!(b, b'\r' | b'\n' | 0x1A | 0x1B | 0x00)),
+                    "{:?}", String::from_utf8_lossy(&bytes)
+                );
+                let quoted = args.iter().filter(|a| !matches!(a, ArgValue::Bare(_))).count();
+                prop_assert_eq!(body.iter().filter(|&&b| b == b'"').count(), 2 * quoted);
+                let params = body.strip_prefix(format!("AT+SMTPSUB={n},").as_bytes());
+                prop_assert!(params.is_some(), "{:?}", String::from_utf8_lossy(body));
+                prop_assert_eq!(read_back(&args, params.unwrap_or_default()), Some(args.clone()));
+                // A secret is sent but never shown.
+                if args.iter().any(|a| matches!(a, ArgValue::Secret(_))) {
+                    prop_assert!(cmd.to_string().contains("\"***\""));
+                }
             }
             Err(e) => {
-                prop_assert!(e.to_string().contains("`subject`"));
-                prop_assert!(value.bytes().any(|b| b == b'"' || b < 0x20 || b == 0x7F));
+                let first = invalid.map(|i| NAMES[i]);
+                prop_assert!(first.is_some(), "{:?} refused: {}", args, e);
+                let named = format!("`{}`", first.unwrap_or_default());
+                prop_assert!(e.to_string().contains(&named), "{} does not name {}", e, named);
             }
         }
     }

@@ -21,6 +21,6 @@ mod recorder;
 mod transcript;
 
 pub use faults::Faults;
-pub use modem::{ReplayError, ScriptedModem, ScriptedModemBuilder};
+pub use modem::{DEFAULT_GUARD_TIME, ReplayError, ScriptedModem, ScriptedModemBuilder};
 pub use recorder::Recorder;
 pub use transcript::{Line, ParseError, Payload, Step, Transcript, escape, unescape};

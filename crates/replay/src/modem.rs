@@ -9,10 +9,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::faults::Faults;
-use crate::transcript::{ParseError, Step, Transcript, escape};
+use crate::transcript::{ParseError, Step, Transcript, escape, redact};
 
 /// Why a replay failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,15 +22,24 @@ pub enum ReplayError {
     Mismatch {
         /// Transcript line.
         line: usize,
-        /// What the transcript expects (escaped).
+        /// What the transcript expects (escaped, secrets written `${name}`).
         expected: String,
-        /// What the host wrote (escaped).
+        /// What the host wrote on that line (escaped, secrets written `${name}`).
         actual: String,
+    },
+    /// The host's data-mode escape `+++` did not arrive as a module would
+    /// recognise it: in one write of its own, after the guard silence.
+    #[error("line {line}: the host's +++ {reason}")]
+    Escape {
+        /// Transcript line.
+        line: usize,
+        /// What was wrong with it.
+        reason: String,
     },
     /// The host wrote after the script ended.
     #[error("the host wrote {actual:?} after the end of the transcript")]
     Unexpected {
-        /// What the host wrote (escaped).
+        /// What the host wrote (escaped, secrets written `${name}`).
         actual: String,
     },
     /// The script was not played to the end.
@@ -57,8 +66,13 @@ impl From<ParseError> for ReplayError {
 
 #[derive(Debug)]
 pub(crate) enum Action {
-    /// The host must write these bytes.
-    Expect { bytes: Vec<u8>, line: usize },
+    /// The host must write these bytes; `escape`: they are `+++`, which must
+    /// come in one write after the guard silence.
+    Expect {
+        bytes: Vec<u8>,
+        line: usize,
+        escape: bool,
+    },
     /// The module sends these bytes.
     Emit { bytes: Vec<u8>, line: usize },
     /// The module waits.
@@ -130,31 +144,42 @@ fn actions(
             Step::HostLine(text) => {
                 let mut bytes = text.as_bytes().to_vec();
                 bytes.push(b'\r');
-                Action::Expect { bytes, line: n }
+                Action::Expect {
+                    bytes,
+                    line: n,
+                    escape: false,
+                }
             }
             Step::HostData(p) => Action::Expect {
-                bytes: t.payload_bytes(p)?,
+                bytes: t.payload_bytes_at(p, n)?,
                 line: n,
+                escape: false,
             },
             Step::HostEscape => Action::Expect {
                 bytes: b"+++".to_vec(),
                 line: n,
+                escape: true,
             },
             Step::ModuleLine(text) => Action::Emit {
                 bytes: framed(text),
                 line: n,
             },
             Step::ModuleData(p) => Action::Emit {
-                bytes: t.payload_bytes(p)?,
+                bytes: t.payload_bytes_at(p, n)?,
                 line: n,
             },
             Step::Delay(d, _) => Action::Delay(*d),
         };
         let action = match action {
             Action::Emit { .. } if faults.withholds(n) => continue,
-            Action::Expect { bytes, line } => Action::Expect {
+            Action::Expect {
+                bytes,
+                line,
+                escape,
+            } => Action::Expect {
                 bytes: substitute(bytes, secrets)?,
                 line,
+                escape,
             },
             Action::Emit { bytes, line } => Action::Emit {
                 bytes: substitute(bytes, secrets)?,
@@ -203,7 +228,17 @@ pub struct ScriptedModem {
     read_waker: Option<Waker>,
     failure: Option<ReplayError>,
     eof_after_end: bool,
+    /// Secret values (longest first) written back as `${name}` in errors.
+    secrets: Vec<(String, Vec<u8>)>,
+    /// The silence a `+++` needs after the previous host write.
+    guard_time: Duration,
+    /// When the host last wrote.
+    last_write: Option<Instant>,
 }
+
+/// The guard silence a [`ScriptedModem`] expects before `+++` unless told
+/// otherwise: the manuals' (and `cellmail_at::ClientConfig`'s) one second.
+pub const DEFAULT_GUARD_TIME: Duration = Duration::from_secs(1);
 
 /// Builds a [`ScriptedModem`]: secrets, faults, end behaviour.
 pub struct ScriptedModemBuilder<'a> {
@@ -211,6 +246,7 @@ pub struct ScriptedModemBuilder<'a> {
     secrets: HashMap<String, String>,
     faults: Faults,
     eof_after_end: bool,
+    guard_time: Duration,
 }
 
 impl ScriptedModemBuilder<'_> {
@@ -232,8 +268,23 @@ impl ScriptedModemBuilder<'_> {
         self
     }
 
+    /// The silence the host must keep before `+++` (since its previous
+    /// write), [`DEFAULT_GUARD_TIME`] unless set. `Duration::ZERO` checks only
+    /// that `+++` comes in a write of its own.
+    pub fn guard_time(mut self, guard: Duration) -> Self {
+        self.guard_time = guard;
+        self
+    }
+
     /// The modem.
     pub fn build(self) -> Result<ScriptedModem, ReplayError> {
+        let mut secrets: Vec<(String, Vec<u8>)> = self
+            .secrets
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+            .collect();
+        // Longest first, so a secret that contains another is redacted whole.
+        secrets.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
         Ok(ScriptedModem {
             actions: actions(self.transcript, &self.secrets, &self.faults)?,
             read_pos: 0,
@@ -246,6 +297,9 @@ impl ScriptedModemBuilder<'_> {
             read_waker: None,
             failure: None,
             eof_after_end: self.eof_after_end,
+            secrets,
+            guard_time: self.guard_time,
+            last_write: None,
         })
     }
 }
@@ -258,6 +312,7 @@ impl ScriptedModem {
             secrets: HashMap::new(),
             faults: Faults::default(),
             eof_after_end: false,
+            guard_time: DEFAULT_GUARD_TIME,
         }
     }
 
@@ -304,6 +359,45 @@ impl ScriptedModem {
             .find(|&i| matches!(self.actions[i], Action::Expect { .. } | Action::Eof { .. }))
     }
 
+    /// `bytes` escaped for an error message, secret values written `${name}`.
+    fn shown(&self, bytes: &[u8]) -> String {
+        escape(&redact(bytes, &self.secrets))
+    }
+
+    /// Why a `+++` that matches the script is still no escape, if it is not:
+    /// it must start a write of its own, be the whole write, and come after
+    /// the guard silence.
+    fn escape_violation(&self, data: &[u8], consumed: usize, len: usize) -> Option<String> {
+        if consumed > 0 {
+            return Some(format!(
+                "came in the same write as the {consumed} bytes before it, without the guard silence"
+            ));
+        }
+        match data.len().cmp(&len) {
+            std::cmp::Ordering::Less => {
+                return Some(format!(
+                    "was split across writes ({} of {len} bytes in the first); a module only \
+                     recognises it written at once",
+                    data.len()
+                ));
+            }
+            std::cmp::Ordering::Greater => {
+                return Some(format!(
+                    "was followed by \"{}\" in the same write, without the guard silence",
+                    self.shown(&data[len..(len + 32).min(data.len())])
+                ));
+            }
+            std::cmp::Ordering::Equal => {}
+        }
+        let silence = self.last_write.map(|t| Instant::now().duration_since(t))?;
+        (silence < self.guard_time).then(|| {
+            format!(
+                "came {silence:?} after the host's previous write; the guard time is {:?}",
+                self.guard_time
+            )
+        })
+    }
+
     fn fail(&mut self, e: ReplayError) -> io::Error {
         let err = io::Error::new(io::ErrorKind::InvalidData, e.to_string());
         self.failure.get_or_insert(e);
@@ -328,7 +422,7 @@ impl AsyncWrite for ScriptedModem {
         while consumed < data.len() {
             let Some(i) = this.next_expect() else {
                 let e = ReplayError::Unexpected {
-                    actual: escape(&data[consumed..]),
+                    actual: this.shown(&data[consumed..]),
                 };
                 return Poll::Ready(Err(this.fail(e)));
             };
@@ -336,8 +430,12 @@ impl AsyncWrite for ScriptedModem {
                 this.write_pos = i;
                 this.write_offset = 0;
             }
-            let (bytes, line) = match &this.actions[i] {
-                Action::Expect { bytes, line } => (bytes, *line),
+            let (bytes, line, is_escape) = match &this.actions[i] {
+                Action::Expect {
+                    bytes,
+                    line,
+                    escape,
+                } => (bytes, *line, *escape),
                 _ => {
                     return Poll::Ready(Err(io::Error::new(
                         io::ErrorKind::BrokenPipe,
@@ -348,12 +446,25 @@ impl AsyncWrite for ScriptedModem {
             let want = &bytes[this.write_offset..];
             let n = want.len().min(data.len() - consumed);
             if want[..n] != data[consumed..consumed + n] {
+                // What the host wrote on this line: the part already matched
+                // (split writes) and this write, up to 64 bytes past the match.
+                // Redacted before it is cut, so no secret shows even in part
+                // of a line the host wrote whole.
+                let mut actual = bytes[..this.write_offset].to_vec();
+                actual.extend_from_slice(&data[consumed..]);
+                let mut actual = redact(&actual, &this.secrets);
+                actual.truncate(this.write_offset + 64);
                 let e = ReplayError::Mismatch {
                     line,
-                    expected: escape(bytes),
-                    actual: escape(&data[consumed..(consumed + 64).min(data.len())]),
+                    expected: this.shown(bytes),
+                    actual: escape(&actual),
                 };
                 return Poll::Ready(Err(this.fail(e)));
+            }
+            if is_escape {
+                if let Some(reason) = this.escape_violation(data, consumed, bytes.len()) {
+                    return Poll::Ready(Err(this.fail(ReplayError::Escape { line, reason })));
+                }
             }
             consumed += n;
             this.write_offset += n;
@@ -364,6 +475,9 @@ impl AsyncWrite for ScriptedModem {
                     w.wake();
                 }
             }
+        }
+        if consumed > 0 {
+            this.last_write = Some(Instant::now());
         }
         Poll::Ready(Ok(consumed))
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
-use crate::transcript::{Payload, Step, Transcript, escape};
+use crate::transcript::{Payload, Step, Transcript, escape, redact};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
@@ -31,23 +31,7 @@ struct Log {
 
 impl Log {
     fn redact(&self, bytes: &[u8]) -> Vec<u8> {
-        let mut out = bytes.to_vec();
-        for (name, value) in &self.secrets {
-            if value.is_empty() {
-                continue;
-            }
-            let placeholder = format!("${{{name}}}").into_bytes();
-            let mut i = 0;
-            while i + value.len() <= out.len() {
-                if out[i..].starts_with(value) {
-                    out.splice(i..i + value.len(), placeholder.iter().copied());
-                    i += placeholder.len();
-                } else {
-                    i += 1;
-                }
-            }
-        }
-        out
+        redact(bytes, &self.secrets)
     }
 
     fn push(&mut self, direction: Direction, bytes: &[u8]) {

@@ -27,6 +27,16 @@ pub enum ParseError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file a `file N NAME` payload names could not be read.
+    #[error("line {line}: cannot read {path}: {source}")]
+    PayloadFile {
+        /// 1-based line number of the payload.
+        line: usize,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Bytes sent in data mode or as a raw block, as written in the transcript.
@@ -172,12 +182,23 @@ impl Transcript {
         out
     }
 
-    /// The bytes of a payload, `${name}` placeholders left as they are.
-    pub fn payload_bytes(&self, payload: &Payload) -> Result<Vec<u8>, ParseError> {
+    /// The bytes of the payload on `line` (a [`Step::HostData`] or
+    /// [`Step::ModuleData`]), `${name}` placeholders left as they are; errors
+    /// name that line. `None` when the line carries no payload.
+    pub fn line_bytes(&self, line: &Line) -> Option<Result<Vec<u8>, ParseError>> {
+        match &line.step {
+            Step::HostData(p) | Step::ModuleData(p) => Some(self.payload_bytes_at(p, line.number)),
+            _ => None,
+        }
+    }
+
+    /// The bytes of `payload`, written on transcript line `line` (1-based, used
+    /// in errors), `${name}` placeholders left as they are.
+    pub fn payload_bytes_at(&self, payload: &Payload, line: usize) -> Result<Vec<u8>, ParseError> {
         let at = |reason: String| ParseError::Line {
-            line: 0,
+            line,
             reason,
-            text: format!("{payload:?}"),
+            text: write_payload(payload),
         };
         match payload {
             Payload::Escaped(s) => unescape(s).map_err(at),
@@ -189,7 +210,8 @@ impl Transcript {
                     ))
                 })?;
                 let path = base.join(name);
-                let bytes = std::fs::read(&path).map_err(|source| ParseError::Io {
+                let bytes = std::fs::read(&path).map_err(|source| ParseError::PayloadFile {
+                    line,
                     path: path.clone(),
                     source,
                 })?;
@@ -346,9 +368,18 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
             b'\\' => b'\\',
             b'"' => b'"',
             b'x' => {
-                let hex = text.get(i..i + 2).ok_or("\\x needs two hex digits")?;
+                let (hi, lo) = match (bytes.get(i), bytes.get(i + 1)) {
+                    (Some(&hi), Some(&lo)) => (hi, lo),
+                    _ => return Err("\\x needs two hex digits".into()),
+                };
                 i += 2;
-                u8::from_str_radix(hex, 16).map_err(|_| format!("\\x{hex} is not hex"))?
+                match (hex_digit(hi), hex_digit(lo)) {
+                    (Some(hi), Some(lo)) => hi << 4 | lo,
+                    _ => {
+                        let shown = String::from_utf8_lossy(&[hi, lo]).into_owned();
+                        return Err(format!("\\x{shown} is not hex"));
+                    }
+                }
             }
             other => return Err(format!("unknown escape \\{}", char::from(other))),
         });
@@ -356,16 +387,51 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+/// Writes every occurrence of each secret value in `bytes` as `${name}`.
+/// Secrets are tried in the order given; empty values are skipped.
+pub(crate) fn redact(bytes: &[u8], secrets: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for (name, value) in secrets {
+        if value.is_empty() {
+            continue;
+        }
+        let placeholder = format!("${{{name}}}").into_bytes();
+        let mut i = 0;
+        while i + value.len() <= out.len() {
+            if out[i..].starts_with(value) {
+                out.splice(i..i + value.len(), placeholder.iter().copied());
+                i += placeholder.len();
+            } else {
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The value of one ASCII hex digit. `u8::from_str_radix` is not used: it
+/// accepts a leading `+` and slicing a `&str` by two bytes panics inside a
+/// multi-byte character.
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .filter(|_| b.is_ascii())
+        .and_then(|d| u8::try_from(d).ok())
+}
+
 fn decode_hex(h: &str) -> Result<Vec<u8>, String> {
-    let h: String = h.chars().filter(|c| !c.is_whitespace()).collect();
-    if h.len() % 2 != 0 {
+    if let Some(c) = h.chars().find(|c| !c.is_ascii()) {
+        return Err(format!("hex data holds the non-ASCII character {c:?}"));
+    }
+    let digits: Vec<u8> = h.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if digits.len() % 2 != 0 {
         return Err("hex data has an odd number of digits".into());
     }
-    (0..h.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&h[i..i + 2], 16)
-                .map_err(|_| format!("{:?} is not hex", &h[i..i + 2]))
+    digits
+        .chunks_exact(2)
+        .map(|pair| match (hex_digit(pair[0]), hex_digit(pair[1])) {
+            (Some(hi), Some(lo)) => Ok(hi << 4 | lo),
+            _ => Err(format!("{:?} is not hex", String::from_utf8_lossy(pair))),
         })
         .collect()
 }
@@ -401,6 +467,66 @@ mod tests {
         assert!(Transcript::parse("~ 1e300s").is_err());
         assert!(Transcript::parse("~ -1s").is_err());
         assert!(Transcript::parse(">file x y").is_err());
+    }
+
+    #[test]
+    fn non_ascii_hex_is_an_error_naming_the_line() {
+        // Used to panic: two-byte slices of a &str split the 'é'.
+        // fuzz/regressions/transcript/non-ascii-hex holds exactly this input.
+        let err = Transcript::parse("<hex aé1\n").unwrap_err();
+        assert!(matches!(err, ParseError::Line { line: 1, .. }), "{err}");
+        let err = Transcript::parse("> AT\n<hex aé1\n").unwrap_err();
+        assert!(matches!(err, ParseError::Line { line: 2, .. }), "{err}");
+        assert!(err.to_string().contains("non-ASCII"), "{err}");
+        let err = Transcript::parse("# x\n\n>hex 4é\n").unwrap_err();
+        assert!(matches!(err, ParseError::Line { line: 3, .. }), "{err}");
+        // The same input inside a \x escape.
+        let err = Transcript::parse(">raw \"\\xé\"").unwrap_err();
+        assert!(matches!(err, ParseError::Line { line: 1, .. }), "{err}");
+        assert!(err.to_string().contains("is not hex"), "{err}");
+    }
+
+    #[test]
+    fn hex_digits_are_only_hex_digits() {
+        // from_str_radix would read "+1" as 0x01.
+        assert!(Transcript::parse("<hex +1").is_err());
+        assert!(Transcript::parse("<raw \"\\x+1\"").is_err());
+        assert!(Transcript::parse("<hex 0g").is_err());
+        assert_eq!(decode_hex("0aFf 10").unwrap(), [0x0A, 0xFF, 0x10]);
+        assert_eq!(unescape("\\xfF\\x0a").unwrap(), [0xFF, 0x0A]);
+    }
+
+    #[test]
+    fn payload_errors_name_their_line() {
+        let t = Transcript::parse("> AT+QFUPL=\"a\",3\n< CONNECT\n>file 3 missing.bin\n").unwrap();
+        let Step::HostData(p) = &t.lines()[2].step else {
+            panic!("line 3 is host data")
+        };
+        // Not loaded from a file: cannot be resolved.
+        let err = t.line_bytes(&t.lines()[2]).unwrap().unwrap_err();
+        assert!(matches!(err, ParseError::Line { line: 3, .. }), "{err}");
+        assert!(err.to_string().starts_with("line 3: "), "{err}");
+        // A folder without that file.
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let err = t
+            .clone()
+            .with_base(here)
+            .payload_bytes_at(p, 3)
+            .unwrap_err();
+        assert!(
+            matches!(err, ParseError::PayloadFile { line: 3, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("line 3: cannot read"), "{err}");
+        // A file shorter than announced.
+        let t = Transcript::parse("\n<file 999999 Cargo.toml\n")
+            .unwrap()
+            .with_base(here);
+        let err = t.line_bytes(&t.lines()[1]).unwrap().unwrap_err();
+        assert!(matches!(err, ParseError::Line { line: 2, .. }), "{err}");
+        assert!(err.to_string().contains("999999 announced"), "{err}");
+        // And a line that is no payload has none.
+        assert!(t.line_bytes(&t.lines()[0]).is_none());
     }
 
     #[test]

@@ -52,6 +52,8 @@ async fn host_send<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S) -> std::io::Re
     exchange(io, b"AT+QSMTPPWD=\"hunter2\"\r", "OK\r\n").await?;
     exchange(io, b"AT+QSMTPBODY=1,60\r", "CONNECT\r\n").await?;
     io.write_all(b"Hello, welcome!").await?;
+    // The guard silence before `+++` (the modem checks it).
+    tokio::time::sleep(Duration::from_secs(1)).await;
     exchange(io, b"+++", "+QSMTPBODY: 15\r\n").await?;
     exchange(io, b"AT+QSMTPPUT\r", "+QSMTPPUT: 0\r\n").await
 }
@@ -81,11 +83,177 @@ async fn a_wrong_byte_names_line_expected_and_actual() {
     let err = m.write_all(b"AT+QSMTPPWD=\"wrong\"\r").await.unwrap_err();
     let text = err.to_string();
     assert!(text.contains("line 3"), "{text}");
-    assert!(text.contains("hunter2") && text.contains("wrong"), "{text}");
-    assert!(matches!(
+    assert!(text.contains("wrong"), "{text}");
+    // The secret is written back as its placeholder: test output never shows it.
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("${password}"), "{text}");
+    let Err(ReplayError::Mismatch {
+        line: 3,
+        expected,
+        actual,
+    }) = m.finish()
+    else {
+        panic!("a mismatch on line 3 expected");
+    };
+    assert_eq!(expected, r#"AT+QSMTPPWD=\"${password}\"\r"#);
+    assert_eq!(actual, r#"AT+QSMTPPWD=\"wrong\"\r"#);
+}
+
+#[tokio::test]
+async fn a_mismatch_after_the_secret_does_not_show_it_even_split_across_writes() {
+    let mut m = modem(Faults::new());
+    m.write_all(b"AT+QSMTPPWD=\"hun").await.unwrap();
+    let err = m.write_all(b"ter2X\"\r").await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        !text.contains("hunter2") && !text.contains("ter2"),
+        "{text}"
+    );
+    let Err(ReplayError::Mismatch {
+        line: 3, actual, ..
+    }) = m.finish()
+    else {
+        panic!("a mismatch on line 3 expected");
+    };
+    // The whole line so far, with the secret it held written as its placeholder.
+    assert_eq!(actual, r#"AT+QSMTPPWD=\"${password}X\"\r"#);
+}
+
+#[tokio::test]
+async fn bytes_after_the_end_do_not_show_the_secret() {
+    let t = Transcript::parse("> AT\n< OK\n").unwrap();
+    let mut m = ScriptedModem::builder(&t)
+        .secret("password", "hunter2")
+        .build()
+        .unwrap();
+    let err = m.write_all(b"AT\rAT+PWD=\"hunter2\"\r").await.unwrap_err();
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    assert_eq!(
         m.finish(),
-        Err(ReplayError::Mismatch { line: 3, .. })
-    ));
+        Err(ReplayError::Unexpected {
+            actual: r#"AT+PWD=\"${password}\"\r"#.into()
+        })
+    );
+}
+
+/// Plays the SEND script up to the body, then writes `+++` as `escape` says.
+async fn escape_with<F, Fut>(guard: Option<Duration>, escape: F) -> Result<(), ReplayError>
+where
+    F: FnOnce(ScriptedModem) -> Fut,
+    Fut: std::future::Future<Output = ScriptedModem>,
+{
+    let t = Transcript::parse(SEND).unwrap();
+    let mut b = ScriptedModem::builder(&t).secret("password", "hunter2");
+    if let Some(guard) = guard {
+        b = b.guard_time(guard);
+    }
+    let mut m = b.build().unwrap();
+    exchange(&mut m, b"AT+QSMTPPWD=\"hunter2\"\r", "OK\r\n")
+        .await
+        .unwrap();
+    exchange(&mut m, b"AT+QSMTPBODY=1,60\r", "CONNECT\r\n")
+        .await
+        .unwrap();
+    let m = escape(m).await;
+    m.finish().or_else(|e| match e {
+        // Only the escape is under test: the rest of the script is not played.
+        ReplayError::Unconsumed { line: 10.., .. } => Ok(()),
+        other => Err(other),
+    })
+}
+
+fn escape_reason(r: Result<(), ReplayError>) -> String {
+    match r {
+        Err(ReplayError::Escape { line: 9, reason }) => reason,
+        other => panic!("an escape error on line 9 expected, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn escape_after_the_default_guard_time_in_one_write_is_accepted() {
+    let r = escape_with(None, |mut m| async move {
+        m.write_all(b"Hello, welcome!").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        m.write_all(b"+++").await.unwrap();
+        let got = read_until(&mut m, "+QSMTPBODY: 15\r\n").await.unwrap();
+        assert_eq!(got, "\r\n+QSMTPBODY: 15\r\n");
+        m
+    })
+    .await;
+    assert_eq!(r, Ok(()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn escape_without_the_guard_silence_is_refused() {
+    let r = escape_with(None, |mut m| async move {
+        m.write_all(b"Hello, welcome!").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(999)).await;
+        let err = m.write_all(b"+++").await.unwrap_err();
+        assert!(err.to_string().contains("line 9"), "{err}");
+        m
+    })
+    .await;
+    let reason = escape_reason(r);
+    assert!(
+        reason.contains("999ms") && reason.contains("guard time is 1s"),
+        "{reason}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn escape_in_the_same_write_as_the_data_is_refused() {
+    let r = escape_with(None, |mut m| async move {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(m.write_all(b"Hello, welcome!+++").await.is_err());
+        m
+    })
+    .await;
+    assert!(escape_reason(r).contains("same write as the 15 bytes before it"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn escape_split_across_writes_is_refused() {
+    let r = escape_with(None, |mut m| async move {
+        m.write_all(b"Hello, welcome!").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(m.write_all(b"++").await.is_err());
+        m
+    })
+    .await;
+    assert!(escape_reason(r).contains("split across writes"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn escape_followed_by_more_bytes_in_the_write_is_refused() {
+    let r = escape_with(None, |mut m| async move {
+        m.write_all(b"Hello, welcome!").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert!(m.write_all(b"+++AT+QSMTPPUT\r").await.is_err());
+        m
+    })
+    .await;
+    assert!(escape_reason(r).contains("followed by \"AT+QSMTPPUT\\r\""));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_configured_guard_time_is_the_one_checked() {
+    let short = Some(Duration::from_millis(100));
+    let r = escape_with(short, |mut m| async move {
+        m.write_all(b"Hello, welcome!").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        m.write_all(b"+++").await.unwrap();
+        m
+    })
+    .await;
+    assert_eq!(r, Ok(()));
+    let r = escape_with(short, |mut m| async move {
+        m.write_all(b"Hello, welcome!").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        assert!(m.write_all(b"+++").await.is_err());
+        m
+    })
+    .await;
+    assert!(escape_reason(r).contains("guard time is 100ms"));
 }
 
 #[tokio::test]
@@ -110,6 +278,17 @@ async fn missing_secret_is_an_error() {
         ScriptedModem::builder(&t).build().err(),
         Some(ReplayError::MissingSecret("password".into()))
     );
+}
+
+#[test]
+fn an_unresolvable_payload_names_its_line() {
+    let t = Transcript::parse("> AT+QFUPL=\"a\",3\n>file 3 no-such-file.bin\n")
+        .unwrap()
+        .with_base(env!("CARGO_MANIFEST_DIR"));
+    let err = ScriptedModem::builder(&t).build().err().unwrap();
+    assert!(matches!(err, ReplayError::Payload(_)), "{err:?}");
+    assert!(err.to_string().starts_with("line 2: cannot read "), "{err}");
+    assert!(err.to_string().contains("no-such-file.bin"), "{err}");
 }
 
 #[tokio::test(start_paused = true)]
