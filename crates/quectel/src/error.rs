@@ -2,6 +2,7 @@
 //! application note §4) and what they mean to a program.
 
 use cellmail::{MailError, VendorCode};
+use cellmail_at::AtError;
 
 macro_rules! result_codes {
     ($( $code:literal => $name:ident, $text:literal; )*) => {
@@ -87,10 +88,17 @@ impl ResultCode {
     /// become `Rejected { code }` except where the reply has a sharper meaning
     /// (-535 → `Auth`, -550/-553 at a recipient → `BadRecipient` is not
     /// knowable here: the module does not say which command failed, so they
-    /// stay `Rejected`).
+    /// stay `Rejected`). The module's own attachment failures (-12 open,
+    /// -13 memory, -14 save) are `Invalid { field: "attachments" }`: the
+    /// attachment, not the server, is the problem.
     pub fn to_mail_error(self) -> MailError {
         let vendor = Some(VendorCode::Number(i64::from(self.code())));
         let detail = self.description().to_owned();
+        let invalid = |field: &str| MailError::Invalid {
+            field: field.into(),
+            reason: format!("the module reports {} ({})", self.code(), detail),
+            vendor: vendor.clone(),
+        };
         match self {
             ResultCode::AuthenticationFailed | ResultCode::UnsupportedAuth => {
                 MailError::Auth { vendor }
@@ -101,41 +109,110 @@ impl ResultCode {
             | ResultCode::ContextDeactivated => MailError::Network { detail, vendor },
             ResultCode::Timeout => MailError::Timeout { detail, vendor },
             ResultCode::Busy => MailError::Busy { vendor },
-            ResultCode::NoRecipient => MailError::Invalid {
-                field: "recipients".into(),
-                reason: format!("the module reports {} ({})", self.code(), detail),
-                vendor,
-            },
-            ResultCode::BadParameter => MailError::Invalid {
-                field: "parameters".into(),
-                reason: format!("the module reports {} ({})", self.code(), detail),
-                vendor,
-            },
-            ResultCode::Unknown
-            | ResultCode::SendFailed
-            | ResultCode::AttachmentOpenFailed
+            ResultCode::NoRecipient => invalid("recipients"),
+            ResultCode::BadParameter => invalid("parameters"),
+            ResultCode::AttachmentOpenFailed
             | ResultCode::AttachmentNoMemory
-            | ResultCode::AttachmentSaveFailed => MailError::Rejected {
+            | ResultCode::AttachmentSaveFailed => invalid("attachments"),
+            ResultCode::Unknown | ResultCode::SendFailed => MailError::Rejected {
                 code: 0,
                 text: detail,
                 vendor,
             },
             other => {
                 let code = other.code();
-                if (-599..=-400).contains(&code) {
-                    MailError::Rejected {
-                        code: u16::try_from(-code).unwrap_or(0),
+                match u16::try_from(-i64::from(code)) {
+                    Ok(reply @ 400..=599) => MailError::Rejected {
+                        code: reply,
                         text: detail,
                         vendor,
-                    }
-                } else {
-                    MailError::Rejected {
+                    },
+                    _ => MailError::Rejected {
                         code: 0,
                         text: format!("module result {code}"),
                         vendor,
-                    }
+                    },
                 }
             }
+        }
+    }
+
+    /// Whether the send is worth repeating after this `+QSMTPPUT` result.
+    ///
+    /// The SMTPS note §1.4.3 says to resend after any failed `AT+QSMTPPUT`
+    /// ("If it is a negative numeric, it means sending mail is failed, please
+    /// resend it"), then names the codes whose cause lies elsewhere: -535
+    /// (user name or password wrong) and -530 (sending too often; the server
+    /// refuses). So every code is resent except those a resend cannot fix:
+    /// authentication (-6, -535), what the host gave the module (-10 no
+    /// recipient, -12/-13/-14 attachments, -15 parameters), and the server's
+    /// permanent replies (-5xx, permanent by RFC 2821 §4.2.1, -530 included).
+    /// Resent: -1 unknown, -3 busy, -4 DNS, -5 network, -7 closed by peer,
+    /// -8 context deactivated, -9 timeout, -11 failed to send, -4xx
+    /// (transient replies), and codes neither manual lists.
+    ///
+    /// ```
+    /// use cellmail_quectel::ResultCode;
+    /// assert!(ResultCode::SendFailed.worth_resending());
+    /// assert!(!ResultCode::AuthenticationFailed.worth_resending());
+    /// ```
+    pub fn worth_resending(self) -> bool {
+        match self {
+            ResultCode::UnsupportedAuth
+            | ResultCode::AuthenticationFailed
+            | ResultCode::NoRecipient
+            | ResultCode::AttachmentOpenFailed
+            | ResultCode::AttachmentNoMemory
+            | ResultCode::AttachmentSaveFailed
+            | ResultCode::BadParameter => false,
+            other => !(-599..=-500).contains(&other.code()),
+        }
+    }
+}
+
+/// A transfer through the UART that the module acknowledged with another
+/// length than the host sent (`+QSMTPBODY: <len>`, `+QSMTPATT: <len>`,
+/// GSM_SMTP_ATC_V1.1 §2.2.8, §2.2.9): bytes were lost on the serial line.
+///
+/// It reaches the program as `MailError::Modem(AtError::Io(_))` (the serial
+/// line failed, worth trying again), with this error inside; [`TransferError::find`]
+/// gets it back.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TransferError {
+    /// The module holds fewer (or more) bytes than were sent.
+    #[error("{what}: {sent} bytes were sent, the module reports {received}")]
+    Truncated {
+        /// What was sent: `body` or `attachments[<i>]`.
+        what: String,
+        /// Bytes the host sent.
+        sent: u64,
+        /// The length the module reported.
+        received: u64,
+    },
+}
+
+impl TransferError {
+    /// The facade's error for it.
+    pub fn into_mail_error(self) -> MailError {
+        MailError::Modem(AtError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            self,
+        )))
+    }
+
+    /// The transfer error inside `error`, if it is one.
+    ///
+    /// ```
+    /// use cellmail_quectel::TransferError;
+    /// let e = TransferError::Truncated { what: "body".into(), sent: 15, received: 14 };
+    /// let mail = e.clone().into_mail_error();
+    /// assert!(mail.is_transient());
+    /// assert_eq!(TransferError::find(&mail), Some(&e));
+    /// ```
+    pub fn find(error: &MailError) -> Option<&TransferError> {
+        match error {
+            MailError::Modem(AtError::Io(io)) => io.get_ref()?.downcast_ref(),
+            _ => None,
         }
     }
 }
@@ -167,5 +244,31 @@ mod tests {
         assert!(!e.is_transient());
         let e = ResultCode::from_code(-421).to_mail_error();
         assert!(e.is_transient());
+        for code in [-12, -13, -14] {
+            let e = ResultCode::from_code(code).to_mail_error();
+            assert!(
+                matches!(
+                    &e,
+                    MailError::Invalid { field, vendor: Some(VendorCode::Number(c)), .. }
+                        if field == "attachments" && *c == i64::from(code)
+                ),
+                "{code}: {e:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn resending_follows_the_smtps_note() {
+        let resent: Vec<i32> = ResultCode::ALL
+            .iter()
+            .filter(|c| c.worth_resending())
+            .map(|c| c.code())
+            .collect();
+        assert_eq!(
+            resent,
+            [-1, -3, -4, -5, -7, -8, -9, -11, -421, -450, -451, -452]
+        );
+        assert!(ResultCode::Other(-2).worth_resending());
+        assert!(!ResultCode::Other(-599).worth_resending());
     }
 }

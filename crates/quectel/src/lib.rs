@@ -1,8 +1,10 @@
-//! The Quectel GSM dialect of cellmail (M10, M66, M85, M95): SMTP with
-//! optional SSL or STARTTLS through `AT+QSMTP*` and `AT+QSSLCFG`.
+//! The Quectel GSM dialect of cellmail (M10, M66, M85, M95, and the M33 that
+//! GSM_SMTP_ATC_V1.1 §2.2.9 names): SMTP with optional SSL or STARTTLS
+//! through `AT+QSMTP*` and `AT+QSSLCFG`.
 //!
 //! - [`commands`]: every command of the two Quectel manuals, typed, sans-I/O.
-//! - [`ResultCode`]: every error code of both manuals, mapped to [`cellmail::MailError`].
+//! - [`ResultCode`]: every error code of both manuals, mapped to [`cellmail::MailError`];
+//!   [`TransferError`]: a body or attachment the module received short.
 //! - [`QuectelMailer`]: implements [`cellmail::MailSender`].
 //!
 //! These modules have no POP3 client.
@@ -11,7 +13,7 @@ pub mod commands;
 mod error;
 mod mailer;
 
-pub use error::ResultCode;
+pub use error::{ResultCode, TransferError};
 pub use mailer::{QuectelMailer, QuectelOptions, RetryPolicy, capabilities};
 
 use cellmail::{Dialect, ModuleInfo};
@@ -33,8 +35,28 @@ pub fn decoder_config() -> DecoderConfig {
         .urc("+PDP DEACT")
 }
 
-/// Drives Quectel GSM modules (`AT+CGMI` Quectel, `AT+CGMM` M10/M66/M85/M95 and kin).
+/// Drives Quectel GSM modules: `AT+CGMI` Quectel and `AT+CGMM` one of the
+/// models the manuals name (the SMTPS note §1: M10, M66, M85, M95;
+/// GSM_SMTP_ATC_V1.1 §2.2.9 and §4.5: M33). Other Quectel GSM models (M12,
+/// M26, M35, M72, MC60...) may speak the same commands, but neither manual
+/// says so: they are not claimed.
+///
+/// ```
+/// use cellmail::{Dialect, ModuleInfo};
+/// use cellmail_quectel::QuectelGsm;
+/// let info = |model: &str| ModuleInfo {
+///     manufacturer: "Quectel".into(),
+///     model: model.into(),
+///     revision: String::new(),
+/// };
+/// assert!(QuectelGsm::drives(&info("M95")));
+/// assert!(QuectelGsm::drives(&info("Quectel_M66")));
+/// assert!(!QuectelGsm::drives(&info("M26")));
+/// ```
 pub struct QuectelGsm;
+
+/// The models the manuals name.
+const MODELS: [&str; 5] = ["M10", "M33", "M66", "M85", "M95"];
 
 impl Dialect for QuectelGsm {
     const NAME: &'static str = FAMILY;
@@ -45,10 +67,6 @@ impl Dialect for QuectelGsm {
             .trim_start_matches("Quectel_")
             .to_ascii_uppercase();
         info.manufacturer.to_ascii_lowercase().contains("quectel")
-            && [
-                "M10", "M12", "M26", "M33", "M35", "M66", "M72", "M85", "M95", "MC60",
-            ]
-            .iter()
-            .any(|m| model.starts_with(m))
+            && MODELS.iter().any(|m| model.starts_with(m))
     }
 }

@@ -12,14 +12,19 @@ use cellmail::{
 };
 use cellmail_at::{AtError, Client, Command, DataEnd};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::sync::broadcast::{self, error::TryRecvError};
 
-use crate::commands::{self as cmd, RecipientType, SslSetting, prefix};
-use crate::error::ResultCode;
+use crate::commands::{
+    self as cmd, AttachmentSize, CipherSuite, RecipientType, SecLevel, SendTimeout, SmtpStyle,
+    SslContext, SslSetting, SslVersion, TransferTimeout, prefix,
+};
+use crate::error::{ResultCode, TransferError};
 
-/// What to do when `+QSMTPPUT` reports a failure (SMTPS note §1.4.3: "resend
-/// it; if resending is not successful, deactivate the PDP context and try
-/// again"). Only transient failures are retried: a wrong password stays wrong
-/// and some servers lock accounts that keep trying.
+/// What to do when `+QSMTPPUT` reports a failure (SMTPS note §1.4.3: "please
+/// resend it. If resending is not successful, you should deactivate the PDP
+/// context by AT+QIDEACT command, and try again"). Which results are resent
+/// is [`ResultCode::worth_resending`]: a wrong password stays wrong and some
+/// servers lock accounts that keep trying.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Tries in all, the first included.
@@ -38,17 +43,21 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Settings of a [`QuectelMailer`] beyond the account.
+/// Settings of a [`QuectelMailer`] beyond the account. `send` checks them
+/// before writing a byte: out of range is `MailError::Invalid` naming the
+/// field.
 #[derive(Clone, Debug)]
 pub struct QuectelOptions {
     /// Bring the GPRS context up with this APN before sending (`None`: the
     /// application manages the bearer).
     pub bearer: Option<Bearer>,
-    /// The SSL context (0-5) used for SMTPS.
+    /// The SSL context (0-5, SMTPS note §2.2.1) used for SMTPS.
     pub ssl_context: u8,
-    /// `AT+QSMTPPUT=<timeout>`, 100-48000 seconds.
+    /// `AT+QSMTPPUT=<timeout>`: the capabilities' `send_timeout_secs`
+    /// (100-48000 seconds, GSM_SMTP_ATC_V1.1 §2.2.13).
     pub send_timeout_secs: u32,
-    /// `<timeout>` of body and attachment download through the UART, 1-48000 s.
+    /// `<timeout>` of body and attachment download through the UART, 1-48000 s
+    /// (§2.2.8, §2.2.9).
     pub transfer_timeout_secs: u32,
     /// Retries of a failed send.
     pub retry: RetryPolicy,
@@ -70,6 +79,12 @@ impl Default for QuectelOptions {
 }
 
 /// The Quectel GSM capabilities (GSM_SMTP_ATC_V1.1 §2.2, SMTPS note).
+///
+/// Storages: `RAM:` files for every module (SMTPS note §1.2 step 5 and §3),
+/// UFS (v1.1 §2.2.9, §4.5). `Storage::Sd` is listed because the dialect also
+/// drives the M33, the only module v1.1 §2.2.9 allows SD (its `Picture`
+/// folder) for; the M10, M66, M85 and M95 have no SD attachments in either
+/// manual, and will answer `+QSMTPATT: -12` (`Invalid { field: "attachments" }`).
 pub fn capabilities() -> Capabilities {
     use cellmail::{AttachmentSources, Charset, Limits, Storage, TextEncoding};
     Capabilities {
@@ -100,22 +115,85 @@ pub fn capabilities() -> Capabilities {
             recipients_per_kind: None,
             address: 100,
             name: 100,
-            subject_ascii: 100,
-            subject_encoded: 200,
+            subject_ascii: cmd::TITLE_ASCII_MAX,
+            subject_encoded: cmd::TITLE_HEX_MAX,
             body: 10 * 1024,
             attachments: 10,
-            attachment_bytes_serial: 102_400,
+            attachment_bytes_serial: u64::from(AttachmentSize::MAX),
             attachment_bytes_total: None,
             attachment_name: 100,
             user: 50,
             password: 50,
             server: 100,
-            send_timeout_secs: Some(100..=48_000),
+            send_timeout_secs: Some(SendTimeout::MIN..=SendTimeout::MAX),
         },
     }
 }
 
+/// File names the module reads from its own file system instead of the UART
+/// (GSM_SMTP_ATC_V1.1 §2.2.9 and §4.5: `/UFS/`, on the M33 `/SD/` and
+/// `/RAM/`; SMTPS note §3: `RAM:`; `UFS:` and `SD:` as the SMTPS note's form
+/// of the same storages). An attachment sent through the UART must not be
+/// named like that.
+const MODULE_FILE_PREFIXES: [&str; 6] = ["RAM:", "UFS:", "SD:", "/RAM/", "/UFS/", "/SD/"];
+
+/// The bearer as the mailer last saw it (only when it manages it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BearerState {
+    Down,
+    Up,
+    /// Lost while up (`+PDP DEACT`, `+QSMTPPUT: -8`): deactivate, then bring up.
+    Lost,
+}
+
+/// What a mail needs, checked before the first byte is written.
+struct Plan {
+    send_timeout: SendTimeout,
+    transfer_timeout: TransferTimeout,
+    ssl_context: SslContext,
+    cipher: CipherSuite,
+    subject: Command,
+    /// `<filesz>` per attachment through the UART (`None` for module files).
+    sizes: Vec<Option<AttachmentSize>>,
+}
+
+/// Why one `AT+QSMTPPUT` failed.
+enum PutFailure {
+    /// `+QSMTPPUT: <result>` other than 0.
+    Module(ResultCode),
+    /// The exchange itself failed.
+    Other(MailError),
+}
+
+impl PutFailure {
+    fn worth_resending(&self) -> bool {
+        match self {
+            PutFailure::Module(code) => code.worth_resending(),
+            PutFailure::Other(e) => e.is_transient(),
+        }
+    }
+
+    fn into_mail_error(self) -> MailError {
+        match self {
+            PutFailure::Module(code) => code.to_mail_error(),
+            PutFailure::Other(e) => e,
+        }
+    }
+}
+
 /// Sends mail through a Quectel M10/M66/M85/M95.
+///
+/// The module keeps the account settings between mails, so the mailer sends
+/// each setting once and again only when it changes; after each mail it
+/// deletes that mail's recipients and attachments (not `AT+QSMTPCLR`, which
+/// would clear the account too, §2.2.11). When done with the module, call
+/// [`close`](Self::close): it clears the module and deletes the files the
+/// mailer uploaded, as the SMTPS note's last step does.
+///
+/// URCs stay with the application (`client().take_urcs()`,
+/// `client().subscribe()`): the mailer watches them through a subscription
+/// of its own. It forgets every setting on `RDY` or `NORMAL POWER DOWN` and
+/// brings a bearer it manages up again after `+PDP DEACT` or `+QSMTPPUT: -8`.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
@@ -132,16 +210,19 @@ pub fn capabilities() -> Capabilities {
 /// let mut mailer = QuectelMailer::new(client, account, QuectelOptions::default());
 /// let email = Email::builder().from("meter@example.com", None).to("ops@example.com", None).subject("hi").build()?;
 /// mailer.send(&email).await?;
+/// mailer.close().await?;
 /// # Ok(()) }
 /// ```
 pub struct QuectelMailer<T> {
     client: Client<T>,
+    /// The mailer's own view of the URCs; the client's queue stays the application's.
+    urcs: broadcast::Receiver<String>,
     account: SmtpAccount,
     options: QuectelOptions,
     caps: Capabilities,
     /// The command bytes last accepted per setting: unchanged settings are not sent again.
     configured: HashMap<&'static str, Vec<u8>>,
-    bearer_up: bool,
+    bearer: BearerState,
     /// Certificates uploaded to RAM, by their module path.
     uploaded: Vec<String>,
 }
@@ -150,7 +231,7 @@ impl<T> std::fmt::Debug for QuectelMailer<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QuectelMailer")
             .field("account", &self.account)
-            .field("bearer_up", &self.bearer_up)
+            .field("bearer", &self.bearer)
             .finish_non_exhaustive()
     }
 }
@@ -159,16 +240,35 @@ fn modem(e: AtError) -> MailError {
     MailError::Modem(e)
 }
 
+/// `Invalid` for an option outside its range.
+fn out_of_range(field: &str, value: i64, min: i64, max: i64) -> MailError {
+    MailError::invalid(
+        field,
+        format!("is {value}, the module takes {min} to {max}"),
+    )
+}
+
+fn ssl_version(v: TlsVersion) -> SslVersion {
+    match v {
+        TlsVersion::Ssl3 => SslVersion::Ssl3,
+        TlsVersion::Tls1_0 => SslVersion::Tls1_0,
+        TlsVersion::Tls1_1 => SslVersion::Tls1_1,
+        TlsVersion::Tls1_2 => SslVersion::Tls1_2,
+        TlsVersion::Any => SslVersion::All,
+    }
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
     /// A mailer over a client configured with [`decoder_config`](crate::decoder_config).
     pub fn new(client: Client<T>, account: SmtpAccount, options: QuectelOptions) -> Self {
         Self {
+            urcs: client.subscribe(),
             client,
             account,
             options,
             caps: capabilities(),
             configured: HashMap::new(),
-            bearer_up: false,
+            bearer: BearerState::Down,
             uploaded: Vec::new(),
         }
     }
@@ -183,11 +283,61 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         self.client
     }
 
-    /// Forgets what the module holds (after a reboot or `AT+QSMTPCLR`).
+    /// Forgets the settings the module holds (after an `AT+QSMTPCLR` or
+    /// `AT+QSSLCFG` of the application's own): the next mail sends every
+    /// setting and uploads the certificates again. The bearer is left as it is.
     pub fn forget_configuration(&mut self) {
         self.configured.clear();
-        self.bearer_up = false;
+    }
+
+    /// The module rebooted: settings, bearer and RAM files are gone.
+    fn rebooted(&mut self) {
+        self.client.forget_deferred();
+        self.configured.clear();
         self.uploaded.clear();
+        self.bearer = BearerState::Down;
+    }
+
+    fn manages_bearer(&self) -> bool {
+        self.options.bearer.is_some()
+    }
+
+    /// Reads what the module already sent, so URCs that came while no
+    /// command was in flight are seen before the next mail.
+    async fn catch_up(&mut self) -> Result<(), MailError> {
+        self.client.idle(Duration::ZERO).await.map_err(modem)?;
+        self.notice_urcs();
+        Ok(())
+    }
+
+    /// Acts on the URCs seen since the last look, leaving them queued for
+    /// the application.
+    fn notice_urcs(&mut self) {
+        loop {
+            match self.urcs.try_recv() {
+                Ok(urc) => self.notice(&urc),
+                Err(TryRecvError::Lagged(missed)) => {
+                    // A reboot may be among them: send every setting again.
+                    tracing::warn!(missed, "URCs were missed; configuring the module again");
+                    self.configured.clear();
+                    if self.bearer == BearerState::Up {
+                        self.bearer = BearerState::Lost;
+                    }
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+    }
+
+    fn notice(&mut self, urc: &str) {
+        if urc == "RDY" || urc == "NORMAL POWER DOWN" {
+            // A reboot loses every setting, the bearer and the RAM files.
+            tracing::info!(urc, "the module rebooted: configuring it again");
+            self.rebooted();
+        } else if urc.starts_with("+PDP DEACT") && self.bearer == BearerState::Up {
+            tracing::info!("the PDP context was deactivated: bringing it up before the next send");
+            self.bearer = BearerState::Lost;
+        }
     }
 
     /// Sends `command` unless the module already holds exactly this setting.
@@ -225,21 +375,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         }
     }
 
-    /// A reboot loses every setting: notice it from the boot URCs.
-    fn notice_reboot(&mut self) {
-        if self
-            .client
-            .take_urcs()
-            .iter()
-            .any(|u| u == "RDY" || u == "NORMAL POWER DOWN")
-        {
-            tracing::info!("the module rebooted: configuring it again");
-            self.client.forget_deferred();
-            self.forget_configuration();
-        }
-    }
-
-    /// Brings the GPRS context up (SMTPS note §3 step 1).
+    /// Brings the GPRS context up (SMTPS note §1.2 steps 1-3, §3 step 1).
     pub async fn bearer_up(&mut self) -> Result<(), MailError> {
         let Some(bearer) = self.options.bearer.clone() else {
             return Ok(());
@@ -259,31 +395,47 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             .await
             .map_err(modem)?;
         if let Err(e) = self.client.execute(&cmd::activate()).await {
-            return Err(self.explain_activation_failure(e).await);
+            self.recover_activation(e).await?;
         }
         self.client.execute(&cmd::local_ip()).await.map_err(modem)?;
-        self.bearer_up = true;
+        self.bearer = BearerState::Up;
         Ok(())
     }
 
-    /// SMTPS note §1.4.1: when AT+QIACT fails, look at attach and registration.
-    async fn explain_activation_failure(&mut self, e: AtError) -> MailError {
+    /// SMTPS note §1.4.1: when AT+QIACT fails, look at attach (attaching with
+    /// `AT+CGATT=1` when detached, then activating once more) and registration.
+    async fn recover_activation(&mut self, e: AtError) -> Result<(), MailError> {
         if e.is_timeout() {
-            return MailError::Modem(e);
+            return Err(MailError::Modem(e));
         }
         let mut states = Vec::new();
-        for query in [cmd::read_attach(), cmd::read_registration()] {
-            if let Ok(r) = self.client.execute(&query).await {
+        let attached = match self.client.execute(&cmd::read_attach()).await {
+            Ok(r) => {
+                let value = cmd::first_field(&r, "+CGATT:").and_then(|f| f.as_int());
                 states.extend(r.info);
+                value
+            }
+            Err(_) => None,
+        };
+        if attached == Some(0) {
+            match self.client.execute(&cmd::attach()).await {
+                Ok(_) => match self.client.execute(&cmd::activate()).await {
+                    Ok(_) => return Ok(()),
+                    Err(again) => states.push(format!("attached, then {again}")),
+                },
+                Err(refused) => states.push(refused.to_string()),
             }
         }
-        MailError::Network {
+        if let Ok(r) = self.client.execute(&cmd::read_registration()).await {
+            states.extend(r.info);
+        }
+        Err(MailError::Network {
             detail: format!(
                 "the PDP context could not be activated ({e}); module state: {}",
                 states.join(", ")
             ),
             vendor: None,
-        }
+        })
     }
 
     /// Deactivates the GPRS context (`AT+QIDEACT` → `DEACT OK`).
@@ -292,8 +444,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             .execute(&cmd::deactivate())
             .await
             .map_err(modem)?;
-        self.bearer_up = false;
+        self.bearer = BearerState::Down;
         Ok(())
+    }
+
+    /// SMTPS note §1.4.3: deactivate the context (`AT+QIDEACT`), then
+    /// activate it again (§1.4.1).
+    async fn restart_bearer(&mut self) -> Result<(), MailError> {
+        if let Err(e) = self.bearer_down().await {
+            // The context may be gone already; activating is still worth it.
+            tracing::warn!(error = %e, "AT+QIDEACT failed");
+            self.bearer = BearerState::Down;
+        }
+        self.bearer_up().await
     }
 
     async fn cert_path(
@@ -313,12 +476,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 let mut marker = bytes.clone();
                 marker.extend_from_slice(path.as_bytes());
                 if self.configured.get(key) != Some(&marker) {
-                    let upload = cmd::upload(&path, bytes.len() as u64);
+                    let size = u32::try_from(bytes.len()).map_err(|_| {
+                        MailError::invalid(
+                            "tls",
+                            format!("{name} is {} bytes long, too long to upload", bytes.len()),
+                        )
+                    })?;
+                    let upload = cmd::upload(&path, size);
                     self.client.begin(&upload).await.map_err(modem)?;
                     self.client.wait_prompt().await.map_err(modem)?;
                     self.client.write_data(bytes).await.map_err(modem)?;
                     let answer = self.client.finish().await.map_err(modem)?;
-                    let expected = (bytes.len() as u64, cmd::upload_checksum(bytes));
+                    if !self.uploaded.contains(&path) {
+                        self.uploaded.push(path.clone());
+                    }
+                    let expected = (u64::from(size), cmd::upload_checksum(bytes));
                     match cmd::parse_upload(&answer) {
                         Some((size, sum))
                             if size == expected.0 && sum.eq_ignore_ascii_case(&expected.1) => {}
@@ -332,56 +504,40 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                         }
                     }
                     self.configured.insert(key, marker);
-                    self.uploaded.push(path.clone());
                 }
                 Ok(path)
             }
         }
     }
 
-    /// `AT+QSSLCFG` for the account's TLS settings (SMTPS note §3.2, §3.3).
-    async fn configure_tls(&mut self) -> Result<(), MailError> {
+    /// `AT+QSSLCFG` for the account's TLS settings (SMTPS note §2.2.1, §3.2, §3.3).
+    async fn configure_tls(&mut self, plan: &Plan) -> Result<(), MailError> {
         let tls = self.account.tls.clone();
         let style = match tls.mode {
-            TlsMode::None => 0,
-            TlsMode::Implicit => 1,
-            TlsMode::StartTls => 2,
+            TlsMode::None => SmtpStyle::Plain,
+            TlsMode::Implicit => SmtpStyle::Ssl,
+            TlsMode::StartTls => SmtpStyle::StartTls,
         };
         self.configure("smtpstyle", cmd::ssl_set(&SslSetting::SmtpStyle(style)))
             .await?;
-        if style == 0 {
+        if style == SmtpStyle::Plain {
             return Ok(());
         }
-        let ctx = self.options.ssl_context;
-        let version = match tls.version {
-            TlsVersion::Ssl3 => 0,
-            TlsVersion::Tls1_0 => 1,
-            TlsVersion::Tls1_1 => 2,
-            TlsVersion::Tls1_2 => 3,
-            TlsVersion::Any => 4,
-        };
+        let ctx = plan.ssl_context;
         self.configure(
             "sslversion",
-            cmd::ssl_set(&SslSetting::Version(ctx, version)),
+            cmd::ssl_set(&SslSetting::Version(ctx, ssl_version(tls.version))),
         )
         .await?;
-        let suites = match &tls.ciphers {
-            CipherSuites::Any => "0XFFFF".to_owned(),
-            CipherSuites::Only(names) => names
-                .iter()
-                .map(|n| cipher_code(n))
-                .collect::<Result<Vec<_>, _>>()?
-                .join(","),
-        };
         self.configure(
             "ciphersuite",
-            cmd::ssl_set(&SslSetting::CipherSuite(ctx, suites)),
+            cmd::ssl_set(&SslSetting::CipherSuite(ctx, plan.cipher)),
         )
         .await?;
         let level = match &tls.verify {
-            Verify::None => 0,
-            Verify::Server { .. } => 1,
-            Verify::Mutual { .. } => 2,
+            Verify::None => SecLevel::None,
+            Verify::Server { .. } => SecLevel::Server,
+            Verify::Mutual { .. } => SecLevel::ServerAndClient,
         };
         self.configure("seclevel", cmd::ssl_set(&SslSetting::SecLevel(ctx, level)))
             .await?;
@@ -482,10 +638,33 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         Ok(())
     }
 
-    async fn attach(&mut self, attachment: &Attachment) -> Result<(), MailError> {
-        let wait = Duration::from_secs(u64::from(self.options.transfer_timeout_secs) + 10);
-        match attachment.source() {
-            AttachmentSource::Module(path) => {
+    /// The length in `+QSMTPBODY: <len>` / `+QSMTPATT: <len>` must be what
+    /// was sent (§2.2.8, §2.2.9: "the length of the input ... data").
+    /// `received` is the non-negative result [`collect`](Self::collect) returned.
+    fn check_length(what: String, sent: u64, received: i32) -> Result<(), MailError> {
+        let received = u64::from(received.unsigned_abs());
+        if received == sent {
+            Ok(())
+        } else {
+            Err(TransferError::Truncated {
+                what,
+                sent,
+                received,
+            }
+            .into_mail_error())
+        }
+    }
+
+    async fn attach(
+        &mut self,
+        index: usize,
+        attachment: &Attachment,
+        size: Option<AttachmentSize>,
+        timeout: TransferTimeout,
+    ) -> Result<(), MailError> {
+        let wait = Duration::from_secs(u64::from(timeout.get()) + 10);
+        match (attachment.source(), size) {
+            (AttachmentSource::Module(path), _) => {
                 self.deferred(
                     &cmd::attach_module_file(&module_file_name(path)),
                     prefix::ATT,
@@ -493,41 +672,45 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 )
                 .await?;
             }
-            _ => {
-                let size = attachment.size().unwrap_or(0);
-                let command =
-                    cmd::attach_serial(attachment.name(), size, self.options.transfer_timeout_secs);
+            (_, Some(size)) => {
+                let command = cmd::attach_serial(attachment.name(), size, timeout);
                 self.client.begin(&command).await.map_err(modem)?;
                 self.client.wait_prompt().await.map_err(modem)?;
                 let reader = attachment.open().await?;
                 let phase = Phase::Attachment {
                     name: attachment.name().to_owned(),
                 };
-                self.transfer(phase, reader, size).await?;
+                let total = u64::from(size.get());
+                self.transfer(phase, reader, total).await?;
                 self.client.write_escape().await.map_err(modem)?;
                 self.client.finish().await.map_err(modem)?;
-                self.collect(prefix::ATT, wait).await?;
+                let stored = self.collect(prefix::ATT, wait).await?;
+                Self::check_length(format!("attachments[{index}]"), total, stored)?;
+            }
+            (_, None) => {
+                return Err(MailError::invalid(
+                    format!("attachments[{index}]"),
+                    "has no size to announce",
+                ));
             }
         }
         Ok(())
     }
 
     /// Recipients, subject, body and attachments of one mail.
-    async fn compose(&mut self, email: &Email) -> Result<(), MailError> {
+    async fn compose(&mut self, email: &Email, plan: &Plan) -> Result<(), MailError> {
         let wait = Duration::from_secs(10);
         for r in email.recipients() {
             let add = cmd::add_recipient(RecipientType::from(r.kind), r.address.as_str());
             self.deferred(&add, prefix::DST, wait).await?;
         }
-        self.client
-            .execute(&cmd::set_subject(email.charset(), email.subject()))
-            .await
-            .map_err(modem)?;
-        let body = email.body().as_bytes();
-        let timeout = self.options.transfer_timeout_secs;
+        self.client.execute(&plan.subject).await.map_err(modem)?;
+        // The body in the mail's charset: GB2312 and BIG5 as their own bytes (§2.2.8).
+        let body = email.body_bytes();
+        let timeout = plan.transfer_timeout;
         let command = cmd::body(email.charset(), Some(timeout));
         self.client
-            .upload(&command, body, DataEnd::Escape)
+            .upload(&command, &body, DataEnd::Escape)
             .await
             .map_err(modem)?;
         if let Some(progress) = &self.options.progress {
@@ -537,10 +720,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 total: Some(body.len() as u64),
             });
         }
-        self.collect(prefix::BODY, Duration::from_secs(u64::from(timeout) + 10))
+        let stored = self
+            .collect(
+                prefix::BODY,
+                Duration::from_secs(u64::from(timeout.get()) + 10),
+            )
             .await?;
-        for attachment in email.attachments() {
-            self.attach(attachment).await?;
+        Self::check_length("body".into(), body.len() as u64, stored)?;
+        for (i, (attachment, size)) in email.attachments().iter().zip(&plan.sizes).enumerate() {
+            self.attach(i, attachment, *size, timeout).await?;
         }
         Ok(())
     }
@@ -566,67 +754,226 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         }
     }
 
-    /// `AT+QSMTPPUT` with the retry policy.
-    async fn put(&mut self) -> Result<String, MailError> {
-        let timeout = self.options.send_timeout_secs;
+    /// One `AT+QSMTPPUT=<timeout>` and its `+QSMTPPUT: <result>`.
+    async fn put_once(&mut self, timeout: SendTimeout) -> Result<String, PutFailure> {
+        let other = |e: AtError| PutFailure::Other(modem(e));
+        self.client
+            .execute(&cmd::send(Some(timeout)))
+            .await
+            .map_err(other)?;
+        let line = self
+            .client
+            .deferred(prefix::PUT, cmd::send_wait(timeout))
+            .await
+            .map_err(other)?;
+        match cmd::parse_result(&line, prefix::PUT) {
+            Some(0) => Ok(format!("{} 0", prefix::PUT)),
+            // §1.4.3: "If <result> is not 0, it indicates the sending is failed".
+            Some(r) => Err(PutFailure::Module(ResultCode::from_code(r))),
+            None => Err(PutFailure::Other(MailError::Modem(AtError::Protocol {
+                command: prefix::PUT.to_owned(),
+                detail: format!("unreadable result {line:?}"),
+            }))),
+        }
+    }
+
+    /// `AT+QSMTPPUT` with the retry policy (SMTPS note §1.4.3): resend
+    /// without configuring again; before the last try deactivate and
+    /// reactivate the context; a context known lost is brought back first.
+    async fn put(&mut self, timeout: SendTimeout) -> Result<String, MailError> {
         let policy = self.options.retry;
+        let attempts = policy.attempts.max(1);
         let mut attempt = 1;
         loop {
-            let result = match self.client.execute(&cmd::send(Some(timeout))).await {
-                Ok(_) => self.collect(prefix::PUT, cmd::send_wait(timeout)).await,
-                Err(e) => Err(modem(e)),
+            let failure = match self.put_once(timeout).await {
+                Ok(line) => return Ok(line),
+                Err(failure) => failure,
             };
-            match result {
-                Ok(_) => return Ok(format!("{} 0", prefix::PUT)),
-                Err(e) if attempt < policy.attempts.max(1) && e.is_transient() => {
-                    tracing::warn!(error = %e, attempt, "sending failed; trying again");
-                    attempt += 1;
-                    let last = attempt == policy.attempts;
-                    if last && policy.reactivate_before_last && self.options.bearer.is_some() {
-                        // A failed bearer_down still leaves the reactivation worth trying.
-                        let _ = self.bearer_down().await;
-                        self.bearer_up().await?;
+            self.notice_urcs();
+            // A reboot while sending (RDY) lost the mail itself: nothing to resend.
+            let mail_lost = self.configured.is_empty();
+            if attempt >= attempts || !failure.worth_resending() || mail_lost {
+                return Err(failure.into_mail_error());
+            }
+            if self.manages_bearer() && self.bearer == BearerState::Up {
+                let context_gone = match failure {
+                    // §4: "GPRS/CSD context is deactivated".
+                    PutFailure::Module(ResultCode::ContextDeactivated) => true,
+                    // §1.4.2: after -4, no IP from AT+QILOCIP means the
+                    // context is deactivated.
+                    PutFailure::Module(ResultCode::DnsFailed) => {
+                        self.client.execute(&cmd::local_ip()).await.is_err()
                     }
+                    _ => false,
+                };
+                if context_gone {
+                    self.bearer = BearerState::Lost;
                 }
-                Err(e) => return Err(e),
+            }
+            let error = failure.into_mail_error();
+            tracing::warn!(error = %error, attempt, "sending failed; trying again");
+            attempt += 1;
+            let last = attempt == attempts;
+            if self.manages_bearer()
+                && (self.bearer != BearerState::Up || (last && policy.reactivate_before_last))
+            {
+                self.restart_bearer().await?;
             }
         }
     }
 
-    /// Deletes the certificates uploaded to RAM (`AT+QFDEL`).
-    pub async fn delete_uploads(&mut self) -> Result<(), MailError> {
-        for path in std::mem::take(&mut self.uploaded) {
-            self.client
-                .execute(&cmd::delete_file(&path))
-                .await
-                .map_err(modem)?;
+    /// Ends the mailer's use of the module as the SMTPS note's last step does
+    /// (§1.2 step 7, §3.1-§3.3 step 6): `AT+QSMTPCLR` clears the account,
+    /// recipients, subject, body and attachments (§2.2.11), `AT+QFDEL`
+    /// deletes the certificates the mailer uploaded to RAM, and, when the
+    /// mailer manages the bearer, `AT+QIDEACT` deactivates it. Every cached
+    /// setting is forgotten, so a later `send` configures the module again.
+    ///
+    /// Every step is tried; the first failure is returned.
+    pub async fn close(&mut self) -> Result<(), MailError> {
+        let mut first: Option<MailError> = None;
+        if let Err(e) = self.catch_up().await {
+            first.get_or_insert(e);
         }
-        self.configured.retain(|k, _| !k.starts_with("upload-"));
-        Ok(())
+        if let Err(e) = self.client.execute(&cmd::clear()).await {
+            first.get_or_insert(modem(e));
+        }
+        for path in std::mem::take(&mut self.uploaded) {
+            if let Err(e) = self.client.execute(&cmd::delete_file(&path)).await {
+                first.get_or_insert(modem(e));
+            }
+        }
+        if self.manages_bearer() && self.bearer != BearerState::Down {
+            if let Err(e) = self.bearer_down().await {
+                first.get_or_insert(e);
+            }
+        }
+        // AT+QSMTPCLR cleared the account; the SSL settings are sent again too.
+        self.configured.clear();
+        first.map_or(Ok(()), Err)
+    }
+
+    /// Checks the options and everything the mail needs against the
+    /// manuals' ranges, before any byte is written.
+    fn plan(&self, email: &Email) -> Result<Plan, MailError> {
+        let o = &self.options;
+        let (lo, hi) = self
+            .caps
+            .limits
+            .send_timeout_secs
+            .as_ref()
+            .map_or((SendTimeout::MIN, SendTimeout::MAX), |r| {
+                (*r.start(), *r.end())
+            });
+        let send_range = |v: u32| {
+            out_of_range(
+                "send_timeout_secs",
+                i64::from(v),
+                i64::from(lo),
+                i64::from(hi),
+            )
+        };
+        if !(lo..=hi).contains(&o.send_timeout_secs) {
+            return Err(send_range(o.send_timeout_secs));
+        }
+        let send_timeout =
+            SendTimeout::new(o.send_timeout_secs).map_err(|_| send_range(o.send_timeout_secs))?;
+        let transfer_timeout = TransferTimeout::new(o.transfer_timeout_secs).map_err(|_| {
+            out_of_range(
+                "transfer_timeout_secs",
+                i64::from(o.transfer_timeout_secs),
+                i64::from(TransferTimeout::MIN),
+                i64::from(TransferTimeout::MAX),
+            )
+        })?;
+        let ssl_context = SslContext::new(o.ssl_context).map_err(|_| {
+            out_of_range(
+                "ssl_context",
+                i64::from(o.ssl_context),
+                i64::from(SslContext::MIN),
+                i64::from(SslContext::MAX),
+            )
+        })?;
+        let cipher = match &self.account.tls.ciphers {
+            CipherSuites::Any => CipherSuite::All,
+            CipherSuites::Only(names) => match names.as_slice() {
+                [] => {
+                    return Err(MailError::invalid("tls.ciphers", "names no cipher suite"));
+                }
+                [name] => CipherSuite::from_iana_name(name).ok_or_else(|| {
+                    MailError::unsupported(format!(
+                        "cipher suite {name} (SMTPS note Table 2 lists the module's)"
+                    ))
+                })?,
+                _ => {
+                    return Err(MailError::unsupported(
+                        "more than one cipher suite: the SMTPS note (§2.2.1) does not say how \
+                         a list is written; name one, or allow any",
+                    ));
+                }
+            },
+        };
+        let subject = cmd::set_subject(email.charset(), &email.subject_bytes())
+            .map_err(|e| MailError::invalid("subject", e.to_string()))?;
+        let mut sizes = Vec::with_capacity(email.attachments().len());
+        for (i, a) in email.attachments().iter().enumerate() {
+            if !a.goes_over_serial() {
+                sizes.push(None);
+                continue;
+            }
+            let field = format!("attachments[{i}].name");
+            let name = a.name();
+            if let Some(p) = MODULE_FILE_PREFIXES.iter().find(|p| {
+                name.get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p))
+            }) {
+                return Err(MailError::invalid(
+                    field,
+                    format!(
+                        "{name:?} starts with {p:?}: the module would attach its own file \
+                         of that name instead of these bytes (GSM_SMTP_ATC_V1.1 §2.2.9)"
+                    ),
+                ));
+            }
+            let field = format!("attachments[{i}]");
+            let Some(size) = a.size() else {
+                return Err(MailError::invalid(field, "has no size to announce"));
+            };
+            let size = u32::try_from(size)
+                .ok()
+                .and_then(|s| AttachmentSize::new(s).ok())
+                .ok_or_else(|| {
+                    MailError::invalid(
+                        field,
+                        format!(
+                            "is {size} bytes, the module takes {} to {} through the UART",
+                            AttachmentSize::MIN,
+                            AttachmentSize::MAX
+                        ),
+                    )
+                })?;
+            sizes.push(Some(size));
+        }
+        Ok(Plan {
+            send_timeout,
+            transfer_timeout,
+            ssl_context,
+            cipher,
+            subject,
+            sizes,
+        })
     }
 }
 
 /// How `AT+QSMTPATT` names a module file: `RAM:x` as the SMTPS note writes
-/// it, `/UFS/x` and `/SD/x` as GSM_SMTP_ATC_V1.1 §2.2.9 does.
+/// it (§3), `/UFS/x` as GSM_SMTP_ATC_V1.1 §2.2.9 and §4.5 do, and `/SD/x`
+/// (the SD card's `Picture` folder) as §2.2.9 allows on the M33 only.
 fn module_file_name(path: &cellmail::ModulePath) -> String {
     match path.storage() {
         cellmail::Storage::Ufs => format!("/UFS/{}", path.name()),
         cellmail::Storage::Sd => format!("/SD/{}", path.name()),
         _ => path.as_str().to_owned(),
     }
-}
-
-/// The module's code for an IANA cipher suite name (SMTPS note §2.2.1).
-fn cipher_code(name: &str) -> Result<&'static str, MailError> {
-    Ok(match name {
-        "TLS_RSA_WITH_AES_256_CBC_SHA" => "0X0035",
-        "TLS_RSA_WITH_AES_128_CBC_SHA" => "0X002F",
-        "TLS_RSA_WITH_RC4_128_SHA" => "0X0005",
-        "TLS_RSA_WITH_RC4_128_MD5" => "0X0004",
-        "TLS_RSA_WITH_3DES_EDE_CBC_SHA" => "0X000A",
-        "TLS_RSA_WITH_AES_256_CBC_SHA256" => "0X003D",
-        other => return Err(MailError::unsupported(format!("cipher suite {other}"))),
-    })
 }
 
 #[async_trait]
@@ -638,26 +985,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for QuectelMailer<T> {
     async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
         validate(email, &self.caps)?;
         validate_smtp_account(&self.account, &self.caps)?;
-        if !(100..=48_000).contains(&self.options.send_timeout_secs) {
-            return Err(MailError::invalid(
-                "send_timeout_secs",
-                format!(
-                    "is {}, the module takes 100 to 48000",
-                    self.options.send_timeout_secs
-                ),
-            ));
-        }
+        let plan = self.plan(email)?;
         let started = Instant::now();
         let before = self.client.stats();
-        self.notice_reboot();
-        if self.options.bearer.is_some() && !self.bearer_up {
-            self.bearer_up().await?;
+        self.catch_up().await?;
+        match self.bearer {
+            _ if !self.manages_bearer() => {}
+            BearerState::Up => {}
+            BearerState::Down => self.bearer_up().await?,
+            BearerState::Lost => self.restart_bearer().await?,
         }
-        self.configure_tls().await?;
+        self.configure_tls(&plan).await?;
         self.configure_account(email).await?;
-        let composed = self.compose(email).await;
+        let composed = self.compose(email, &plan).await;
         let result = match composed {
-            Ok(()) => self.put().await,
+            Ok(()) => self.put(plan.send_timeout).await,
             Err(e) => Err(e),
         };
         self.clean_up(!email.attachments().is_empty()).await;

@@ -10,9 +10,24 @@ use cellmail::{
     Attachment, Auth, Bearer, CertSource, Charset, Email, MailSender, Secret, ServerAddr,
     SmtpAccount, TlsMode, TlsSettings, Verify,
 };
-use cellmail_quectel::commands::{self as cmd, RecipientType, SslSetting, prefix};
-use cellmail_quectel::{QuectelMailer, QuectelOptions};
+use cellmail_quectel::commands::{
+    self as cmd, AttachmentIndex, CipherSuite, RecipientType, SecLevel, SendTimeout, SmtpStyle,
+    SslContext, SslSetting, SslVersion, TransferTimeout, prefix,
+};
+use cellmail_quectel::{QuectelMailer, QuectelOptions, RetryPolicy};
 use support::*;
+
+fn put(secs: u32) -> Option<SendTimeout> {
+    Some(SendTimeout::new(secs).unwrap())
+}
+
+fn within(secs: u32) -> Option<TransferTimeout> {
+    Some(TransferTimeout::new(secs).unwrap())
+}
+
+fn ctx0() -> SslContext {
+    SslContext::new(0).unwrap()
+}
 
 #[tokio::test(start_paused = true)]
 async fn configure_server() {
@@ -96,10 +111,14 @@ async fn recipients_add_delete() {
 #[tokio::test(start_paused = true)]
 async fn body_and_attachment_through_the_uart() {
     let mut c = replay("body-and-attachment-uart.at");
-    exec(&mut c, cmd::set_subject(Charset::Ascii, "SMTP TEST")).await;
+    exec(
+        &mut c,
+        cmd::set_subject(Charset::Ascii, b"SMTP TEST").unwrap(),
+    )
+    .await;
     upload_escaped(
         &mut c,
-        cmd::body(Charset::Utf8, Some(10)),
+        cmd::body(Charset::Utf8, within(10)),
         &data("body-2009.txt"),
     )
     .await;
@@ -118,7 +137,12 @@ async fn body_and_attachment_through_the_uart() {
         (1, "bigfile.txt", 20090)
     );
     assert_eq!(
-        result(&mut c, cmd::delete_attachment(1), prefix::DATT).await,
+        result(
+            &mut c,
+            cmd::delete_attachment(AttachmentIndex::new(1).unwrap()),
+            prefix::DATT
+        )
+        .await,
         0
     );
     done(c);
@@ -150,7 +174,16 @@ async fn send() {
     let mut c = replay("send.at");
     exec(&mut c, cmd::foreground_context(0)).await;
     exec(&mut c, cmd::set_apn("CMNET", None, None)).await;
-    assert_eq!(result(&mut c, cmd::send(Some(300)), prefix::PUT).await, 0);
+    assert_eq!(result(&mut c, cmd::send(put(300)), prefix::PUT).await, 0);
+    done(c);
+}
+
+#[tokio::test(start_paused = true)]
+async fn body_and_send_without_timeouts() {
+    let mut c = replay("no-timeouts.at");
+    upload_escaped(&mut c, cmd::body(Charset::Utf8, None), b"Hello, welcome!").await;
+    assert_eq!(deferred(&mut c, prefix::BODY).await, 15);
+    assert_eq!(result(&mut c, cmd::send(None), prefix::PUT).await, 0);
     done(c);
 }
 
@@ -202,7 +235,20 @@ async fn forms() {
         exec(&mut c, cmd::ssl_test()).await.info,
         ["+QSSLCFG: \"type\",(0-5),\"value\""]
     );
-    assert_eq!(exec(&mut c, cmd::ssl_query_context(0)).await.info.len(), 1);
+    let r = exec(&mut c, cmd::ssl_query_context(ctx0())).await;
+    let context = cmd::parse_ssl_context(&r).unwrap();
+    assert_eq!(
+        context,
+        cmd::SslContextConfig {
+            ctx: ctx0(),
+            version: SslVersion::Tls1_0,
+            seclevel: SecLevel::None,
+            ciphersuite: "0XFFFF".into(),
+            cacert: String::new(),
+            clientcert: String::new(),
+            clientkey: String::new(),
+        }
+    );
     assert_eq!(exec(&mut c, cmd::read_attach()).await.info, ["+CGATT: 1"]);
     assert_eq!(
         exec(&mut c, cmd::read_registration()).await.info,
@@ -264,10 +310,14 @@ async fn smtps(
             0
         );
     }
-    exec(&mut c, cmd::set_subject(Charset::Ascii, subject)).await;
+    exec(
+        &mut c,
+        cmd::set_subject(Charset::Ascii, subject.as_bytes()).unwrap(),
+    )
+    .await;
     upload_escaped(
         &mut c,
-        cmd::body(Charset::Utf8, Some(60)),
+        cmd::body(Charset::Utf8, within(60)),
         b"Hello, welcome!",
     )
     .await;
@@ -300,7 +350,7 @@ async fn smtps(
         cmd::parse_attachments(&exec(&mut c, cmd::read_attachments()).await).len(),
         2
     );
-    assert_eq!(result(&mut c, cmd::send(Some(800)), prefix::PUT).await, 0);
+    assert_eq!(result(&mut c, cmd::send(put(800)), prefix::PUT).await, 0);
     exec(&mut c, cmd::clear()).await;
     exec(&mut c, cmd::delete_file("RAM:pic.jpg")).await;
     exec(&mut c, cmd::delete_file("RAM:file_test.txt")).await;
@@ -312,7 +362,7 @@ async fn smtps(
 async fn smtps_without_ssl() {
     smtps(
         "smtps-none.at",
-        &[SslSetting::SmtpStyle(0)],
+        &[SslSetting::SmtpStyle(SmtpStyle::Plain)],
         &[],
         ("smtp.aol.com", 25),
         "quectel_test@aol.com",
@@ -321,13 +371,13 @@ async fn smtps_without_ssl() {
     .await;
 }
 
-fn ssl(style: u8) -> Vec<SslSetting> {
+fn ssl(style: SmtpStyle) -> Vec<SslSetting> {
     vec![
-        SslSetting::Version(0, 1),
-        SslSetting::SecLevel(0, 0),
-        SslSetting::CipherSuite(0, "0XFFFF".into()),
+        SslSetting::Version(ctx0(), SslVersion::Tls1_0),
+        SslSetting::SecLevel(ctx0(), SecLevel::None),
+        SslSetting::CipherSuite(ctx0(), CipherSuite::All),
         SslSetting::SmtpStyle(style),
-        SslSetting::SmtpsContext(0),
+        SslSetting::SmtpsContext(ctx0()),
     ]
 }
 
@@ -336,7 +386,7 @@ async fn smtps_with_ssl() {
     let queries = [("smtpstyle", "1"), ("smtpsctxi", "0")];
     smtps(
         "smtps-ssl.at",
-        &ssl(1),
+        &ssl(SmtpStyle::Ssl),
         &queries,
         ("smtp.gmail.com", 465),
         "quecteltestmail@gmail.com",
@@ -351,7 +401,7 @@ async fn smtps_with_starttls() {
     let user = "quectel_test@hotmail.com";
     smtps(
         "smtps-starttls.at",
-        &ssl(2),
+        &ssl(SmtpStyle::StartTls),
         &queries,
         ("smtp.live.com", 25),
         user,
@@ -364,17 +414,17 @@ async fn smtps_with_starttls() {
 async fn send_errors_and_recovery_by_hand() {
     let mut c = replay("send-errors.at");
     for expected in [-535, -4] {
-        c.execute(&cmd::send(Some(300))).await.unwrap();
+        c.execute(&cmd::send(put(300))).await.unwrap();
         assert_eq!(deferred(&mut c, prefix::PUT).await, expected);
         if expected == -4 {
             // SMTPS note §1.4.2: is the context still up?
             assert_eq!(exec(&mut c, cmd::local_ip()).await.info, ["10.1.83.188"]);
         }
     }
-    assert_eq!(result(&mut c, cmd::send(Some(300)), prefix::PUT).await, -9);
+    assert_eq!(result(&mut c, cmd::send(put(300)), prefix::PUT).await, -9);
     exec(&mut c, cmd::deactivate()).await;
     exec(&mut c, cmd::activate()).await;
-    assert_eq!(result(&mut c, cmd::send(Some(300)), prefix::PUT).await, 0);
+    assert_eq!(result(&mut c, cmd::send(put(300)), prefix::PUT).await, 0);
     done(c);
 }
 
@@ -457,4 +507,243 @@ async fn mailer_starttls_with_bearer_and_attachments() {
         .unwrap();
     mailer.send(&email).await.unwrap();
     done(mailer.into_client());
+}
+
+fn cmnet() -> Option<Bearer> {
+    Some(Bearer {
+        apn: "CMNET".into(),
+        user: None,
+        password: None,
+    })
+}
+
+/// The mails of mailer-two-mails.at and the transcripts built like it.
+fn first_mail() -> Email {
+    Email::builder()
+        .from("quectel@163.com", Some("quectel"))
+        .to("colin.hu@quectel.com", None)
+        .subject("SMTP TEST")
+        .body("Hello, welcome!")
+        .build()
+        .unwrap()
+}
+
+fn second_mail() -> Email {
+    Email::builder()
+        .from("quectel@163.com", Some("quectel"))
+        .to("colin.hu@quectel.com", None)
+        .subject("SMTP TEST 2")
+        .body("Second reading: 42.8")
+        .build()
+        .unwrap()
+}
+
+fn mailer_163(
+    file: &str,
+    options: QuectelOptions,
+) -> QuectelMailer<cellmail_replay::ScriptedModem> {
+    QuectelMailer::new(
+        replay(file),
+        account("quectel", ("smtp.163.com", 25), TlsSettings::default()),
+        options,
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_sends_gb2312_and_big5_in_their_own_bytes() {
+    let mut mailer = mailer_163("mailer-gb2312-big5.at", QuectelOptions::default());
+    let gb = Email::builder()
+        .from("quectel@163.com", Some("quectel"))
+        .to("colin.hu@quectel.com", None)
+        .charset(Charset::Gb2312)
+        .subject("电表读数")
+        .body("读数：42.7 立方米\r\n")
+        .build()
+        .unwrap();
+    assert_eq!(gb.body_bytes().len(), 19, "GB2312: two bytes per hanzi");
+    mailer.send(&gb).await.unwrap();
+    let big5 = Email::builder()
+        .from("quectel@163.com", Some("quectel"))
+        .to("colin.hu@quectel.com", None)
+        .charset(Charset::Big5)
+        .subject("電錶讀數")
+        .body("讀數：42.8 立方米\r\n")
+        .build()
+        .unwrap();
+    let report = mailer.send(&big5).await.unwrap();
+    assert_eq!(report.commands, 5, "the second mail sends only its content");
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_close_clears_deletes_uploads_and_forgets() {
+    let tls = TlsSettings {
+        mode: TlsMode::Implicit,
+        verify: Verify::Server {
+            ca: CertSource::Pem(b"-----CA-----\n".to_vec()),
+        },
+        ..Default::default()
+    };
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        ..Default::default()
+    };
+    let mut mailer = QuectelMailer::new(
+        replay("mailer-close.at"),
+        account("quecteltestmail@gmail.com", ("smtp.gmail.com", 465), tls),
+        options,
+    );
+    let mail = |subject: &str, body: &str| {
+        Email::builder()
+            .from("quecteltestmail@gmail.com", Some("quectel_company"))
+            .to("quectel_xxx@gmail.com", None)
+            .subject(subject)
+            .body(body)
+            .build()
+            .unwrap()
+    };
+    mailer
+        .send(&mail("about smtps e-mail", "Hello, welcome!"))
+        .await
+        .unwrap();
+    let before = mailer.client().stats().commands;
+    mailer.close().await.unwrap();
+    assert_eq!(
+        mailer.client().stats().commands - before,
+        3,
+        "AT+QSMTPCLR, AT+QFDEL, AT+QIDEACT"
+    );
+    // Everything is configured again, the certificate uploaded again: five
+    // commands of bring-up, eight of SSL, six of account, five of the mail.
+    let report = mailer
+        .send(&mail("about smtps e-mail 2", "Hello again!"))
+        .await
+        .unwrap();
+    assert_eq!(report.commands, 24);
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_mutual_tls_one_cipher_suite_and_no_authentication() {
+    let tls = TlsSettings {
+        mode: TlsMode::StartTls,
+        version: cellmail::TlsVersion::Tls1_2,
+        ciphers: cellmail::CipherSuites::Only(vec!["TLS_RSA_WITH_AES_256_CBC_SHA".into()]),
+        verify: Verify::Mutual {
+            ca: CertSource::Pem(b"-----CA-----\n".to_vec()),
+            client_cert: CertSource::Pem(b"-----CLIENT CERT-----\n".to_vec()),
+            client_key: cellmail::KeySource(CertSource::Pem(b"-----CLIENT KEY-----\n".to_vec())),
+        },
+        ignore_module_clock: true,
+    };
+    let account = SmtpAccount {
+        server: ServerAddr::new("mail.example.com", 587),
+        auth: Auth::None,
+        tls,
+    };
+    let options = QuectelOptions {
+        ssl_context: 3,
+        ..Default::default()
+    };
+    let mut mailer = QuectelMailer::new(replay("mailer-auth-none-mutual.at"), account, options);
+    let email = Email::builder()
+        .from("meter@example.com", None)
+        .to("ops@example.com", None)
+        .subject("reading")
+        .body("42.7\r\n")
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_resends_after_failed_to_send() {
+    let options = QuectelOptions {
+        retry: RetryPolicy {
+            attempts: 2,
+            reactivate_before_last: true,
+        },
+        ..Default::default()
+    };
+    let mut mailer = mailer_163("mailer-resend.at", options);
+    let report = mailer.send(&first_mail()).await.unwrap();
+    assert_eq!(report.module_result, "+QSMTPPUT: 0");
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_checks_the_context_then_reactivates_it_before_the_last_try() {
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        ..Default::default()
+    };
+    let mut mailer = mailer_163("mailer-bearer-recovery.at", options);
+    mailer.send(&first_mail()).await.unwrap();
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_brings_a_lost_context_back_and_leaves_the_urc_queued() {
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        retry: RetryPolicy {
+            attempts: 2,
+            reactivate_before_last: false,
+        },
+        ..Default::default()
+    };
+    let mut mailer = mailer_163("mailer-context-lost.at", options);
+    mailer.send(&first_mail()).await.unwrap();
+    let report = mailer.send(&second_mail()).await.unwrap();
+    // AT+QIDEACT, five commands of bring-up, then the mail's own five.
+    assert_eq!(report.commands, 11);
+    assert_eq!(mailer.client().take_urcs(), ["+PDP DEACT"]);
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_after_a_reboot_sends_every_setting_again() {
+    let mut mailer = mailer_163("mailer-reboot.at", QuectelOptions::default());
+    let first = mailer.send(&first_mail()).await.unwrap();
+    let second = mailer.send(&second_mail()).await.unwrap();
+    assert_eq!(second.commands, first.commands);
+    assert_eq!(mailer.client().take_urcs(), ["RDY", "+CPIN: READY"]);
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_attaches_the_packet_domain_when_activation_fails() {
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        ..Default::default()
+    };
+    let mut mailer = mailer_163("mailer-activation-attach.at", options);
+    mailer.send(&first_mail()).await.unwrap();
+    done(mailer.into_client());
+}
+
+/// Every transcript of the folder is written in the canonical form and
+/// replayed by a test of this crate.
+#[test]
+fn every_quectel_transcript_is_canonical_and_replayed() {
+    let dir = cellmail_replay::harness::folder("quectel-gsm");
+    let sources = [include_str!("golden.rs"), include_str!("send_errors.rs")].concat();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "at") {
+            continue;
+        }
+        seen += 1;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let t = cellmail_replay::Transcript::load(&path).unwrap();
+        assert_eq!(t.to_text(), text, "{} is not canonical", path.display());
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert!(
+            sources.contains(&format!("\"{name}\"")),
+            "no test replays {name}"
+        );
+    }
+    assert!(seen >= 20, "only {seen} transcripts");
 }
