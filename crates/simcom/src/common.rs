@@ -2,7 +2,7 @@
 //! the same in both manuals, and the hex rule for non-ASCII text.
 
 use cellmail::RecipientKind;
-use cellmail_at::{Command, Secret};
+use cellmail_at::{Command, Response, Secret};
 
 /// `AT+SMTPSRV="<server>",<port>` (SIM7000 §3.2.3, SIM5360 §2).
 ///
@@ -37,9 +37,45 @@ pub fn set_smtp_auth(login: Option<(&str, &Secret)>) -> Command {
     }
 }
 
-/// `AT+SMTPAUTH?`
+/// `AT+SMTPAUTH?` → `+SMTPAUTH: <authType>,<userName>,<password>` (SIM7000
+/// §3.2.4). The answer carries the password: its lines are never logged; read
+/// it with [`parse_smtp_auth`] and drop the response.
 pub fn read_smtp_auth() -> Command {
-    Command::read("+SMTPAUTH")
+    Command::read("+SMTPAUTH").sensitive_answer()
+}
+
+/// What `AT+SMTPAUTH?` says the module holds. `Debug` shows the password as `***`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SmtpAuthSetting {
+    /// `<authType>` 0: no authentication.
+    None,
+    /// `<authType>` 1 with user name and password.
+    Login {
+        /// `<userName>`.
+        user: String,
+        /// `<password>`.
+        password: Secret,
+    },
+}
+
+/// Reads the answer to [`read_smtp_auth`].
+///
+/// ```
+/// use cellmail_simcom::common::{parse_smtp_auth, SmtpAuthSetting};
+/// let r = cellmail_at::Response { info: vec!["+SMTPAUTH: 1,\"john\",\"pw\"".into()], ..Default::default() };
+/// let setting = parse_smtp_auth(&r).unwrap();
+/// assert_eq!(format!("{setting:?}"), "Login { user: \"john\", password: *** }");
+/// ```
+pub fn parse_smtp_auth(response: &Response) -> Option<SmtpAuthSetting> {
+    let f = response.fields("+SMTPAUTH:")?;
+    match f.first()?.as_int()? {
+        0 => Some(SmtpAuthSetting::None),
+        1 => Some(SmtpAuthSetting::Login {
+            user: f.get(1)?.as_str().to_owned(),
+            password: Secret::new(f.get(2)?.as_str()),
+        }),
+        _ => None,
+    }
 }
 
 /// `AT+SMTPAUTH=?`
@@ -109,15 +145,26 @@ pub fn test_recipients() -> Command {
     Command::test("+SMTPRCPT")
 }
 
-/// `AT+SMTPSUB="<subject>"`; `hex` sends the text's bytes as hexadecimal
-/// (SIM7000 §3.2.7: required when the charset is not ASCII).
+/// `AT+SMTPSUB="<subject>"`; `hex` sends the text's UTF-8 bytes as
+/// hexadecimal (SIM7000 §3.2.7: required when the charset is not ASCII; for
+/// another charset use [`set_subject_hex`] with the bytes in that charset).
 pub fn set_subject(subject: &str, hex: bool) -> Command {
-    let cmd = Command::write("+SMTPSUB");
     if hex {
-        cmd.hex(subject.as_bytes())
+        set_subject_hex(subject.as_bytes())
     } else {
-        cmd.string("subject", subject)
+        Command::write("+SMTPSUB").string("subject", subject)
     }
+}
+
+/// `AT+SMTPSUB="<hex>"`: the subject's bytes, in the mail's charset, as
+/// hexadecimal (SIM7000 §3.2.7, §3.2.12: "TEST" → "54455354").
+///
+/// ```
+/// let cmd = cellmail_simcom::common::set_subject_hex(b"TEST");
+/// assert_eq!(cmd.encode().unwrap(), b"AT+SMTPSUB=\"54455354\"\r");
+/// ```
+pub fn set_subject_hex(bytes: &[u8]) -> Command {
+    Command::write("+SMTPSUB").hex(bytes)
 }
 
 /// `AT+SMTPSUB?`
@@ -139,9 +186,35 @@ pub fn set_pop3_server(host: &str, user: &str, password: &Secret, port: u16) -> 
         .int(i64::from(port))
 }
 
-/// `AT+POP3SRV?`
+/// `AT+POP3SRV?` → `+POP3SRV: <pop3Server>,<userName>,<password>,<pop3Port>`
+/// (SIM7000 §3.2.13). The answer carries the password: its lines are never
+/// logged; read it with [`parse_pop3_server`] and drop the response.
 pub fn read_pop3_server() -> Command {
-    Command::read("+POP3SRV")
+    Command::read("+POP3SRV").sensitive_answer()
+}
+
+/// What `AT+POP3SRV?` says the module holds. `Debug` shows the password as `***`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pop3ServerSetting {
+    /// `<pop3Server>`.
+    pub server: String,
+    /// `<userName>`.
+    pub user: String,
+    /// `<password>`.
+    pub password: Secret,
+    /// `<pop3Port>`.
+    pub port: u16,
+}
+
+/// Reads the answer to [`read_pop3_server`].
+pub fn parse_pop3_server(response: &Response) -> Option<Pop3ServerSetting> {
+    let f = response.fields("+POP3SRV:")?;
+    Some(Pop3ServerSetting {
+        server: f.first()?.as_str().to_owned(),
+        user: f.get(1)?.as_str().to_owned(),
+        password: Secret::new(f.get(2)?.as_str()),
+        port: u16::try_from(f.get(3)?.as_int()?).ok()?,
+    })
 }
 
 /// `AT+POP3SRV=?`

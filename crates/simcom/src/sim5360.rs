@@ -1,6 +1,26 @@
 //! The SIM5360 family (3G): SMTP with the `+SMTP:` URCs, POP3 with the
 //! `+POP3:` results, e-mails and attachments kept in the module's file system
 //! (SIM5360 e-mail application note V0.01).
+//!
+//! # Known limits of reading messages
+//!
+//! The manual shows `AT+POP3HDR` and `AT+POP3READ` answering a message as
+//! plain lines before `OK` (§4.3, §4.4, §4.7): no length, no raw block. What the
+//! AT layer cannot tell from the module's own lines is therefore lost or
+//! refused, and the mailer says so rather than return a wrong message:
+//!
+//! - blank lines vanish among the line ends; only the blank line between
+//!   header and body is put back (after the last header line);
+//! - a message line reading exactly `OK` ends the answer early: the mailer sees
+//!   the rest arrive after it and fails with
+//!   [`cellmail_at::AtError::Protocol`]; a line reading
+//!   `ERROR` (or `+CME ERROR: ...`) fails the command;
+//! - a line that starts like a URC (`RDY`, `+CPIN:`, `+SMTP:`, `+POP3:`...) is
+//!   taken for one and is missing from the message;
+//! - the manual's answers carry no POP3 terminator: the saved file is the
+//!   message. Should a module relay the server's bytes instead (ending in a
+//!   `.` line), the `.` line is dropped and `..` at a line start un-stuffed
+//!   once ([`Message::from_pop3_data`]).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -19,12 +39,22 @@ use crate::common;
 /// The family name.
 pub const FAMILY: &str = "sim5360";
 
+/// §1: the subject takes up to 512 ASCII characters.
+pub const SUBJECT_MAX: usize = 512;
+/// §1: the body takes up to 5120 ASCII characters.
+pub const BODY_MAX: usize = 5120;
+/// §1: at most 10 attachments.
+pub const ATTACHMENTS_MAX: usize = 10;
+/// §1: attachments hold at most 10 MB in all (read as MiB).
+pub const ATTACHMENT_BYTES_MAX: u64 = 10 * 1024 * 1024;
+
 /// `+SMTP:` and `+POP3:` results arrive as URCs after `OK`.
 pub fn decoder_config() -> DecoderConfig {
     DecoderConfig::default().urc("+SMTP:").urc("+POP3:")
 }
 
-/// Drives SIMCom SIM5360 modules (and the SIM5320 of the same command set).
+/// Drives SIMCom SIM5360 modules: the one model the manual covers (other
+/// SIMCom 3G modules are not claimed).
 pub struct Sim5360;
 
 impl Dialect for Sim5360 {
@@ -33,15 +63,23 @@ impl Dialect for Sim5360 {
     fn drives(info: &ModuleInfo) -> bool {
         let model = info.model.to_ascii_uppercase();
         let model = model.trim_start_matches("SIMCOM_");
-        info.manufacturer.to_ascii_uppercase().contains("SIMCOM")
-            && ["SIM5360", "SIM5320"].iter().any(|m| model.starts_with(m))
+        info.manufacturer.to_ascii_uppercase().contains("SIMCOM") && model.starts_with("SIM5360")
     }
 }
 
-/// The SIM5360 capabilities (§1): ASCII subject up to 512 characters, ASCII
-/// body up to 5120 characters given inline in `AT+SMTPBODY="..."` (so one
-/// line without quotes), attachments only from the module's file system, at
-/// most 10 files and 10 MB. The manual names no TLS.
+/// The SIM5360 capabilities.
+///
+/// From the manual (§1 "SMTP features"): ASCII subject up to 512 characters,
+/// ASCII body up to 5120 characters, attachments from the file system only,
+/// "total size up to 10MB or maximal number up to 10 files"; the body is given
+/// inline in `AT+SMTPBODY="..."` (§2), so it is one line without quotes. The
+/// manual names no TLS. The 10 MB total cannot be checked by the host (the
+/// files are on the module and `AT+FSLS` lists no sizes): the module enforces
+/// it.
+///
+/// **Not in the manual**: the recipient counts and the address, name, file
+/// name, user, password and server lengths are conservative host-side
+/// choices.
 pub fn capabilities() -> Capabilities {
     use cellmail::{AttachmentSources, Limits, Storage, TextEncoding, TlsMode};
     Capabilities {
@@ -64,20 +102,25 @@ pub fn capabilities() -> Capabilities {
         // The body travels inside an AT string.
         body_forbids: vec!["\r", "\n", "\""],
         limits: Limits {
+            // Not in the manual (host-side choices).
             recipients: 30,
             recipients_per_kind: Some(10),
             address: 128,
             name: 64,
-            subject_ascii: 512,
-            subject_encoded: 512,
-            body: 5120,
-            attachments: 10,
+            // §1: "up to 512 characters", "up to 5120 characters" (ASCII).
+            subject_ascii: SUBJECT_MAX,
+            subject_encoded: SUBJECT_MAX,
+            body: BODY_MAX,
+            // §1: "maximal number up to 10 files", "total size up to 10MB".
+            attachments: ATTACHMENTS_MAX,
             attachment_bytes_serial: 0,
-            attachment_bytes_total: Some(10 * 1024 * 1024),
+            attachment_bytes_total: Some(ATTACHMENT_BYTES_MAX),
+            // Not in the manual (host-side choices).
             attachment_name: 128,
             user: 64,
             password: 64,
             server: 128,
+            // §1 NOTE: the module's own SMTP timer is 30 s, not settable.
             send_timeout_secs: None,
         },
     }
@@ -224,6 +267,20 @@ pub mod commands {
     pub fn list_directory() -> Command {
         Command::exec("+FSLS")
     }
+
+    /// `AT+CCLK="<yy/MM/dd,hh:mm:ss±zz>"`: §1 recommends setting the clock
+    /// and time zone, which go into the mail's header ("refer to command
+    /// +CCLK"); the note gives no example, the form is SIMCom's (as in the
+    /// SIM7000 note §5.1).
+    pub fn set_clock(time: &str) -> Command {
+        Command::write("+CCLK").string("time", time)
+    }
+
+    /// The folder `AT+POP3GET` saves e-mails into (§2: `C:/Email` or `D:/Email`
+    /// by `AT+FSLOCA`).
+    pub fn email_folder(card: bool) -> &'static str {
+        if card { "D:/Email/" } else { "C:/Email/" }
+    }
 }
 
 /// A `+SMTP:` result (§1).
@@ -309,38 +366,126 @@ impl SmtpResult {
     }
 }
 
-/// A `+POP3:` result (§1).
+/// A `+POP3:` result (§1 "POP3 URCs").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pop3Result {
+    /// `SUCCESS`.
+    Success,
+    /// `FAILURE`: the POP3 client failed to get the e-mail.
+    Failure,
+    /// `NETWORK ERROR`: invalid server, or the link to it is bad.
+    NetworkError,
+    /// `SERVER ERROR`: the server released the session, refused the operation
+    /// or did not answer in time, or the e-mail id is wrong; "POP3 client will
+    /// not close the session".
+    ServerError,
+    /// `INVALID UN`: invalid user name.
+    InvalidUser,
+    /// `INVALID UN/PWD`: invalid user name and password combination.
+    InvalidCredentials,
+    /// `FILE SYSTEM ERROR`: the e-mail could not be saved; "POP3 client will
+    /// close the session with POP3 server".
+    FileSystemError,
+    /// Anything else, kept.
+    Other(String),
+}
+
+impl Pop3Result {
+    /// Every result the manual lists, as the module writes it.
+    pub const ALL: [&'static str; 7] = [
+        "SUCCESS",
+        "FAILURE",
+        "NETWORK ERROR",
+        "SERVER ERROR",
+        "INVALID UN",
+        "INVALID UN/PWD",
+        "FILE SYSTEM ERROR",
+    ];
+
+    /// Parses the text after `+POP3: `.
+    pub fn parse(text: &str) -> Self {
+        match text.trim() {
+            "SUCCESS" => Pop3Result::Success,
+            "FAILURE" => Pop3Result::Failure,
+            "NETWORK ERROR" => Pop3Result::NetworkError,
+            "SERVER ERROR" => Pop3Result::ServerError,
+            "INVALID UN" => Pop3Result::InvalidUser,
+            "INVALID UN/PWD" => Pop3Result::InvalidCredentials,
+            "FILE SYSTEM ERROR" => Pop3Result::FileSystemError,
+            other => Pop3Result::Other(other.to_owned()),
+        }
+    }
+
+    /// Whether the module closes the POP3 session with this result (§1: only
+    /// `FILE SYSTEM ERROR` says so).
+    pub fn ends_session(&self) -> bool {
+        matches!(self, Pop3Result::FileSystemError)
+    }
+
+    /// `Ok` for success, the facade's error otherwise, the text kept.
+    ///
+    /// ```
+    /// use cellmail::{MailError, VendorCode};
+    /// use cellmail_simcom::sim5360::Pop3Result;
+    /// let e = Pop3Result::parse("INVALID UN/PWD").into_result("INVALID UN/PWD").unwrap_err();
+    /// assert!(matches!(e, MailError::Auth { vendor: Some(VendorCode::Text(ref t)) } if t == "INVALID UN/PWD"));
+    /// ```
+    pub fn into_result(self, text: &str) -> Result<(), MailError> {
+        let vendor = Some(VendorCode::Text(text.trim().to_owned()));
+        Err(match self {
+            Pop3Result::Success => return Ok(()),
+            Pop3Result::Failure => MailError::Rejected {
+                code: 0,
+                text: "POP3 client failed to get the e-mail".into(),
+                vendor,
+            },
+            Pop3Result::NetworkError => MailError::Network {
+                detail: "invalid POP3 server or bad link".into(),
+                vendor,
+            },
+            Pop3Result::ServerError => MailError::Rejected {
+                code: 0,
+                text: "the POP3 server refused or did not answer".into(),
+                vendor,
+            },
+            Pop3Result::InvalidUser | Pop3Result::InvalidCredentials => MailError::Auth { vendor },
+            Pop3Result::FileSystemError => MailError::Rejected {
+                code: 0,
+                text: "the module's file system failed (the session is closed)".into(),
+                vendor,
+            },
+            Pop3Result::Other(t) => MailError::Rejected {
+                code: 0,
+                text: t,
+                vendor,
+            },
+        })
+    }
+}
+
+/// A `+POP3:` result (§1) as the facade's result.
 pub fn pop3_result(text: &str) -> Result<(), MailError> {
-    let t = text.trim();
-    let vendor = Some(VendorCode::Text(t.to_owned()));
-    Err(match t {
-        "SUCCESS" => return Ok(()),
-        "FAILURE" => MailError::Rejected {
-            code: 0,
-            text: "POP3 client failed to get the e-mail".into(),
-            vendor,
-        },
-        "NETWORK ERROR" => MailError::Network {
-            detail: "invalid POP3 server or bad link".into(),
-            vendor,
-        },
-        "SERVER ERROR" => MailError::Rejected {
-            code: 0,
-            text: "the POP3 server refused or did not answer".into(),
-            vendor,
-        },
-        "INVALID UN" | "INVALID UN/PWD" => MailError::Auth { vendor },
-        "FILE SYSTEM ERROR" => MailError::Rejected {
-            code: 0,
-            text: "the module's file system failed".into(),
-            vendor,
-        },
-        other => MailError::Rejected {
-            code: 0,
-            text: other.to_owned(),
-            vendor,
-        },
-    })
+    Pop3Result::parse(text).into_result(text)
+}
+
+/// Where `AT+POP3GET` saved an e-mail: the line after `+POP3: SUCCESS`,
+/// `C:/Email/100202110457/, EMAIL000.TXT` (§4.4): folder and file.
+///
+/// ```
+/// assert_eq!(
+///     cellmail_simcom::sim5360::saved_path("C:/Email/100202110457/, EMAIL000.TXT"),
+///     Some(("C:/Email/100202110457/", "EMAIL000.TXT"))
+/// );
+/// assert_eq!(cellmail_simcom::sim5360::saved_path("RDY"), None);
+/// ```
+pub fn saved_path(line: &str) -> Option<(&str, &str)> {
+    let (folder, file) = line.trim().split_once(',')?;
+    let folder = folder.trim();
+    let file = file.trim();
+    let email = folder
+        .strip_prefix("C:/Email/")
+        .or_else(|| folder.strip_prefix("D:/Email/"))?;
+    (!email.is_empty() && !file.is_empty() && !file.contains(['/', ','])).then_some((folder, file))
 }
 
 /// The numbers of a `+POP3: 2 2134` or `+POP3: 1, 1050` answer.
@@ -350,9 +495,10 @@ fn numbers(text: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Puts message lines back together. The module answers a message as lines and
-/// blank lines vanish among the line ends, so the blank line between header and
-/// body is restored after the last header line.
+/// Puts message lines back together (see the module's "known limits"): the
+/// blank line between header and body is restored after the last header line;
+/// a terminating `.` line, if the module relayed one, is dropped and the lines
+/// un-stuffed once by [`Message::from_pop3_data`].
 fn message_from_lines(lines: &[String]) -> Result<Message, MailError> {
     let mut raw = String::new();
     let mut in_header = true;
@@ -371,7 +517,7 @@ fn message_from_lines(lines: &[String]) -> Result<Message, MailError> {
     if in_header {
         raw.push_str("\r\n");
     }
-    Message::parse(raw.into_bytes())
+    Message::from_pop3_data(raw.into_bytes())
 }
 
 /// Settings of a [`Sim5360Mailer`].
@@ -397,6 +543,11 @@ impl Default for Sim5360Options {
 }
 
 /// Sends and reads mail through a SIM5360.
+///
+/// A call dropped while it waits for the module (a `select!` or timeout
+/// around `send`, `retrieve`...) leaves a session the module still runs: the
+/// next call first ends it with `AT+SMTPSTOP` (§3.3) or `AT+POP3STOP` (§4.6).
+/// See the module's "known limits" for reading messages.
 pub struct Sim5360Mailer<T> {
     client: Client<T>,
     account: SmtpAccount,
@@ -406,6 +557,12 @@ pub struct Sim5360Mailer<T> {
     stale_recipients: Vec<RecipientKind>,
     stale_attachments: bool,
     pop3_open: bool,
+    /// An SMTP session may be running (set before `AT+SMTPSEND`, cleared once
+    /// its result came): still set at the next call when a send was dropped.
+    smtp_busy: bool,
+    /// A POP3 exchange may be running (set before the wait for `AT+POP3GET`'s
+    /// result): still set at the next call when it was dropped.
+    pop3_busy: bool,
 }
 
 impl<T> std::fmt::Debug for Sim5360Mailer<T> {
@@ -420,6 +577,17 @@ fn modem(e: AtError) -> MailError {
     MailError::Modem(e)
 }
 
+fn protocol(command: &str, detail: String) -> MailError {
+    MailError::Modem(AtError::Protocol {
+        command: command.to_owned(),
+        detail,
+    })
+}
+
+/// How long lines of a message answer that came after its `OK` are waited
+/// for (see the module's "known limits").
+const ANSWER_QUIET: Duration = Duration::from_millis(100);
+
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`].
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim5360Options) -> Self {
@@ -432,6 +600,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             stale_recipients: vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc],
             stale_attachments: true,
             pop3_open: false,
+            smtp_busy: false,
+            pop3_busy: false,
         }
     }
 
@@ -458,17 +628,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// The manual: "only configure mandatory parameters once correctly, until
     /// reboot". A reboot URC makes the mailer configure them again.
     fn notice_reboot(&mut self) {
-        if self
-            .client
-            .take_urcs()
+        let urcs = self.client.take_urcs();
+        self.notice_reboot_in(&urcs);
+    }
+
+    fn notice_reboot_in(&mut self, urcs: &[String]) {
+        if urcs
             .iter()
             .any(|u| u == "RDY" || u == "START" || u == "NORMAL POWER DOWN")
         {
+            tracing::info!("the module rebooted: configuring it again");
             self.client.forget_deferred();
             self.configured.clear();
             self.stale_recipients = vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
             self.stale_attachments = true;
             self.pop3_open = false;
+            self.smtp_busy = false;
+            self.pop3_busy = false;
         }
     }
 
@@ -479,6 +655,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Ends a session a dropped call left running (§3.3, §4.6), best effort.
+    async fn recover(&mut self) {
+        // What the module said while no call was running is still unread.
+        let _ = self.client.idle(Duration::ZERO).await;
+        self.notice_reboot();
+        if self.smtp_busy {
+            tracing::info!("a send was cancelled: stopping its SMTP session");
+            let _ = self.client.execute(&commands::stop()).await;
+            self.smtp_busy = false;
+        }
+        if self.pop3_busy {
+            tracing::info!("a POP3 call was cancelled: stopping the POP3 session");
+            let _ = self.client.execute(&commands::stop_pop3()).await;
+            self.pop3_busy = false;
+            self.pop3_open = false;
+        }
+        // Results of a stopped session are not the next call's.
+        let urcs = self.client.take_urcs();
+        self.notice_reboot_in(&urcs);
     }
 
     async fn wait_smtp_result(&mut self) -> Result<String, MailError> {
@@ -510,18 +707,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         })
     }
 
+    /// A `+POP3:` result: `FILE SYSTEM ERROR` closes the session (§1).
+    fn pop3_outcome(&mut self, text: &str) -> Result<(), MailError> {
+        let result = Pop3Result::parse(text);
+        if result.ends_session() {
+            self.pop3_open = false;
+        }
+        result.into_result(text)
+    }
+
     /// A POP3 command answered `+POP3: <result>` before `OK`.
     async fn pop3_ok(&mut self, command: &Command) -> Result<Response, MailError> {
         let r = self.client.execute(command).await.map_err(modem)?;
         if let Some(text) = r.line("+POP3:") {
             if !text.trim().starts_with(|c: char| c.is_ascii_digit()) {
-                pop3_result(text)?;
+                self.pop3_outcome(text)?;
             }
         }
         Ok(r)
     }
 
+    /// Logs in unless a session is open; a reboot noticed first ends it.
     async fn pop3_session(&mut self) -> Result<(), MailError> {
+        self.recover().await;
         if self.pop3_open {
             return Ok(());
         }
@@ -543,22 +751,38 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
                 .wait_urc("+POP3:", self.options.result_timeout)
                 .await
                 .map_err(modem)?;
-            pop3_result(line.trim_start_matches("+POP3:"))?;
+            self.pop3_outcome(line.trim_start_matches("+POP3:"))?;
         }
         self.pop3_open = true;
         Ok(())
     }
-}
 
-#[async_trait]
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
+    /// A command answering a message as lines (`AT+POP3HDR`, `AT+POP3READ`).
+    /// Lines arriving after its `OK` mean a message line read `OK` and cut the
+    /// answer short (see the module's "known limits"): they are taken off the
+    /// line so the next command is not confused, and the call fails.
+    async fn message_lines(&mut self, command: &Command) -> Result<Message, MailError> {
+        let r = self.client.execute(command).await.map_err(modem)?;
+        self.client.idle(ANSWER_QUIET).await.map_err(modem)?;
+        let urcs = self.client.take_urcs();
+        let config = self.client.config().decoder.clone();
+        let (urcs, rest): (Vec<String>, Vec<String>) =
+            urcs.into_iter().partition(|l| config.is_urc(l));
+        self.notice_reboot_in(&urcs);
+        if !rest.is_empty() {
+            return Err(protocol(
+                &command.redacted(),
+                format!(
+                    "{} line(s) came after the answer's OK: the message holds a line \
+                     reading OK, which AT cannot carry",
+                    rest.len()
+                ),
+            ));
+        }
+        message_from_lines(&r.info)
     }
 
-    async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
-        validate(email, &self.caps)?;
-        validate_smtp_account(&self.account, &self.caps)?;
+    async fn send_mail(&mut self, email: &Email) -> Result<SendReport, MailError> {
         let started = Instant::now();
         let before = self.client.stats();
         self.context().await?;
@@ -579,11 +803,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
             common::set_sender(sender.address.as_str(), sender.name.as_deref()),
         )
         .await?;
-        for kind in std::mem::take(&mut self.stale_recipients) {
+        // A kind is known clean only once its delete succeeded.
+        for kind in self.stale_recipients.clone() {
             self.client
                 .execute(&common::delete_recipients_of(kind))
                 .await
                 .map_err(modem)?;
+            self.stale_recipients.retain(|k| *k != kind);
         }
         for kind in [RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc] {
             for (i, r) in email.recipients_of(kind).enumerate() {
@@ -595,12 +821,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
                 }
             }
         }
+        // §1: ASCII subject and body (the capabilities allow no other
+        // charset), so the bytes in the mail's charset are text.
+        let subject = email.subject_bytes();
+        let subject = std::str::from_utf8(&subject)
+            .map_err(|_| MailError::unsupported("a subject that is not ASCII"))?;
         self.client
-            .execute(&common::set_subject(email.subject(), false))
+            .execute(&common::set_subject(subject, false))
             .await
             .map_err(modem)?;
+        let body = email.body_bytes();
+        let body = std::str::from_utf8(&body)
+            .map_err(|_| MailError::unsupported("a body that is not ASCII"))?;
         self.client
-            .execute(&commands::set_body(email.body()))
+            .execute(&commands::set_body(body))
             .await
             .map_err(modem)?;
         if self.stale_attachments {
@@ -632,6 +866,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
                 .map_err(modem)?;
             self.stale_attachments = true;
         }
+        // A `+SMTP:` of an earlier (stopped) session is not this mail's result.
+        let urcs = self.client.take_urcs();
+        self.notice_reboot_in(&urcs);
+        self.smtp_busy = true;
         self.client
             .execute(&commands::send())
             .await
@@ -645,6 +883,69 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
             duration: started.elapsed(),
         })
     }
+
+    /// `AT+POP3GET` (§4.4): `OK`, then `+POP3: SUCCESS` and the saved path, or
+    /// `+POP3: FAILURE` / `FILE SYSTEM ERROR`...
+    async fn get(&mut self, id: u32) -> Result<(), MailError> {
+        self.client
+            .execute(&commands::storage(false))
+            .await
+            .map_err(modem)?;
+        self.pop3_busy = true;
+        self.client
+            .execute(&commands::get(id))
+            .await
+            .map_err(modem)?;
+        let result = match self
+            .client
+            .wait_urc("+POP3:", self.options.result_timeout)
+            .await
+        {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = self.client.execute(&commands::stop_pop3()).await;
+                self.pop3_busy = false;
+                self.pop3_open = false;
+                return Err(modem(e));
+            }
+        };
+        self.pop3_busy = false;
+        self.pop3_outcome(result.trim_start_matches("+POP3:"))?;
+        // Then the saved path, a line of its own (only a path is taken: other
+        // URCs stay queued for the next call).
+        let path = self
+            .client
+            .wait_urc(commands::email_folder(false), Duration::from_secs(5))
+            .await
+            .map_err(modem)?;
+        match saved_path(&path) {
+            Some((folder, file)) => {
+                tracing::debug!(folder, file, "e-mail saved");
+                Ok(())
+            }
+            None => Err(protocol(
+                "AT+POP3GET",
+                format!("unreadable saved path {path:?}"),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
+        validate(email, &self.caps)?;
+        validate_smtp_account(&self.account, &self.caps)?;
+        self.recover().await;
+        let result = self.send_mail(email).await;
+        // Not reached when the call is dropped: the next call stops the session.
+        self.smtp_busy = false;
+        result
+    }
 }
 
 #[async_trait]
@@ -657,10 +958,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
                 count: u32::try_from(*count).unwrap_or(0),
                 total_size: *size,
             }),
-            _ => Err(MailError::Modem(AtError::Protocol {
-                command: "AT+POP3NUM".into(),
-                detail: format!("unreadable answer {:?}", r.info),
-            })),
+            _ => Err(protocol(
+                "AT+POP3NUM",
+                format!("unreadable answer {:?}", r.info),
+            )),
         }
     }
 
@@ -685,47 +986,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
         ))
     }
 
+    /// `AT+POP3HDR=<n>` (§4.3); see the module's "known limits".
     async fn headers(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session().await?;
-        let r = self.pop3_ok(&commands::header(id)).await?;
-        message_from_lines(&r.info)
+        self.message_lines(&commands::header(id)).await
     }
 
+    /// `AT+FSLOCA=0`, `AT+POP3GET=<n>`, then `AT+POP3READ` of the last e-mail
+    /// got (§4.4); see the module's "known limits".
     async fn retrieve(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session().await?;
-        self.client
-            .execute(&commands::storage(false))
-            .await
-            .map_err(modem)?;
-        self.client
-            .execute(&commands::get(id))
-            .await
-            .map_err(modem)?;
-        let result = self
-            .client
-            .wait_urc("+POP3:", self.options.result_timeout)
-            .await;
-        let result = match result {
-            Ok(line) => line,
-            Err(e) => {
-                let _ = self.client.execute(&commands::stop_pop3()).await;
-                self.pop3_open = false;
-                return Err(modem(e));
-            }
-        };
-        pop3_result(result.trim_start_matches("+POP3:"))?;
-        // Then the saved path, an unprefixed line.
-        let _path = self
-            .client
-            .wait_urc("", Duration::from_secs(5))
-            .await
-            .map_err(modem)?;
-        let r = self
-            .client
-            .execute(&commands::read_last())
-            .await
-            .map_err(modem)?;
-        message_from_lines(&r.info)
+        self.get(id).await?;
+        self.message_lines(&commands::read_last()).await
     }
 
     async fn delete(&mut self, id: u32) -> Result<(), MailError> {
@@ -734,6 +1006,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
     }
 
     async fn reset(&mut self) -> Result<(), MailError> {
+        self.recover().await;
         // No RSET command: ending the session without logout forgets the marks.
         if self.pop3_open {
             self.client
@@ -746,6 +1019,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
     }
 
     async fn close(&mut self) -> Result<(), MailError> {
+        self.recover().await;
         if !self.pop3_open {
             return Ok(());
         }
@@ -775,6 +1049,52 @@ mod tests {
     fn numbers_in_both_forms() {
         assert_eq!(numbers(" 2 2134"), [2, 2134]);
         assert_eq!(numbers(" 1, 1050"), [1, 1050]);
+    }
+
+    #[test]
+    fn every_pop3_result_has_its_variant() {
+        for text in Pop3Result::ALL {
+            let r = Pop3Result::parse(text);
+            assert!(!matches!(r, Pop3Result::Other(_)), "{text}");
+            assert_eq!(r.ends_session(), text == "FILE SYSTEM ERROR");
+            assert_eq!(r.into_result(text).is_ok(), text == "SUCCESS");
+        }
+    }
+
+    #[test]
+    fn saved_paths_only() {
+        assert_eq!(
+            saved_path("D:/Email/100202113456/, EMAIL000.TXT"),
+            Some(("D:/Email/100202113456/", "EMAIL000.TXT"))
+        );
+        for line in [
+            "PB DONE",
+            "C:/Picture/a, b.jpg",
+            "C:/Email/, X.TXT",
+            "+POP3: SUCCESS",
+        ] {
+            assert_eq!(saved_path(line), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn only_the_simcom_sim5360_is_claimed() {
+        let info = |model: &str| ModuleInfo {
+            manufacturer: "SIMCOM INCORPORATED".into(),
+            model: model.into(),
+            revision: String::new(),
+        };
+        assert!(Sim5360::drives(&info("SIMCOM_SIM5360E")));
+        assert!(!Sim5360::drives(&info("SIMCOM_SIM5320E")));
+        assert!(!Sim5360::drives(&info("SIM7000G")));
+    }
+
+    #[test]
+    fn without_a_terminator_the_lines_are_kept_as_they_are() {
+        // The manual's form: the module read the saved file, nothing to undo.
+        let lines = ["Subject: Hi", "..still two dots"].map(String::from);
+        let m = message_from_lines(&lines).unwrap();
+        assert_eq!(m.text_body().as_deref(), Some("..still two dots\r\n"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use cellmail::{RecipientKind, Secret};
 use cellmail_replay::harness::{self, PASSWORD, ReplayClient, steps::*};
 use cellmail_simcom::common;
-use cellmail_simcom::sim5360::{commands as cmd, decoder_config};
+use cellmail_simcom::sim5360::{commands as cmd, decoder_config, saved_path};
 
 fn replay(file: &str) -> ReplayClient {
     harness::golden("sim5360", file, decoder_config()).unwrap()
@@ -101,18 +101,23 @@ async fn pop3_inquire() {
 async fn peek(c: &mut ReplayClient) {
     assert_eq!(exec(c, cmd::login()).await.info, ["+POP3: SUCCESS"]);
     assert_eq!(exec(c, cmd::count()).await.info, ["+POP3: 2 2134"]);
-    for (id, size, subject) in [
-        (1, "1050", "First Test Email"),
-        (2, "1084", "Second Test Email"),
+    for (id, size, subject, date) in [
+        (1, "1050", "First Test Email", "17:11:30"),
+        (2, "1084", "Second Test Email", "17:16:27"),
     ] {
         assert_eq!(
             exec(c, cmd::list(id)).await.info,
             [format!("+POP3: {id}, {size}")]
         );
         let header = exec(c, cmd::header(id)).await;
-        assert_eq!(header.info.len(), 3);
-        assert_eq!(header.info[0], "From: \"FromName\" <FromAddr@server.com>");
-        assert_eq!(header.info[2], format!("Subject: {subject}"));
+        assert_eq!(
+            header.info,
+            [
+                "From: \"FromName\" <FromAddr@server.com>".to_owned(),
+                format!("Date: Tue, 9 Mar 2010 {date} +0800"),
+                format!("Subject: {subject}"),
+            ]
+        );
     }
 }
 
@@ -120,11 +125,21 @@ async fn get_and_read(c: &mut ReplayClient, path: &str) {
     exec(c, cmd::storage(false)).await;
     exec(c, cmd::get(1)).await;
     assert_eq!(urc(c, "+POP3:").await, "+POP3: SUCCESS");
-    assert_eq!(urc(c, "C:/Email/").await, path);
+    let line = urc(c, cmd::email_folder(false)).await;
+    assert_eq!(line, path);
+    let (folder, file) = saved_path(&line).unwrap();
+    assert!(folder.starts_with("C:/Email/1002021"), "{folder}");
+    assert_eq!(file, "EMAIL000.TXT");
     let r = exec(c, cmd::read_last()).await;
     assert_eq!(
-        r.info.last().map(String::as_str),
-        Some("This is a test email with an attachment.")
+        r.info,
+        [
+            "Date: Tue, 9 Mar 2010 17:11:30 +0800",
+            "From: \"FromName\" <FromAddr@server.com>",
+            "To: \"ToName\" <ToAddr@server.com>",
+            "Subject: First Test Email",
+            "This is a test email with an attachment.",
+        ]
     );
 }
 
@@ -172,8 +187,65 @@ async fn pop3_read_from_the_file_system() {
         exec(&mut c, cmd::change_directory("C:/Email")).await.info,
         ["+FSCD: C:/Email/"]
     );
-    assert_eq!(exec(&mut c, cmd::list_directory()).await.info.len(), 3);
+    assert_eq!(
+        exec(&mut c, cmd::list_directory()).await.info,
+        ["+FSLS: SUBDIRECTORIES:", "100202110457", "100202113456"]
+    );
     let r = exec(&mut c, cmd::read_file("100202110457/EMAIL000.TXT")).await;
-    assert_eq!(r.info.len(), 5);
+    assert_eq!(
+        r.info,
+        [
+            "Date: Tue, 9 Mar 2010 17:11:30 +0800",
+            "From: \"FromName\" <FromAddr@server.com>",
+            "To: \"FromName\" <ToAddr@server.com>",
+            "Subject: First Test Email",
+            "This is a test email with an attachment.",
+        ]
+    );
+    harness::finish(c).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn forms_of_section_2() {
+    let mut c = replay("forms.at");
+    let pwd = Secret::new(PASSWORD);
+    exec(&mut c, common::set_smtp_auth(None)).await;
+    exec(&mut c, common::set_smtp_auth(Some(("un", &pwd)))).await;
+    exec(&mut c, common::set_sender("mike@server.com", Some("mike"))).await;
+    exec(&mut c, common::set_sender("mike@server.com", None)).await;
+    exec(
+        &mut c,
+        common::add_recipient(RecipientKind::To, 0, "toaddr@server.com", Some("toname")),
+    )
+    .await;
+    exec(
+        &mut c,
+        common::add_recipient(RecipientKind::To, 1, "toaddr@server.com", None),
+    )
+    .await;
+    exec(&mut c, common::delete_recipient(RecipientKind::To, 0)).await;
+    exec(&mut c, common::delete_recipients_of(RecipientKind::To)).await;
+    exec(
+        &mut c,
+        common::add_recipient(RecipientKind::Cc, 0, "ccaddr@server.com", Some("ccname")),
+    )
+    .await;
+    exec(
+        &mut c,
+        common::add_recipient(RecipientKind::Bcc, 0, "bccaddr@server.com", Some("bccname")),
+    )
+    .await;
+    exec(&mut c, common::set_subject("First email", false)).await;
+    exec(&mut c, cmd::set_body("This is the first email!")).await;
+    exec(&mut c, cmd::set_attachment(1, "file1")).await;
+    exec(&mut c, cmd::set_attachment(2, "file2")).await;
+    exec(&mut c, cmd::delete_attachment(1)).await;
+    exec(&mut c, cmd::delete_attachments()).await;
+    exec(
+        &mut c,
+        cmd::set_pop3_server("pop3.server.com", "un", &pwd, 110),
+    )
+    .await;
+    exec(&mut c, cmd::set_clock("10/03/09,17:11:30+32")).await;
     harness::finish(c).unwrap();
 }

@@ -8,6 +8,8 @@ use cellmail::{
     SmtpAccount, VendorCode,
 };
 use cellmail_replay::harness::{self, PASSWORD, ReplayClient};
+use std::time::Duration;
+
 use cellmail_replay::{Faults, ScriptedModem, Transcript};
 use cellmail_simcom::sim5360::{Sim5360Mailer, Sim5360Options, decoder_config};
 
@@ -111,7 +113,18 @@ macro_rules! smtp_results {
     )*};
 }
 
+#[tokio::test(start_paused = true)]
+async fn smtp_ok_then_success() {
+    // "+SMTP: OK": the session started, not the result; "+SMTP: SUCCESS" is.
+    let (first, _) = two_mails();
+    let mut m = play(&first);
+    let report = m.send(&self::first()).await.unwrap();
+    assert_eq!(report.module_result, "+SMTP: SUCCESS");
+    harness::finish(m.into_client()).unwrap();
+}
+
 smtp_results! {
+    smtp_bad_rcpt_unnamed: "BAD RCPT" => MailError::BadRecipient { address: None, .. },
     smtp_ongoing: "ONGOING" => MailError::Busy { .. },
     smtp_param_error: "PARAM ERROR" => MailError::Invalid { .. },
     smtp_network_error: "NETWORK ERROR" => MailError::Network { .. },
@@ -146,12 +159,212 @@ macro_rules! pop3_results {
 }
 
 pop3_results! {
-    pop3_failure: "FAILURE" => MailError::Rejected { .. },
     pop3_network_error: "NETWORK ERROR" => MailError::Network { .. },
     pop3_server_error: "SERVER ERROR" => MailError::Rejected { .. },
     pop3_invalid_un: "INVALID UN" => MailError::Auth { .. },
     pop3_invalid_un_pwd: "INVALID UN/PWD" => MailError::Auth { .. },
-    pop3_file_system_error: "FILE SYSTEM ERROR" => MailError::Rejected { .. },
+}
+
+/// §4.1: the parameters and the login.
+const LOGIN: &str = "> AT+CGSOCKCONT=1,\"IP\",\"3GNET\",\"0.0.0.0\",0,0\n< OK\n\
+    > AT+POP3SRV=\"pop3.server.com\",\"un\",\"${password}\",110\n< OK\n\
+    > AT+POP3IN\n< +POP3: SUCCESS\n< OK\n";
+
+/// A new login (the parameters are kept) and AT+POP3NUM.
+const RELOGIN_STAT: &str =
+    "> AT+POP3IN\n< +POP3: SUCCESS\n< OK\n> AT+POP3NUM\n< +POP3: 2 2134\n< OK\n";
+
+/// AT+POP3NUM in the same session.
+const STAT: &str = "> AT+POP3NUM\n< +POP3: 2 2134\n< OK\n";
+
+/// §4.4: AT+FSLOCA=0 and AT+POP3GET=1, answered OK.
+const GET: &str = "> AT+FSLOCA=0\n< OK\n> AT+POP3GET=1\n< OK\n";
+
+fn play(text: &str) -> Sim5360Mailer<ScriptedModem> {
+    let t = Transcript::parse(text).unwrap();
+    mailer(harness::client(&t, decoder_config(), Faults::new()).unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn pop3_success() {
+    let mut m = play(&format!("{LOGIN}{STAT}"));
+    assert_eq!(m.stat().await.unwrap().total_size, 2134);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn pop3_failure_of_pop3get_keeps_the_session() {
+    // §1: "POP3 client gets an e-mail unsuccessfully".
+    let mut m = play(&format!("{LOGIN}{GET}< +POP3: FAILURE\n{STAT}"));
+    let err = m.retrieve(1).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Rejected { vendor: Some(VendorCode::Text(ref t)), .. } if t == "FAILURE"),
+        "{err:?}"
+    );
+    // Same session: no new login.
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn pop3_file_system_error_of_pop3get_closes_the_session() {
+    // §1: "If POP3 client encounters this error, POPE client will close the
+    // session with POP3 server."
+    let mut m = play(&format!(
+        "{LOGIN}{GET}< +POP3: FILE SYSTEM ERROR\n{RELOGIN_STAT}"
+    ));
+    let err = m.retrieve(1).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Rejected { vendor: Some(VendorCode::Text(ref t)), .. } if t == "FILE SYSTEM ERROR"),
+        "{err:?}"
+    );
+    // A new login.
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_a_path_is_taken_for_the_saved_path() {
+    // Another URC between +POP3: SUCCESS and the path is not the path.
+    let text = format!(
+        "{LOGIN}{GET}< +POP3: SUCCESS\n< PB DONE\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: First Test Email\n< This is a test email with an attachment.\n< OK\n"
+    );
+    let mut m = play(&text);
+    let msg = m.retrieve(1).await.unwrap();
+    assert_eq!(msg.subject().as_deref(), Some("First Test Email"));
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_relayed_terminator_is_dropped_and_lines_unstuffed_once() {
+    let text = format!(
+        "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: Dots\n< From: \"FromName\" <FromAddr@server.com>\n\
+         < ..a dot-stuffed line\n< ...two dots\n< last line\n< .\n< OK\n"
+    );
+    let mut m = play(&text);
+    let msg = m.retrieve(1).await.unwrap();
+    assert_eq!(
+        msg.raw(),
+        b"Subject: Dots\r\nFrom: \"FromName\" <FromAddr@server.com>\r\n\r\n\
+          .a dot-stuffed line\r\n..two dots\r\nlast line\r\n"
+    );
+    assert_eq!(
+        msg.text_body().as_deref(),
+        Some(".a dot-stuffed line\r\n..two dots\r\nlast line\r\n")
+    );
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn known_limit_a_message_line_reading_ok_is_refused() {
+    // The module's answer has no length: a line "OK" in the message ends it
+    // early. The rest is taken off the line, the call fails, the next works.
+    let text = format!(
+        "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: Status\n< Did it work?\n< OK\n< It did.\n< OK\n\
+         > AT+POP3OUT\n< +POP3: SUCCESS\n< OK\n"
+    );
+    let mut m = play(&text);
+    let err = m.retrieve(1).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { ref command, ref detail })
+            if command == "AT+POP3READ" && detail.contains("reading OK")),
+        "{err:?}"
+    );
+    m.close().await.unwrap();
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reboot_during_a_pop3_session_logs_in_again() {
+    let mut m = play(&format!("{LOGIN}{STAT}< RDY\n{LOGIN}{STAT}"));
+    m.stat().await.unwrap();
+    m.stat().await.unwrap();
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retrieve_dropped_mid_wait_is_stopped_first() {
+    // §4.6: AT+POP3STOP ends the session; the next call logs in again.
+    let mut m = play(&format!("{LOGIN}{GET}> AT+POP3STOP\n< OK\n{RELOGIN_STAT}"));
+    let r = tokio::time::timeout(Duration::from_secs(10), m.retrieve(1)).await;
+    assert!(r.is_err(), "the call was cut short");
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+}
+
+fn two_mails() -> (String, String) {
+    let t =
+        std::fs::read_to_string(harness::folder("sim5360").join("mailer-two-mails.at")).unwrap();
+    let (first, second) = t.split_once("# The second mail.\n").unwrap();
+    (first.to_owned(), second.to_owned())
+}
+
+fn second() -> Email {
+    Email::builder()
+        .from("UserName@server.com", Some("PresentName"))
+        .to("ToAddr@server.com", None)
+        .subject("Second Email")
+        .body("No attachment this time.")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_dropped_mid_wait_is_stopped_first() {
+    // §3.3: AT+SMTPSTOP; the +SMTP: OK of the dropped send is not the next's.
+    let (first, second_mail) = two_mails();
+    let first = first.replace("~ 5s\n< +SMTP: SUCCESS\n", "");
+    let mut m = play(&format!("{first}> AT+SMTPSTOP\n< OK\n{second_mail}"));
+    let r = tokio::time::timeout(Duration::from_secs(10), m.send(&self::first())).await;
+    assert!(r.is_err(), "the call was cut short");
+    let report = m.send(&second()).await.unwrap();
+    assert_eq!(report.module_result, "+SMTP: SUCCESS");
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_recipient_delete_is_tried_again() {
+    let (first, _) = two_mails();
+    let (setup, rest) = first.split_once("> AT+SMTPRCPT=1\n< OK\n").unwrap();
+    let text = format!("{setup}> AT+SMTPRCPT=1\n< ERROR\n> AT+SMTPRCPT=1\n< OK\n{rest}");
+    let mut m = play(&text);
+    let err = m.send(&self::first()).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Modem(cellmail_at::AtError::Error { ref command }) if command == "AT+SMTPRCPT=1"),
+        "{err:?}"
+    );
+    m.send(&self::first()).await.unwrap();
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn urcs_and_split_reads_around_the_mailbox_calls() {
+    let path = harness::folder("sim5360").join("mailer-mailbox.at");
+    let lines = std::fs::read_to_string(&path).unwrap().lines().count();
+    let t = Transcript::load(&path).unwrap();
+    for line in 1..=lines {
+        for urc in ["+CPIN: READY", "PB DONE"] {
+            let faults = Faults::new()
+                .insert_before(line, urc)
+                .split_random(line as u64, 9);
+            let mut m = mailer(harness::client(&t, decoder_config(), faults).unwrap());
+            let r = async {
+                m.stat().await?;
+                m.list().await?;
+                m.headers(2).await?;
+                let msg = m.retrieve(1).await?;
+                assert_eq!(msg.subject().as_deref(), Some("First Test Email"));
+                m.delete(1).await?;
+                m.close().await
+            }
+            .await;
+            assert!(r.is_ok(), "{urc} before line {line}: {r:?}");
+            harness::finish(m.into_client()).unwrap();
+        }
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -201,4 +414,49 @@ async fn no_result_stops_the_session_and_the_client_stays_usable() {
         .unwrap();
     assert_eq!(r.info, ["SIM5360E"]);
     harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_manuals_limits_are_checked_before_any_byte() {
+    // §1: subject up to 512 and body up to 5120 ASCII characters, at most 10
+    // attachments from the file system.
+    let base = || {
+        Email::builder()
+            .from("UserName@server.com", None)
+            .to("ToAddr@server.com", None)
+    };
+    let mut eleven = base().subject("s").body("b");
+    for i in 0..11 {
+        eleven = eleven.attach(Attachment::from_module(&format!("C:/Picture/{i}.jpg")).unwrap());
+    }
+    let cases = [
+        (
+            "subject",
+            base().subject("s".repeat(513)).body("b").build().unwrap(),
+        ),
+        (
+            "body",
+            base().subject("s").body("b".repeat(5121)).build().unwrap(),
+        ),
+        ("attachments", eleven.build().unwrap()),
+    ];
+    for (field, email) in cases {
+        let mut m = play("");
+        let err = m.send(&email).await.unwrap_err();
+        assert!(
+            matches!(err, MailError::Invalid { field: ref f, .. } if f == field),
+            "{field}: {err:?}"
+        );
+        assert_eq!(m.client().stats().bytes_written, 0);
+    }
+    // At the limits the mail is valid.
+    let mut ten = base().subject("s".repeat(512)).body("b".repeat(5120));
+    for i in 0..10 {
+        ten = ten.attach(Attachment::from_module(&format!("C:/Picture/{i}.jpg")).unwrap());
+    }
+    cellmail::validate(
+        &ten.build().unwrap(),
+        &cellmail_simcom::sim5360::capabilities(),
+    )
+    .unwrap();
 }

@@ -216,3 +216,128 @@ async fn bearer_and_time() {
     assert_eq!(urc(&mut c, "+SAPBR 1: DEACT").await, "+SAPBR 1: DEACT");
     harness::finish(c).unwrap();
 }
+
+/// Runs `command` and returns its information lines.
+async fn info(c: &mut ReplayClient, command: cellmail_at::Command) -> Vec<String> {
+    exec(c, command).await.info
+}
+
+#[tokio::test(start_paused = true)]
+async fn read_and_test_forms() {
+    let mut c = replay("forms.at");
+    assert_eq!(info(&mut c, cmd::test_cid()).await, ["+EMAILCID: (0-2)"]);
+    assert_eq!(info(&mut c, cmd::read_cid()).await, ["+EMAILCID: 0"]);
+    assert_eq!(
+        info(&mut c, cmd::test_timeout()).await,
+        ["+EMAILTO: (10-120)"]
+    );
+    assert_eq!(info(&mut c, cmd::read_timeout()).await, ["+EMAILTO: 30"]);
+    assert_eq!(
+        info(&mut c, common::test_smtp_server()).await,
+        ["+SMTPSRV: 64,(1-65535)"]
+    );
+    assert_eq!(
+        info(&mut c, common::read_smtp_server()).await,
+        ["+SMTPSRV: \"mail.sim.com\",25"]
+    );
+    assert_eq!(
+        info(&mut c, common::test_smtp_auth()).await,
+        ["+SMTPAUTH: (0,1),64,64"]
+    );
+    // The answer carries the password: never logged, parsed into a Secret.
+    let query = common::read_smtp_auth();
+    assert!(query.has_sensitive_answer());
+    let auth = common::parse_smtp_auth(&exec(&mut c, query).await).unwrap();
+    assert_eq!(
+        auth,
+        common::SmtpAuthSetting::Login {
+            user: "john".into(),
+            password: Secret::new(PASSWORD),
+        }
+    );
+    assert!(!format!("{auth:?}").contains(PASSWORD));
+    assert_eq!(
+        info(&mut c, common::test_sender()).await,
+        ["+SMTPFROM: 64,64"]
+    );
+    assert_eq!(
+        info(&mut c, common::read_sender()).await,
+        ["+SMTPFROM: \"john@sim.com\",\"john\""]
+    );
+    assert_eq!(
+        info(&mut c, common::test_recipients()).await,
+        ["+SMTPRCPT: (0-2),(0-9),64,64"]
+    );
+    assert_eq!(
+        info(&mut c, common::read_recipients()).await,
+        [
+            "+SMTPRCPT: 0,0,\"john@sim.com\",\"john\"",
+            "+SMTPRCPT: 1,0,\"john@sim.com\",\"john\"",
+            "+SMTPRCPT: 2,0,\"john@sim.com\",\"john\"",
+        ]
+    );
+    exec(&mut c, common::delete_recipient(RecipientKind::Cc, 0)).await;
+    assert_eq!(
+        info(&mut c, common::test_subject()).await,
+        ["+SMTPSUB: 256"]
+    );
+    assert_eq!(
+        info(&mut c, common::read_subject()).await,
+        ["+SMTPSUB: \"Test\""]
+    );
+    assert_eq!(info(&mut c, cmd::test_body()).await, ["+SMTPBODY: 4096"]);
+    assert_eq!(
+        info(&mut c, cmd::test_attachment()).await,
+        ["+SMTPFILE: (0-2),64,(0,1)"]
+    );
+    assert_eq!(
+        info(&mut c, cmd::read_attachment()).await,
+        ["+SMTPFILE: 1,\"test.txt\",0"]
+    );
+    assert!(info(&mut c, cmd::test_send()).await.is_empty());
+    assert!(info(&mut c, cmd::test_transfer()).await.is_empty());
+    assert_eq!(info(&mut c, cmd::test_charset()).await, ["+SMTPCS: 16"]);
+    assert_eq!(
+        info(&mut c, cmd::read_charset()).await,
+        ["+SMTPCS: \"UTF-8\""]
+    );
+    assert_eq!(
+        info(&mut c, common::test_pop3_server()).await,
+        ["+POP3SRV: 64,64,64,(1-65535)"]
+    );
+    let query = common::read_pop3_server();
+    assert!(query.has_sensitive_answer());
+    let server = common::parse_pop3_server(&exec(&mut c, query).await).unwrap();
+    assert_eq!(
+        (server.server.as_str(), server.user.as_str(), server.port),
+        ("mail.sim.com", "john", 110)
+    );
+    assert_eq!(server.password.expose(), PASSWORD);
+    assert!(!format!("{server:?}").contains(PASSWORD));
+    assert!(info(&mut c, cmd::test_pop3_login()).await.is_empty());
+    assert!(info(&mut c, cmd::test_pop3_count()).await.is_empty());
+    assert_eq!(
+        info(&mut c, cmd::test_pop3_list()).await,
+        ["+POP3LIST: (1-65535)"]
+    );
+    assert_eq!(
+        info(&mut c, cmd::test_pop3_uid()).await,
+        ["+POP3UIDL: (1-65535)"]
+    );
+    assert_eq!(
+        info(&mut c, cmd::test_pop3_command()).await,
+        ["+POP3CMD: (1-4),(1-65535),(0-65535)"]
+    );
+    assert_eq!(
+        info(&mut c, cmd::test_read()).await,
+        ["+POP3READ: (1-1460)"]
+    );
+    assert_eq!(
+        info(&mut c, cmd::test_pop3_delete()).await,
+        ["+POP3DEL: (1-65535)"]
+    );
+    assert!(info(&mut c, cmd::test_pop3_reset()).await.is_empty());
+    assert!(info(&mut c, cmd::test_pop3_logout()).await.is_empty());
+    exec(&mut c, cmd::set_clock("18/12/26,10:36:57+32")).await;
+    harness::finish(c).unwrap();
+}

@@ -92,12 +92,20 @@ async fn mailbox_calls() {
     assert!(head.text_body().unwrap_or_default().is_empty());
     let msg = m.retrieve(1).await.unwrap();
     assert_eq!(msg.subject().as_deref(), Some("Test"));
+    // The server sent "..a dot-stuffed line" and the "." terminator: un-stuffed
+    // once, the terminator gone.
     let body = msg.text_body().unwrap();
     assert!(
-        body.ends_with(".a dot-stuffed line\r\n"),
-        "un-stuffed once: {:?}",
-        &body[body.len() - 40..]
+        body.ends_with("nominal.\r\nxxxxxxxxxxx\r\n.a dot-stuffed line\r\n"),
+        "{:?}",
+        &body[body.len() - 60..]
     );
+    assert!(!body.contains(".."), "stuffing left in the body");
+    assert!(
+        msg.raw()
+            .ends_with(b"\r\nxxxxxxxxxxx\r\n.a dot-stuffed line\r\n")
+    );
+    assert!(!msg.raw().windows(2).any(|w| w == b".."));
     m.delete(1).await.unwrap();
     m.reset().await.unwrap();
     m.delete(2).await.unwrap();
@@ -130,6 +138,15 @@ macro_rules! send_codes {
             assert!(matches!(err, $p), "{} -> {err:?}", $code);
         }
     )*};
+}
+
+#[tokio::test(start_paused = true)]
+async fn smtpsend_1_sent() {
+    let t = Transcript::parse(&send_with("1")).unwrap();
+    let mut m = mailer(harness::client(&t, decoder_config(), Faults::new()).unwrap());
+    let report = m.send(&first_mail()).await.unwrap();
+    assert_eq!(report.module_result, "+SMTPSEND: 1");
+    harness::finish(m.into_client()).unwrap();
 }
 
 send_codes! {

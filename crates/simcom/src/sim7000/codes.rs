@@ -1,5 +1,7 @@
 //! The result codes of `+SMTPSEND`, `+POP3IN` and `+POP3OUT` (SIM7000 §3.2.10,
-//! §3.2.14, §3.2.22) and what they mean to a program.
+//! §3.2.14, §3.2.22), the POP3 servers' negative answers (`+POP3NUM: 0`...,
+//! §3.2.15-§3.2.21), and what they mean to a program. Every error keeps the
+//! module's code or line as its [`VendorCode`].
 
 use cellmail::{MailError, VendorCode};
 
@@ -193,9 +195,30 @@ impl Pop3Code {
 
     /// `Ok` for 1, the facade's error otherwise, the code kept.
     pub fn into_result(self) -> Result<(), MailError> {
+        match self {
+            Pop3Code::Ok => Ok(()),
+            other => Err(other.session_ended()),
+        }
+    }
+
+    /// The error for a `+POP3OUT: <code>` the module sent instead of a
+    /// command's answer (§3.2.15-§3.2.21: "If some error occur: `+POP3OUT:
+    /// <code>`"): the session is over. Code 1 ("normally log out") there still
+    /// means the command got no answer: a transient network failure.
+    ///
+    /// ```
+    /// use cellmail::{MailError, VendorCode};
+    /// use cellmail_simcom::sim7000::codes::Pop3Code;
+    /// let e = Pop3Code::from_code(1).session_ended();
+    /// assert!(matches!(e, MailError::Network { vendor: Some(VendorCode::Number(1)), .. }));
+    /// ```
+    pub fn session_ended(self) -> MailError {
         let v = vendor(self.code());
-        Err(match self {
-            Pop3Code::Ok => return Ok(()),
+        match self {
+            Pop3Code::Ok => MailError::Network {
+                detail: "the module logged out of the POP3 server instead of answering".into(),
+                vendor: v,
+            },
             Pop3Code::Network => MailError::Network {
                 detail: "network error".into(),
                 vendor: v,
@@ -226,6 +249,23 @@ impl Pop3Code {
                 text: format!("unknown result {c}"),
                 vendor: v,
             },
-        })
+        }
+    }
+}
+
+/// The error for a POP3 server's negative answer (`+POP3NUM: 0`,
+/// `+POP3LIST: 0`, `+POP3UIDL: 0`, `+POP3CMD: 0`, `+POP3DEL: 0`, `+POP3REST: 0`):
+/// the session goes on; the module's line is kept as the vendor code.
+///
+/// ```
+/// use cellmail::{MailError, VendorCode};
+/// let e = cellmail_simcom::sim7000::codes::negative_answer("+POP3DEL: 0", "DELE 7");
+/// assert!(matches!(e, MailError::Rejected { vendor: Some(VendorCode::Text(ref l)), .. } if l == "+POP3DEL: 0"));
+/// ```
+pub fn negative_answer(line: &str, request: &str) -> MailError {
+    MailError::Rejected {
+        code: 0,
+        text: format!("the POP3 server refused {request}"),
+        vendor: Some(VendorCode::Text(line.trim().to_owned())),
     }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use cellmail_at::fields;
 use cellmail_at::{Command, PromptKind};
 
+use super::codes::Pop3Code;
+
 /// Deferred result and URC prefixes.
 pub mod prefix {
     /// `+SMTPSEND: <code>`
@@ -58,7 +60,11 @@ pub fn test_cid() -> Command {
     Command::test("+EMAILCID")
 }
 
-/// `AT+EMAILTO=<timeout>`: the server response timeout, 10-120 s.
+/// The range of `AT+EMAILTO=<timeout>` (§3.2.2: 10-120, default 30 s).
+pub const TIMEOUT_RANGE: std::ops::RangeInclusive<u8> = 10..=120;
+
+/// `AT+EMAILTO=<timeout>`: the server response timeout, [`TIMEOUT_RANGE`] s
+/// (the mailer checks the range before sending).
 pub fn set_timeout(secs: u8) -> Command {
     Command::write("+EMAILTO").int(i64::from(secs))
 }
@@ -254,12 +260,118 @@ pub fn pop3read_length(line: &str) -> Option<usize> {
     }
 }
 
+/// Whether `line` is a `+POP3OUT: <code>` line.
+fn is_session_end(line: &str) -> bool {
+    line.starts_with(prefix::POP3OUT)
+}
+
 /// `AT+POP3READ=<n>` → `+POP3READ: <1 more|2 done>,<cnf>`, `cnf` raw bytes, `OK`.
+///
+/// §3.2.19: "If some error occur: `+POP3OUT: <code>`" comes instead of the
+/// answer, with no `OK` after it: that line ends the command (read it with
+/// [`read_answer`]).
 pub fn read(length: u16) -> Command {
     Command::write("+POP3READ")
         .int(i64::from(length.clamp(1, POP3READ_MAX)))
         .expect_raw(pop3read_length)
+        .expect_final_line(is_session_end)
         .timeout(Duration::from_secs(10))
+}
+
+/// What an `AT+POP3READ` answered (§3.2.19).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadAnswer {
+    /// `+POP3READ: 1,<cnfLength>` (`done: false`: more to read) or
+    /// `+POP3READ: 2,<cnfLength>` (`done: true`).
+    Data {
+        /// Whether the response was read completely.
+        done: bool,
+        /// The bytes that followed.
+        length: usize,
+    },
+    /// `+POP3OUT: <code>` instead: the module left the POP3 session.
+    SessionEnded(Pop3Code),
+}
+
+/// The answer among an `AT+POP3READ`'s lines: the line with mode 1 or 2, or a
+/// `+POP3OUT: <code>`. A `+POP3READ: 3,<n>` URC that arrived while the read
+/// was in flight has the same prefix and is skipped (see [`data_arrived`]).
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{read_answer, ReadAnswer};
+/// let info = ["+POP3READ: 3,1460".to_owned(), "+POP3READ: 1,1460".to_owned()];
+/// assert_eq!(read_answer(&info), Some(ReadAnswer::Data { done: false, length: 1460 }));
+/// ```
+pub fn read_answer(info: &[String]) -> Option<ReadAnswer> {
+    info.iter().find_map(|line| {
+        if let Some(code) = session_end(line) {
+            return Some(ReadAnswer::SessionEnded(code));
+        }
+        let f = fields::info(line, prefix::POP3READ)?;
+        let length = usize::try_from(f.get(1)?.as_int()?).ok()?;
+        match f.first()?.as_int()? {
+            1 => Some(ReadAnswer::Data {
+                done: false,
+                length,
+            }),
+            2 => Some(ReadAnswer::Data { done: true, length }),
+            _ => None,
+        }
+    })
+}
+
+/// Whether a `+POP3READ: 3,<dataLength>` ("some data need to be read")
+/// is among the lines.
+pub fn data_arrived(info: &[String]) -> bool {
+    info.iter().any(|l| l.starts_with(prefix::POP3READ_MORE))
+}
+
+/// The code of a `+POP3OUT: <code>` line.
+pub fn session_end(line: &str) -> Option<Pop3Code> {
+    fields::int(line.trim(), prefix::POP3OUT).map(Pop3Code::from_code)
+}
+
+/// A POP3 command's result line (§3.2.15-§3.2.21): positive `1,...`, or the
+/// server's negative response `0`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pop3Answer<'a> {
+    /// `<prefix> 1[,<fields>]`: the fields after the 1.
+    Positive(Vec<fields::Field<'a>>),
+    /// `<prefix> 0`.
+    Negative,
+    /// Neither.
+    Unreadable,
+}
+
+/// Reads `+POP3NUM: 1,2,11124`, `+POP3DEL: 0`...
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{pop3_answer, prefix, Pop3Answer};
+/// use cellmail_at::fields::Field;
+/// assert_eq!(pop3_answer("+POP3NUM: 1,2,11124", prefix::POP3NUM),
+///            Pop3Answer::Positive(vec![Field::Bare("2"), Field::Bare("11124")]));
+/// assert_eq!(pop3_answer("+POP3NUM: 0", prefix::POP3NUM), Pop3Answer::Negative);
+/// ```
+pub fn pop3_answer<'a>(line: &'a str, prefix: &str) -> Pop3Answer<'a> {
+    let Some(mut f) = fields::info(line.trim(), prefix) else {
+        return Pop3Answer::Unreadable;
+    };
+    match f.first().and_then(fields::Field::as_int) {
+        Some(1) => Pop3Answer::Positive(f.split_off(1)),
+        Some(0) if f.len() == 1 => Pop3Answer::Negative,
+        _ => Pop3Answer::Unreadable,
+    }
+}
+
+/// The `<maxLength>` of a `+SMTPFT: 1,<maxLength>` URC, or the `<cnfLength>`
+/// of a `+SMTPFT: 2,<cnfLength>` grant (§3.2.11).
+///
+/// ```
+/// assert_eq!(cellmail_simcom::sim7000::commands::smtpft_length("+SMTPFT: 1,1360"), Some(1360));
+/// ```
+pub fn smtpft_length(line: &str) -> Option<u16> {
+    let f = fields::info(line.trim(), "+SMTPFT:")?;
+    u16::try_from(f.get(1)?.as_int()?).ok()
 }
 
 /// `AT+POP3READ=?`
@@ -353,7 +465,7 @@ pub fn read_clock() -> Command {
     Command::read("+CCLK")
 }
 
-/// `AT+CCLK="<yy/MM/dd,hh:mm:ss±zz>"`
+/// `AT+CCLK="<yy/MM/dd,hh:mm:ss±zz>"` (the form `AT+CCLK?` answers in §5.1).
 pub fn set_clock(time: &str) -> Command {
     Command::write("+CCLK").string("time", time)
 }

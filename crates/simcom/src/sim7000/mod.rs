@@ -35,10 +35,16 @@ pub fn decoder_config() -> DecoderConfig {
 
 /// Drives SIMCom SIM7000 and SIM800/SIM808/SIM900 modules.
 ///
-/// Public reports say some SIM7000G firmware answers `+SMTPSEND: 65` where a
-/// SIM808 succeeds with the same commands: this claims what the command set
-/// covers, and the probe says which module it is.
+/// The SIM7000 e-mail application note is the specification; SIMCom's
+/// SIM800/SIM808/SIM900 e-mail manuals define the same command set (DESIGN.md,
+/// "which modules speak the SIM7000 command set"). Other SIMCom LTE modules
+/// (SIM7070, SIM7080...) are not claimed: no manual here covers them. Public
+/// reports say some SIM7000G firmware answers `+SMTPSEND: 65` where a SIM808
+/// succeeds with the same commands: the probe says which module it is.
 pub struct Sim7000;
+
+/// The models this dialect claims (see [`Sim7000`]).
+pub const MODELS: [&str; 4] = ["SIM7000", "SIM800", "SIM808", "SIM900"];
 
 impl Dialect for Sim7000 {
     const NAME: &'static str = FAMILY;
@@ -47,18 +53,23 @@ impl Dialect for Sim7000 {
         let model = info.model.to_ascii_uppercase();
         let model = model.trim_start_matches("SIMCOM_");
         info.manufacturer.to_ascii_uppercase().contains("SIMCOM")
-            && [
-                "SIM7000", "SIM7070", "SIM7080", "SIM800", "SIM808", "SIM868", "SIM900",
-            ]
-            .iter()
-            .any(|m| model.starts_with(m))
+            && MODELS.iter().any(|m| model.starts_with(m))
     }
 }
 
-/// The SIM7000 capabilities. The manual has the module report its lengths
-/// in the test forms (`AT+SMTPSUB=?` → `+SMTPSUB: <subjectLength>`); these are
-/// the values the mailer checks before sending. One attachment per mail
-/// (`AT+SMTPFILE` names one file), streamed so any size passes.
+/// The SIM7000 capabilities.
+///
+/// From the manual: one attachment per mail (`AT+SMTPFILE` names one file,
+/// §3.2.9), streamed through `AT+SMTPFT` so any size passes (§3.2.11);
+/// subject and body in hex when the charset is not ASCII (§3.2.7, §3.2.8,
+/// §3.2.12); the server timeout 10-120 s (§3.2.2); no TLS.
+///
+/// **Not in the manual**: the manual gives no numbers for the lengths; the
+/// module reports them in the test forms (`AT+SMTPSUB=?` → `+SMTPSUB:
+/// <subjectLength>`, `AT+SMTPRCPT=?`, `AT+SMTPSRV=?`...). The recipient
+/// counts, address, name, subject, body, file name, user, password and
+/// server lengths below are conservative host-side choices, checked before
+/// sending so a mail is refused here rather than by the module.
 pub fn capabilities() -> Capabilities {
     use cellmail::{AttachmentSources, Limits, TextEncoding, TlsMode};
     Capabilities {
@@ -80,6 +91,7 @@ pub fn capabilities() -> Capabilities {
         recipient_names: true,
         body_forbids: vec![],
         limits: Limits {
+            // Not in the manual (host-side choices, see above).
             recipients: 30,
             recipients_per_kind: Some(10),
             address: 64,
@@ -87,14 +99,21 @@ pub fn capabilities() -> Capabilities {
             subject_ascii: 256,
             subject_encoded: 256,
             body: 4096,
+            // §3.2.9: one <fileName>.
             attachments: 1,
+            // §3.2.11: streamed in chunks, no total in the manual.
             attachment_bytes_serial: u64::MAX,
             attachment_bytes_total: None,
+            // Not in the manual (host-side choices, see above).
             attachment_name: 64,
             user: 64,
             password: 64,
             server: 64,
-            send_timeout_secs: Some(10..=120),
+            // §3.2.2: AT+EMAILTO 10-120.
+            send_timeout_secs: Some(
+                u32::from(*commands::TIMEOUT_RANGE.start())
+                    ..=u32::from(*commands::TIMEOUT_RANGE.end()),
+            ),
         },
     }
 }
@@ -104,9 +123,12 @@ pub fn capabilities() -> Capabilities {
 pub struct Sim7000Options {
     /// The bearer profile (`AT+EMAILCID`).
     pub cid: u8,
-    /// The server response timeout (`AT+EMAILTO`), 10-120 s.
+    /// The server response timeout (`AT+EMAILTO`), 10-120 s (§3.2.2); any
+    /// other value is refused before a byte is sent.
     pub server_timeout_secs: u8,
-    /// Open the bearer with this APN first (`AT+SAPBR`); `None`: already open.
+    /// Open the bearer with this APN first (`AT+SAPBR`, §4.1); `None`: already
+    /// open. A `+SAPBR <cid>: DEACT` URC (the network released it) makes the
+    /// next call open it again.
     pub apn: Option<String>,
     /// The POP3 account, for [`Mailbox`].
     pub pop3: Option<Pop3Account>,
@@ -127,6 +149,15 @@ impl Default for Sim7000Options {
 }
 
 /// Sends and reads mail through a SIM7000-family module.
+///
+/// When the module ends a POP3 session itself (`+POP3OUT: <code>` instead of
+/// an answer, §3.2.15-§3.2.21) the call fails with that code's error and the
+/// next call logs in again. After any other error in a session, or when a call
+/// was dropped mid-way, the mailer leaves the session with `AT+POP3OUT`: the
+/// only command the module takes while it holds unread data (§3.2.19) and the
+/// only way out the manual has; like [`Mailbox::close`] it commits the
+/// deletions marked so far. A send has no way to be stopped (§3.2.10); its
+/// late result is reported as a URC, never as the next mail's.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
@@ -153,6 +184,17 @@ pub struct Sim7000Mailer<T> {
     /// Whether the module may still hold an attachment setting.
     stale_attachment: bool,
     pop3_open: bool,
+    /// A POP3 exchange is under way; still set at the next call when the
+    /// previous one was dropped (cancelled) mid-way: the module may hold unread
+    /// data (§3.2.19), so the session is ended first.
+    pop3_busy: bool,
+    /// `AT+SMTPSEND` was answered `OK` and its `+SMTPSEND: <code>` has not
+    /// come yet; still set at the next call when the send was dropped.
+    smtp_awaiting: bool,
+    /// A `+SMTPSEND` given up on (timeout, failed transfer, cancelled call)
+    /// is still to come: §3.2.10 "If send successfully or not, return:
+    /// `+SMTPSEND: <code>`". It will arrive as a URC.
+    smtp_late: bool,
 }
 
 impl<T> std::fmt::Debug for Sim7000Mailer<T> {
@@ -186,6 +228,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             stale_recipients: vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc],
             stale_attachment: true,
             pop3_open: false,
+            pop3_busy: false,
+            smtp_awaiting: false,
+            smtp_late: false,
         }
     }
 
@@ -206,16 +251,107 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         self.pop3_open = false;
     }
 
-    fn notice_reboot(&mut self) {
-        if self
-            .client
-            .take_urcs()
-            .iter()
-            .any(|u| u == "RDY" || u == "NORMAL POWER DOWN")
-        {
+    /// Looks at the URCs that came since the last call: a reboot (`RDY`)
+    /// forgets every setting; `+SAPBR <cid>: DEACT` (§4.1: "wireless bearer is
+    /// released by network") forgets the bearer; a `+POP3OUT: <code>` means the
+    /// module left the POP3 session (§3.2.19: unread data is not kept forever).
+    fn notice_urcs(&mut self) {
+        let urcs = self.client.take_urcs();
+        if urcs.iter().any(|u| u == "RDY" || u == "NORMAL POWER DOWN") {
             tracing::info!("the module rebooted: configuring it again");
             self.client.forget_deferred();
             self.forget();
+            self.pop3_busy = false;
+            self.smtp_awaiting = false;
+            self.smtp_late = false;
+        }
+        if urcs.iter().any(|u| u.starts_with(prefix::SMTPSEND)) {
+            self.smtp_late = false;
+        }
+        let deact = format!("+SAPBR {}: DEACT", self.options.cid);
+        if urcs.iter().any(|u| u.trim() == deact) && self.configured.remove("bearer").is_some() {
+            tracing::info!("the network released the bearer: opening it again");
+        }
+        if urcs.iter().any(|u| u.starts_with(prefix::POP3OUT)) {
+            self.pop3_open = false;
+        }
+    }
+
+    /// Refuses options the module would refuse, before any byte is written.
+    fn check_options(&self) -> Result<(), MailError> {
+        let t = self.options.server_timeout_secs;
+        if commands::TIMEOUT_RANGE.contains(&t) {
+            Ok(())
+        } else {
+            Err(MailError::invalid(
+                "server_timeout_secs",
+                format!(
+                    "is {t}; AT+EMAILTO takes {}-{} seconds (SIM7000 §3.2.2)",
+                    commands::TIMEOUT_RANGE.start(),
+                    commands::TIMEOUT_RANGE.end()
+                ),
+            ))
+        }
+    }
+
+    /// The start of every call: notice URCs, then clean up after a call that
+    /// was dropped mid-way.
+    async fn recover(&mut self) {
+        // What the module said while no call was running is still unread.
+        let _ = self.client.idle(Duration::ZERO).await;
+        self.notice_urcs();
+        self.give_up_smtp_result();
+        if self.pop3_busy {
+            for p in [
+                prefix::POP3IN,
+                prefix::POP3NUM,
+                prefix::POP3LIST,
+                prefix::POP3UIDL,
+                prefix::POP3CMD,
+                prefix::POP3DEL,
+                prefix::POP3RSET,
+            ] {
+                self.client.abandon_deferred(p);
+            }
+            self.end_pop3().await;
+        }
+    }
+
+    /// A send ended (or was dropped) before its `+SMTPSEND`: the manual has no
+    /// way to stop it, and the result will still come (§3.2.10); it is then
+    /// reported as a URC rather than taken for the next mail's.
+    fn give_up_smtp_result(&mut self) {
+        if self.smtp_awaiting {
+            self.client.abandon_deferred(prefix::SMTPSEND);
+            self.smtp_awaiting = false;
+            self.smtp_late = true;
+        }
+    }
+
+    /// Ends the POP3 session after an error or a cancelled call, best effort:
+    /// §3.2.19 "Other AT commands (but AT+POP3OUT) do not be executed until the
+    /// data of response are read completely", so `AT+POP3OUT` it is. Deletion
+    /// marks are committed by it: the manual has no other way out.
+    async fn end_pop3(&mut self) {
+        self.pop3_busy = false;
+        if !self.pop3_open {
+            return;
+        }
+        self.pop3_open = false;
+        tracing::info!("ending the POP3 session after an error");
+        if self.client.execute(&commands::pop3_logout()).await.is_ok()
+            && self
+                .client
+                .deferred(prefix::POP3OUT, self.pop3_wait())
+                .await
+                .is_ok()
+            && !self.smtp_late
+        {
+            // Nothing of the session comes after its +POP3OUT: answers given
+            // up on (kept by the client as "late") will not come and must not
+            // take the place of the next ones. (With a +SMTPSEND still due
+            // they are kept: the client forgets all expectations or none.)
+            self.client.forget_deferred();
         }
     }
 
@@ -265,7 +401,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     }
 
     async fn common_settings(&mut self) -> Result<(), MailError> {
-        self.notice_reboot();
         self.bearer().await?;
         self.configure("cid", commands::set_cid(self.options.cid))
             .await?;
@@ -306,11 +441,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     }
 
     async fn compose(&mut self, email: &Email) -> Result<(), MailError> {
-        for kind in std::mem::take(&mut self.stale_recipients) {
+        // A kind is known clean only once its delete succeeded.
+        for kind in self.stale_recipients.clone() {
             self.client
                 .execute(&common::delete_recipients_of(kind))
                 .await
                 .map_err(modem)?;
+            self.stale_recipients.retain(|k| *k != kind);
         }
         for kind in [RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc] {
             for (i, r) in email.recipients_of(kind).enumerate() {
@@ -322,16 +459,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                 }
             }
         }
-        // §3.2.7/§3.2.8: when the charset is not ASCII, subject and body go as hex.
+        // §3.2.7/§3.2.8: when the charset is not ASCII, subject and body go as
+        // hex, of their bytes in the mail's charset.
         let hex = email.charset() != Charset::Ascii;
-        self.client
-            .execute(&common::set_subject(email.subject(), hex))
-            .await
-            .map_err(modem)?;
-        let body = if hex {
-            common::hex(email.body().as_bytes()).into_bytes()
+        let subject = if hex {
+            common::set_subject_hex(&email.subject_bytes())
         } else {
-            email.body().as_bytes().to_vec()
+            common::set_subject(email.subject(), false)
+        };
+        self.client.execute(&subject).await.map_err(modem)?;
+        let body = if hex {
+            common::hex(&email.body_bytes()).into_bytes()
+        } else {
+            email.body_bytes().into_owned()
         };
         self.client
             .upload(
@@ -370,8 +510,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         Ok(())
     }
 
-    /// The attachment through `AT+SMTPFT` in chunks of at most what the module
-    /// grants, read from its source as it goes (never whole in memory).
+    /// The attachment through `AT+SMTPFT` (§3.2.11) in chunks of at most what
+    /// the module grants, read from its source as it goes (never whole in
+    /// memory). Returns the `+SMTPSEND` line, if it came during the transfer.
+    ///
+    /// Each chunk is read from the source *before* it is offered with
+    /// `AT+SMTPFT=<n>`: once the module confirms `+SMTPFT: 2,<cnfLength>` it
+    /// takes exactly that many bytes, and the manual has no way to leave that
+    /// data mode early. A source that fails (or ends early) therefore stops the
+    /// transfer between chunks; `AT+SMTPFT=0` is then not sent, since it would
+    /// send a truncated file, and the module's eventual `+SMTPSEND` is dropped
+    /// as a URC.
     async fn stream_attachment(
         &mut self,
         email: &Email,
@@ -383,66 +532,121 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         let total = attachment.size().unwrap_or(0);
         let mut reader = attachment.open().await?;
         let mut sent = 0u64;
-        let mut chunk = Vec::new();
+        // Bytes read from the source and not yet taken by the module.
+        let mut chunk: Vec<u8> = Vec::new();
         loop {
-            match self
+            let line = match self
                 .client
                 .wait_any(&[prefix::SMTPSEND], &[prefix::SMTPFT_READY], wait)
                 .await
                 .map_err(modem)?
             {
                 Arrived::Deferred(line) => return Ok(Some(line)),
-                Arrived::Urc(line) => {
-                    let max = commands::ints(&line, "+SMTPFT:")
-                        .get(1)
-                        .copied()
-                        .flatten()
-                        .unwrap_or(0);
-                    let max = u16::try_from(max.max(0)).unwrap_or(u16::MAX);
-                    if sent == total {
-                        self.client
-                            .execute(&commands::transfer_done())
-                            .await
-                            .map_err(modem)?;
-                        return Ok(None);
-                    }
-                    let want = u16::try_from((total - sent).min(u64::from(max))).unwrap_or(max);
-                    if want == 0 {
-                        return Err(protocol("AT+SMTPFT", "the module grants 0 bytes".into()));
-                    }
-                    let command = commands::transfer(want);
-                    self.client.begin(&command).await.map_err(modem)?;
-                    let granted = match self.client.wait_prompt().await.map_err(modem)? {
-                        Prompt::Line(l) => commands::ints(&l, "+SMTPFT:")
-                            .get(1)
-                            .copied()
-                            .flatten()
-                            .unwrap_or(0),
-                        other => {
-                            return Err(protocol(
-                                "AT+SMTPFT",
-                                format!("unexpected prompt {other:?}"),
-                            ));
-                        }
-                    };
-                    let granted = usize::try_from(granted.clamp(0, i64::from(want))).unwrap_or(0);
-                    chunk.resize(granted, 0);
-                    reader.read_exact(&mut chunk).await?;
-                    self.client.write_data(&chunk).await.map_err(modem)?;
-                    self.client.finish().await.map_err(modem)?;
-                    sent += granted as u64;
-                    if let Some(progress) = &self.options.progress {
-                        progress.report(ProgressEvent {
-                            phase: Phase::Attachment {
-                                name: attachment.name().to_owned(),
-                            },
-                            done: sent,
-                            total: Some(total),
-                        });
-                    }
+                Arrived::Urc(line) => line,
+            };
+            if sent == total {
+                // §3.2.11: "If <reqLength> is 0, it indicates that transferring
+                // the attachment have finished: OK".
+                return match self.client.execute(&commands::transfer_done()).await {
+                    Ok(_) => Ok(None),
+                    Err(e) => self.transfer_failed(e).await,
+                };
+            }
+            let max = commands::smtpft_length(&line).unwrap_or(0);
+            if max == 0 {
+                return Err(protocol(
+                    "AT+SMTPFT",
+                    format!("the module grants no bytes: {line:?}"),
+                ));
+            }
+            let want = usize::try_from((total - sent).min(u64::from(max))).unwrap_or(0);
+            if let Err(e) = fill(&mut reader, &mut chunk, want).await {
+                return Err(MailError::Io(e));
+            }
+            let request = u16::try_from(want).unwrap_or(max);
+            self.client
+                .begin(&commands::transfer(request))
+                .await
+                .map_err(modem)?;
+            // §3.2.11: the grant, or ERROR, or "+SMTPSEND: <code>" when some
+            // error occurs.
+            let grant = match self.client.wait_prompt().await {
+                Ok(Prompt::Line(l)) => l,
+                Ok(other) => {
+                    let _ = self.client.finish().await;
+                    return Err(protocol(
+                        "AT+SMTPFT",
+                        format!("unexpected prompt {other:?}"),
+                    ));
                 }
+                Err(e) => return self.transfer_failed(e).await,
+            };
+            let granted =
+                usize::from(commands::smtpft_length(&grant).unwrap_or(0)).min(chunk.len());
+            self.client
+                .write_data(&chunk[..granted])
+                .await
+                .map_err(modem)?;
+            if let Err(e) = self.client.finish().await {
+                return self.transfer_failed(e).await;
+            }
+            chunk.drain(..granted);
+            sent += granted as u64;
+            if let Some(progress) = &self.options.progress {
+                progress.report(ProgressEvent {
+                    phase: Phase::Attachment {
+                        name: attachment.name().to_owned(),
+                    },
+                    done: sent,
+                    total: Some(total),
+                });
             }
         }
+    }
+
+    /// `AT+SMTPFT` failed (ERROR, or no grant in time): §3.2.11 "If some error
+    /// occur: `+SMTPSEND: <code>`", so a `+SMTPSEND` that came instead of (or
+    /// right after) the answer is the result; otherwise the AT error is.
+    async fn transfer_failed(&mut self, e: AtError) -> Result<Option<String>, MailError> {
+        match self
+            .client
+            .wait_any(&[prefix::SMTPSEND], &[], Duration::from_secs(2))
+            .await
+        {
+            Ok(Arrived::Deferred(line)) => Ok(Some(line)),
+            _ => Err(modem(e)),
+        }
+    }
+
+    async fn send_mail(&mut self, email: &Email) -> Result<SendReport, MailError> {
+        let started = Instant::now();
+        let before = self.client.stats();
+        self.smtp_settings(email).await?;
+        self.compose(email).await?;
+        self.client
+            .execute(&commands::send())
+            .await
+            .map_err(modem)?;
+        self.smtp_awaiting = true;
+        let wait = Duration::from_secs(u64::from(self.options.server_timeout_secs) * 4 + 30);
+        let line = match self.stream_attachment(email, wait).await? {
+            Some(line) => line,
+            None => self
+                .client
+                .deferred(prefix::SMTPSEND, wait)
+                .await
+                .map_err(modem)?,
+        };
+        self.smtp_awaiting = false;
+        let code = fields::int(&line, prefix::SMTPSEND).unwrap_or(0);
+        SendCode::from_code(code).into_result()?;
+        let after = self.client.stats();
+        Ok(SendReport {
+            module_result: line,
+            bytes_sent: after.bytes_written - before.bytes_written,
+            commands: after.commands - before.commands,
+            duration: started.elapsed(),
+        })
     }
 
     // ---- POP3 ----
@@ -457,34 +661,44 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         Duration::from_secs(u64::from(self.options.server_timeout_secs) + 15)
     }
 
-    /// Runs a POP3 command and returns its result line; a `+POP3OUT: <code>`
-    /// instead of the result means the module ended the session.
+    /// The module left the session with `+POP3OUT: <code>` instead of an answer.
+    fn session_ended(&mut self, code: Pop3Code) -> MailError {
+        self.pop3_open = false;
+        self.pop3_busy = false;
+        code.session_ended()
+    }
+
+    /// Runs a POP3 command and returns its result line. A `+POP3OUT: <code>`
+    /// instead of the result (§3.2.15-§3.2.21, "if some error occur") ends the
+    /// session with that code's error; no result in time ends it too.
     async fn pop3(&mut self, command: &Command, result: &str) -> Result<String, MailError> {
+        self.pop3_busy = true;
         self.client.execute(command).await.map_err(modem)?;
         match self
             .client
             .wait_any(&[result], &[prefix::POP3OUT], self.pop3_wait())
             .await
         {
-            Ok(Arrived::Deferred(line)) => Ok(line),
-            Ok(Arrived::Urc(line)) => {
-                self.client.abandon_deferred(result);
-                self.pop3_open = false;
-                let code = commands::ints(&line, prefix::POP3OUT)
-                    .first()
-                    .copied()
-                    .flatten()
-                    .unwrap_or(0);
-                Pop3Code::from_code(code).into_result()?;
-                Err(protocol(
-                    &command.redacted(),
-                    "the module ended the POP3 session".into(),
-                ))
+            Ok(Arrived::Deferred(line)) => {
+                self.pop3_busy = false;
+                Ok(line)
             }
-            Err(e) => Err(modem(e)),
+            Ok(Arrived::Urc(line)) => {
+                // The answer will not come. The client can only mark it
+                // "late", which would take the next answer of this prefix for
+                // it; left expected, answers keep matching in order.
+                let code = commands::session_end(&line).unwrap_or(Pop3Code::Other(0));
+                Err(self.session_ended(code))
+            }
+            Err(e) => {
+                self.end_pop3().await;
+                Err(modem(e))
+            }
         }
     }
 
+    /// Logs in unless a session is open. Called by every POP3 call after
+    /// [`recover`](Self::recover), which notices a reboot even mid-session.
     async fn pop3_session(&mut self) -> Result<(), MailError> {
         if self.pop3_open {
             return Ok(());
@@ -500,18 +714,37 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         );
         self.configure("pop3srv", server).await?;
         let line = self.pop3(&commands::pop3_login(), prefix::POP3IN).await?;
-        let code = commands::ints(&line, prefix::POP3IN)
-            .first()
-            .copied()
-            .flatten()
-            .unwrap_or(0);
+        let code = fields::int(&line, prefix::POP3IN).unwrap_or(0);
         Pop3Code::from_code(code).into_result()?;
         self.pop3_open = true;
         Ok(())
     }
 
-    /// Reads a multi-line answer with `AT+POP3READ` until the module says it is complete.
+    /// The start of every POP3 call.
+    async fn pop3_start(&mut self) -> Result<(), MailError> {
+        self.check_options()?;
+        self.recover().await;
+        self.pop3_session().await
+    }
+
+    /// Reads a multi-line answer with `AT+POP3READ` until the module says it is
+    /// complete. After an error mid-read the module still holds data and takes
+    /// no command but `AT+POP3OUT` (§3.2.19): the session is ended.
     async fn read_all(&mut self, phase: Option<Phase>) -> Result<Vec<u8>, MailError> {
+        self.pop3_busy = true;
+        match self.read_chunks(phase).await {
+            Ok(data) => {
+                self.pop3_busy = false;
+                Ok(data)
+            }
+            Err(e) => {
+                self.end_pop3().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn read_chunks(&mut self, phase: Option<Phase>) -> Result<Vec<u8>, MailError> {
         let mut data = Vec::new();
         loop {
             let r = self
@@ -519,14 +752,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                 .execute(&commands::read(commands::POP3READ_MAX))
                 .await
                 .map_err(modem)?;
-            let line = r.line(prefix::POP3READ).ok_or_else(|| {
-                protocol(
-                    "AT+POP3READ",
-                    format!("no +POP3READ answer in {:?}", r.info),
-                )
-            })?;
-            let f = fields::split(line);
-            let mode = f.first().and_then(|x| x.as_int());
+            let done = match commands::read_answer(&r.info) {
+                Some(commands::ReadAnswer::Data { done, .. }) => done,
+                Some(commands::ReadAnswer::SessionEnded(code)) => {
+                    return Err(self.session_ended(code));
+                }
+                None => {
+                    return Err(protocol(
+                        "AT+POP3READ",
+                        format!("no +POP3READ: 1 or 2 answer in {:?}", r.info),
+                    ));
+                }
+            };
             data.extend_from_slice(&r.raw);
             if let (Some(phase), Some(progress)) = (&phase, &self.options.progress) {
                 progress.report(ProgressEvent {
@@ -535,42 +772,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                     total: None,
                 });
             }
-            match mode {
-                Some(2) => return Ok(data),
-                Some(1) if r.raw.is_empty() => {
-                    // Nothing yet: wait for "+POP3READ: 3,<n>" or the end of the session.
-                    match self
-                        .client
-                        .wait_any(
-                            &[],
-                            &[prefix::POP3READ_MORE, prefix::POP3OUT],
-                            self.pop3_wait(),
-                        )
-                        .await
-                    {
-                        Ok(Arrived::Urc(l)) if l.starts_with(prefix::POP3OUT) => {
-                            self.pop3_open = false;
-                            let code = commands::ints(&l, prefix::POP3OUT)
-                                .first()
-                                .copied()
-                                .flatten()
-                                .unwrap_or(0);
-                            Pop3Code::from_code(code).into_result()?;
-                            return Err(protocol(
-                                "AT+POP3READ",
-                                "the module ended the POP3 session".into(),
-                            ));
-                        }
-                        Ok(_) => {}
-                        Err(e) => return Err(modem(e)),
+            if done {
+                return Ok(data);
+            }
+            if r.raw.is_empty() && !commands::data_arrived(&r.info) {
+                // §3.2.19: "If <cnfLength> is less than <reqLength>, you should
+                // wait for a URC +POP3READ: 3,<dataLength>" (or the session ends).
+                match self
+                    .client
+                    .wait_any(
+                        &[],
+                        &[prefix::POP3READ_MORE, prefix::POP3OUT],
+                        self.pop3_wait(),
+                    )
+                    .await
+                    .map_err(modem)?
+                {
+                    Arrived::Urc(l) if l.starts_with(prefix::POP3OUT) => {
+                        let code = commands::session_end(&l).unwrap_or(Pop3Code::Other(0));
+                        return Err(self.session_ended(code));
                     }
-                }
-                Some(1) => {}
-                _ => {
-                    return Err(protocol(
-                        "AT+POP3READ",
-                        format!("unreadable answer {line:?}"),
-                    ));
+                    _ => {}
                 }
             }
         }
@@ -581,24 +803,65 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         request: Pop3Request,
         phase: Option<Phase>,
     ) -> Result<Vec<u8>, MailError> {
-        self.pop3_session().await?;
+        self.pop3_start().await?;
         let line = self
             .pop3(&commands::pop3_command(request), prefix::POP3CMD)
             .await?;
-        if commands::ints(&line, prefix::POP3CMD)
-            .first()
-            .copied()
-            .flatten()
-            != Some(1)
-        {
-            return Err(MailError::Rejected {
-                code: 0,
-                text: format!("the POP3 server refused {request:?}"),
-                vendor: None,
-            });
+        match commands::pop3_answer(&line, prefix::POP3CMD) {
+            commands::Pop3Answer::Positive(_) => self.read_all(phase).await,
+            _ => Err(codes::negative_answer(&line, &format!("{request:?}"))),
         }
-        self.read_all(phase).await
     }
+
+    /// The size of one message: `AT+POP3LIST=<n>` (§3.2.16).
+    pub async fn message_size(&mut self, id: u32) -> Result<u64, MailError> {
+        self.pop3_start().await?;
+        let line = self
+            .pop3(&commands::pop3_list(id), prefix::POP3LIST)
+            .await?;
+        match commands::pop3_answer(&line, prefix::POP3LIST) {
+            commands::Pop3Answer::Positive(f) => f
+                .get(1)
+                .and_then(fields::Field::as_int)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| protocol("AT+POP3LIST", format!("unreadable answer {line:?}"))),
+            _ => Err(codes::negative_answer(&line, &format!("LIST {id}"))),
+        }
+    }
+
+    /// The unique id of one message: `AT+POP3UIDL=<n>` (§3.2.17).
+    pub async fn message_uid(&mut self, id: u32) -> Result<String, MailError> {
+        self.pop3_start().await?;
+        let line = self.pop3(&commands::pop3_uid(id), prefix::POP3UIDL).await?;
+        match commands::pop3_answer(&line, prefix::POP3UIDL) {
+            commands::Pop3Answer::Positive(f) => f
+                .get(1)
+                .map(|uid| uid.as_str().to_owned())
+                .ok_or_else(|| protocol("AT+POP3UIDL", format!("unreadable answer {line:?}"))),
+            _ => Err(codes::negative_answer(&line, &format!("UIDL {id}"))),
+        }
+    }
+}
+
+/// Reads from `reader` until `chunk` holds `want` bytes.
+async fn fill<R: AsyncRead + Unpin + ?Sized>(
+    reader: &mut R,
+    chunk: &mut Vec<u8>,
+    want: usize,
+) -> std::io::Result<()> {
+    let mut buf = [0u8; 1460];
+    while chunk.len() < want {
+        let room = (want - chunk.len()).min(buf.len());
+        let n = reader.read(&mut buf[..room]).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the attachment ended before its size",
+            ));
+        }
+        chunk.extend_from_slice(&buf[..n]);
+    }
+    Ok(())
 }
 
 /// The lines of a POP3 listing, without the terminating `.` line.
@@ -621,54 +884,35 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
     async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
         validate(email, &self.caps)?;
         validate_smtp_account(&self.account, &self.caps)?;
-        let started = Instant::now();
-        let before = self.client.stats();
-        self.smtp_settings(email).await?;
-        self.compose(email).await?;
-        self.client
-            .execute(&commands::send())
-            .await
-            .map_err(modem)?;
-        let wait = Duration::from_secs(u64::from(self.options.server_timeout_secs) * 4 + 30);
-        let line = match self.stream_attachment(email, wait).await? {
-            Some(line) => line,
-            None => self
-                .client
-                .deferred(prefix::SMTPSEND, wait)
-                .await
-                .map_err(modem)?,
-        };
-        let code = commands::ints(&line, prefix::SMTPSEND)
-            .first()
-            .copied()
-            .flatten()
-            .unwrap_or(0);
-        SendCode::from_code(code).into_result()?;
-        let after = self.client.stats();
-        Ok(SendReport {
-            module_result: line,
-            bytes_sent: after.bytes_written - before.bytes_written,
-            commands: after.commands - before.commands,
-            duration: started.elapsed(),
-        })
+        self.check_options()?;
+        self.recover().await;
+        let result = self.send_mail(email).await;
+        // Not reached when the call is dropped: the next call does it.
+        self.give_up_smtp_result();
+        result
     }
 }
 
 #[async_trait]
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
     async fn stat(&mut self) -> Result<MailboxStat, MailError> {
-        self.pop3_session().await?;
+        self.pop3_start().await?;
         let line = self.pop3(&commands::pop3_count(), prefix::POP3NUM).await?;
-        match commands::ints(&line, prefix::POP3NUM).as_slice() {
-            [Some(1), Some(count), Some(size)] => Ok(MailboxStat {
-                count: u32::try_from(*count).unwrap_or(0),
-                total_size: u64::try_from(*size).unwrap_or(0),
-            }),
-            _ => Err(MailError::Rejected {
-                code: 0,
-                text: format!("the POP3 server refused STAT: {line}"),
-                vendor: None,
-            }),
+        match commands::pop3_answer(&line, prefix::POP3NUM) {
+            commands::Pop3Answer::Positive(f) => {
+                let int = |i: usize| f.get(i).and_then(fields::Field::as_int);
+                match (int(0), int(1)) {
+                    (Some(count), Some(size)) => Ok(MailboxStat {
+                        count: u32::try_from(count).unwrap_or(0),
+                        total_size: u64::try_from(size).unwrap_or(0),
+                    }),
+                    _ => Err(protocol(
+                        "AT+POP3NUM",
+                        format!("unreadable answer {line:?}"),
+                    )),
+                }
+            }
+            _ => Err(codes::negative_answer(&line, "STAT")),
         }
     }
 
@@ -713,31 +957,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
     }
 
     async fn delete(&mut self, id: u32) -> Result<(), MailError> {
-        self.pop3_session().await?;
+        self.pop3_start().await?;
         let line = self
             .pop3(&commands::pop3_delete(id), prefix::POP3DEL)
             .await?;
-        match commands::ints(&line, prefix::POP3DEL)
-            .first()
-            .copied()
-            .flatten()
-        {
-            Some(1) => Ok(()),
-            _ => Err(MailError::Rejected {
-                code: 0,
-                text: format!("the POP3 server refused to delete message {id}"),
-                vendor: None,
-            }),
+        match commands::pop3_answer(&line, prefix::POP3DEL) {
+            commands::Pop3Answer::Positive(_) => Ok(()),
+            _ => Err(codes::negative_answer(&line, &format!("DELE {id}"))),
         }
     }
 
     async fn reset(&mut self) -> Result<(), MailError> {
-        self.pop3_session().await?;
+        self.pop3_start().await?;
+        self.pop3_busy = true;
         self.client
             .execute(&commands::pop3_reset())
             .await
             .map_err(modem)?;
-        // The manual answers +POP3RSET: 1, or (misspelt) +POP3REST: 0.
+        // §3.2.21: +POP3RSET: 1, or (so spelt) +POP3REST: 0, or +POP3OUT: <code>.
         let line = match self
             .client
             .wait_any(
@@ -746,42 +983,62 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
                 self.pop3_wait(),
             )
             .await
-            .map_err(modem)?
         {
-            Arrived::Deferred(l) => l,
-            Arrived::Urc(l) => {
-                self.client.abandon_deferred(prefix::POP3RSET);
+            Ok(Arrived::Deferred(l)) => l,
+            Ok(Arrived::Urc(l)) => {
+                // +POP3REST / +POP3OUT replace the answer: see `pop3`.
+                if let Some(code) = commands::session_end(&l) {
+                    return Err(self.session_ended(code));
+                }
                 l
             }
+            Err(e) => {
+                self.end_pop3().await;
+                return Err(modem(e));
+            }
         };
-        if line.starts_with(prefix::POP3RSET)
-            && commands::ints(&line, prefix::POP3RSET)
-                .first()
-                .copied()
-                .flatten()
-                == Some(1)
-        {
-            Ok(())
-        } else {
-            Err(MailError::Rejected {
-                code: 0,
-                text: format!("the POP3 server refused RSET: {line}"),
-                vendor: None,
-            })
+        self.pop3_busy = false;
+        match commands::pop3_answer(&line, prefix::POP3RSET) {
+            commands::Pop3Answer::Positive(_) => Ok(()),
+            _ => Err(codes::negative_answer(&line, "RSET")),
         }
     }
 
     async fn close(&mut self) -> Result<(), MailError> {
+        self.recover().await;
         if !self.pop3_open {
             return Ok(());
         }
         self.pop3_open = false;
         let line = self.pop3(&commands::pop3_logout(), prefix::POP3OUT).await?;
-        let code = commands::ints(&line, prefix::POP3OUT)
-            .first()
-            .copied()
-            .flatten()
-            .unwrap_or(0);
+        self.pop3_busy = false;
+        let code = fields::int(&line, prefix::POP3OUT).unwrap_or(0);
         Pop3Code::from_code(code).into_result()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sim800_family_is_claimed_and_no_module_without_a_manual() {
+        let info = |model: &str| ModuleInfo {
+            manufacturer: "SIMCOM_Ltd".into(),
+            model: model.into(),
+            revision: String::new(),
+        };
+        for model in [
+            "SIM7000G",
+            "SIMCOM_SIM7000E",
+            "SIM800L",
+            "SIM808",
+            "SIM900A",
+        ] {
+            assert!(Sim7000::drives(&info(model)), "{model}");
+        }
+        for model in ["SIM7070G", "SIM7080G", "SIM5360E", "M95"] {
+            assert!(!Sim7000::drives(&info(model)), "{model}");
+        }
     }
 }
