@@ -85,6 +85,9 @@ pub(crate) trait Behaviour: Send {
     fn reset(&mut self);
     /// Handles a command; `false` when the family does not know it.
     async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed>;
+    /// Reports what the injected faults changed, as the family's URCs, before
+    /// the next command is handled.
+    async fn notice_faults(&mut self, _io: &mut Io) {}
 }
 
 /// A running virtual module.
@@ -178,6 +181,7 @@ async fn run(io: &mut Io, behaviour: &mut dyn Behaviour) -> Result<(), Closed> {
         if line.trim().is_empty() {
             continue;
         }
+        behaviour.notice_faults(io).await;
         let Some(cmd) = AtCommand::parse(&line) else {
             io.error().await;
             continue;
@@ -244,6 +248,14 @@ async fn common(
             })
             .await;
             io.ok().await;
+        }
+        // Attaching needs the network the bearer fault took away.
+        "+CGATT" if cmd.write => {
+            if bearer_lost && cmd.int(0) == Some(1) {
+                io.error().await
+            } else {
+                io.ok().await
+            }
         }
         "+CGREG" if cmd.read => {
             io.line(if bearer_lost {

@@ -152,6 +152,14 @@ impl Behaviour for Quectel {
         *self = Self::default();
     }
 
+    async fn notice_faults(&mut self, io: &mut Io) {
+        // The network released the context: Quectel says `+PDP DEACT`.
+        if self.bearer_up && io.faults.snapshot().2 {
+            self.bearer_up = false;
+            io.line("+PDP DEACT").await;
+        }
+    }
+
     async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed> {
         let arg = |i| cmd.arg(i).unwrap_or("").to_owned();
         match cmd.name.as_str() {
