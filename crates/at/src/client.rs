@@ -230,10 +230,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     pub async fn begin(&mut self, cmd: &Command) -> Result<(), AtError> {
         let bytes = cmd.encode()?;
         if let Some(current) = &self.current {
-            return Err(AtError::Protocol {
-                command: cmd.redacted(),
-                detail: format!("`{}` is still in flight", current.label),
-            });
+            // The call that wrote it was dropped (cancelled, e.g. by
+            // `tokio::time::timeout`) before its answer came: give it up as
+            // after a timeout, so its late answer is never taken for ours.
+            tracing::debug!(command = %current.label, "abandoned: its caller went away");
+            self.abandon();
         }
         if self.abandoned {
             self.resync().await?;

@@ -435,3 +435,26 @@ async fn closed_line_is_reported() {
     assert!(matches!(err, AtError::Closed), "{err}");
     task.await.unwrap();
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_call_leaves_the_client_usable() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPSEND\r").await;
+        // The caller gives up before the module answers...
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        module.send(b"\r\nOK\r\n").await;
+        // ...and the client resynchronises before the next command.
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let slow = Command::exec("+SMTPSEND").timeout(Duration::from_secs(60));
+    let cancelled = tokio::time::timeout(Duration::from_secs(1), client.execute(&slow)).await;
+    assert!(cancelled.is_err(), "the call was cancelled");
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"], "the late OK was not taken for ours");
+    task.await.unwrap();
+}
