@@ -360,3 +360,102 @@ async fn untrusted_certificate_with_verification_fails() {
     // Quectel reports a failed handshake as -5 (network error): its table has no TLS code.
     fails_then_recovers!(&stack, QuectelGsm, strict, email, MailError::Network { .. });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim7000_streams_a_host_file_attachment_through_smtpft() {
+    let stack = Stack::from_env();
+    let tag = unique("sim7000-file");
+    let (mut mailer, _module) = sim7000(&stack, "alice", "bob");
+    let dir = std::env::temp_dir().join(&tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    // Larger than many AT+SMTPFT grants, and every byte value.
+    let content: Vec<u8> = (0..300_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let path = dir.join("trace.bin");
+    std::fs::write(&path, &content).unwrap();
+    let email = Email::builder()
+        .from(&stack.user("alice"), Some("Tracker 9"))
+        .to(&stack.user("bob"), None)
+        .subject(format!("Trace {tag}"))
+        .body("The trace of last night.")
+        .attach(Attachment::from_file(&path).unwrap())
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    let msg = stack.wait_for("bob", &tag).await;
+    let attachments = msg.attachments();
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0].name.as_deref(), Some("trace.bin"));
+    assert_eq!(attachments[0].bytes, content);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quectel_gb2312_mail_arrives_in_its_charset() {
+    let stack = Stack::from_env();
+    let tag = unique("quectel-gb2312");
+    let (mut mailer, _module) = quectel(
+        &stack,
+        stack.smtp_account("alice", stack.smtp, Default::default()),
+    );
+    let email = Email::builder()
+        .from(&stack.user("alice"), Some("Meter"))
+        .to(&stack.user("bob"), None)
+        .charset(Charset::Gb2312)
+        .subject(format!("电表读数 {tag}"))
+        .body("读数：42,7 立方米\r\n")
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    let msg = stack.wait_for("bob", &tag).await;
+    assert_eq!(msg.subject().unwrap(), format!("电表读数 {tag}"));
+    assert_eq!(msg.text_body().unwrap().trim_end(), "读数：42,7 立方米");
+    assert!(
+        msg.header("Content-Type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("gb2312")),
+        "{:?}",
+        msg.header("Content-Type")
+    );
+}
+
+/// The virtual module's faults, as a field device meets them.
+mod faults {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn quectel_bearer_lost_is_network_and_the_next_mail_brings_it_back() {
+        let stack = Stack::from_env();
+        let (mut mailer, module) = quectel(&stack, good(&stack));
+        recovers(&mut mailer, &stack).await;
+        // The network releases the context: the module says `+PDP DEACT`,
+        // QIACT fails while it is gone, and the send ends as a network fault.
+        module.faults().bearer_lost(true);
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "no-bearer"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, MailError::Network { .. }), "{e:?}");
+        assert!(e.is_transient());
+        module.faults().bearer_lost(false);
+        recovers(&mut mailer, &stack).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn quectel_reboot_between_mails_is_survived() {
+        let stack = Stack::from_env();
+        let (mut mailer, module) = quectel(&stack, good(&stack));
+        recovers(&mut mailer, &stack).await;
+        // The module reboots: the command in flight is lost, `RDY` arrives
+        // and every setting is gone.
+        module.faults().reboot();
+        if let Err(e) = mailer
+            .send(&simple(&stack, "alice", "bob", "reboot"))
+            .await
+        {
+            assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
+        }
+        // The mailer noticed `RDY`: the next mail configures everything again.
+        recovers(&mut mailer, &stack).await;
+    }
+}
