@@ -449,13 +449,85 @@ mod faults {
         // The module reboots: the command in flight is lost, `RDY` arrives
         // and every setting is gone.
         module.faults().reboot();
-        if let Err(e) = mailer
-            .send(&simple(&stack, "alice", "bob", "reboot"))
-            .await
-        {
+        if let Err(e) = mailer.send(&simple(&stack, "alice", "bob", "reboot")).await {
             assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
         }
         // The mailer noticed `RDY`: the next mail configures everything again.
+        recovers(&mut mailer, &stack).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sim7000_reboot_between_mails_is_survived() {
+        let stack = Stack::from_env();
+        let (mut mailer, module) = sim7000(&stack, "alice", "bob");
+        recovers(&mut mailer, &stack).await;
+        module.faults().reboot();
+        if let Err(e) = mailer.send(&simple(&stack, "alice", "bob", "reboot")).await {
+            assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
+        }
+        recovers(&mut mailer, &stack).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sim7000_dns_failure_is_dns_then_recovers() {
+        let stack = Stack::from_env();
+        let (mut mailer, module) = sim7000(&stack, "alice", "bob");
+        module.faults().dns_failure(true);
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "dns-fault"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, MailError::Dns { .. }), "{e:?}");
+        assert_eq!(
+            e.vendor_code().map(|c| c.to_string()).as_deref(),
+            Some("62")
+        );
+        module.faults().dns_failure(false);
+        recovers(&mut mailer, &stack).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sim5360_unreachable_server_is_network_then_recovers() {
+        let stack = Stack::from_env();
+        let (client, module) = spawn_client(Family::Sim5360);
+        let mut mailer = on(Family::Sim5360, client, good(&stack), &stack);
+        module.faults().unreachable(true);
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "unreachable"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, MailError::Network { .. }), "{e:?}");
+        module.faults().unreachable(false);
+        recovers(mailer.as_mut(), &stack).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sim5360_result_delayed_past_the_timeout_is_timeout_then_recovers() {
+        let stack = Stack::from_env();
+        let (client, module) = spawn_client(Family::Sim5360);
+        let mut mailer = cellmail_simcom::Sim5360Mailer::new(
+            client,
+            good(&stack),
+            cellmail_simcom::Sim5360Options {
+                result_timeout: std::time::Duration::from_secs(3),
+                ..Default::default()
+            },
+        );
+        module
+            .faults()
+            .delay(Some(std::time::Duration::from_secs(6)));
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "late"))
+            .await
+            .unwrap_err();
+        // The host gave up waiting (the module itself reported nothing).
+        assert!(
+            matches!(e, MailError::Modem(cellmail_at::AtError::Timeout { .. })),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        module.faults().delay(None);
+        // The late `+SMTP: SUCCESS` of the first mail is not taken for this one's.
         recovers(&mut mailer, &stack).await;
     }
 }
