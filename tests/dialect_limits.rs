@@ -1,0 +1,58 @@
+//! The dialects' own `Capabilities`, as their mailers validate with: every
+//! limit checked by `validate` at, below and above its bound (the facade's
+//! tests check the same rules on capabilities written against the API).
+
+#![allow(clippy::unwrap_used, missing_docs)] // a failed unwrap is a failed test
+
+#[path = "../crates/cellmail/tests/limits/mod.rs"]
+mod limits;
+
+use cellmail::{Charset, MailError, validate};
+use limits::{base, check_all_limits};
+
+#[test]
+fn quectel_gsm_limits() {
+    let caps = cellmail_quectel::capabilities();
+    assert_eq!(caps.limits.recipients, 20, "GSM_SMTP_ATC §2.2.6");
+    assert_eq!(caps.limits.body, 10 * 1024, "§2.2.8");
+    assert_eq!(caps.limits.attachments, 10, "§2.2.9 note 2");
+    assert_eq!(
+        caps.limits.attachment_bytes_serial, 102_400,
+        "§2.2.9 note 3"
+    );
+    assert_eq!((caps.limits.user, caps.limits.password), (50, 50));
+    check_all_limits(&caps);
+}
+
+#[test]
+fn sim7000_limits() {
+    check_all_limits(&cellmail_simcom::sim7000::capabilities());
+}
+
+#[test]
+fn sim5360_limits() {
+    let caps = cellmail_simcom::sim5360::capabilities();
+    assert_eq!(caps.limits.subject_ascii, 512, "SIM5360 note: subject 512");
+    assert_eq!(caps.limits.body, 5120, "SIM5360 note: body 5120");
+    assert_eq!(caps.limits.attachments, 10, "SIM5360 note: 10 attachments");
+    check_all_limits(&caps);
+}
+
+/// A charset a family does not list is refused before any byte is sent.
+#[test]
+fn unlisted_charsets_are_unsupported() {
+    for caps in [
+        cellmail_simcom::sim7000::capabilities(),
+        cellmail_simcom::sim5360::capabilities(),
+    ] {
+        if caps.charsets.contains(&Charset::Big5) {
+            continue;
+        }
+        let email = base().charset(Charset::Big5).subject("中").build().unwrap();
+        assert!(
+            matches!(validate(&email, &caps), Err(MailError::Unsupported { .. })),
+            "{}",
+            caps.family
+        );
+    }
+}
