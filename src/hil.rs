@@ -5,13 +5,14 @@
 //! code drives a real port wrapped in a `Recorder` and a `ScriptedModem`
 //! playing that recording back.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use cellmail::{
     Attachment, Auth, Bearer, CertSource, Charset, Email, MailError, MailSender, Mailbox,
     Pop3Account, Progress, Secret, ServerAddr, SmtpAccount, TlsMode, TlsSettings, Verify,
 };
-use cellmail_at::{Client, ClientConfig, DecoderConfig};
+use cellmail_at::{AtError, Client, ClientConfig, DecoderConfig};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The module families the matrix knows.
@@ -103,6 +104,7 @@ pub struct HilConfig {
 /// Every scenario, in the order they run.
 pub const SCENARIOS: &[&str] = &[
     "probe",
+    "bearer",
     "plain",
     "starttls",
     "implicit-tls",
@@ -115,6 +117,26 @@ pub const SCENARIOS: &[&str] = &[
     "wrong-password",
     "unknown-server",
 ];
+
+/// What a scenario does, for `--list`.
+pub fn describe(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "probe" => "AT+CGMI/CGMM/CGMR: the dialect claims the module",
+        "bearer" => "packet bearer up through the dialect, checked up with an IP address",
+        "plain" => "a plain-text mail, no TLS",
+        "starttls" => "a mail over STARTTLS, server certificate checked",
+        "implicit-tls" => "a mail over implicit TLS (SMTPS), server certificate checked",
+        "to-cc-bcc" => "a mail to To, Cc and Bcc recipients",
+        "utf8" => "a UTF-8 subject and body",
+        "attachment-memory" => "an attachment from the host's memory",
+        "attachment-file" => "an attachment from a host file",
+        "attachment-module" => "an attachment from the module's file system",
+        "pop3" => "POP3 stat, list, headers, retrieve, delete, reset, uids",
+        "wrong-password" => "a wrong password fails with Auth",
+        "unknown-server" => "an unknown server name fails with Dns or Network",
+        _ => return None,
+    })
+}
 
 /// How a scenario ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -280,6 +302,12 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
             Ok(info) => Outcome::Fail(format!("{info} is not driven by {}", kind.name())),
             Err(e) => Outcome::Fail(e.to_string()),
         },
+        "bearer" => {
+            let (outcome, c) = bearer(kind, client, cfg).await;
+            client = c;
+            outcome
+        }
+        _ if describe(name).is_none() => Outcome::Fail(format!("no scenario named {name}")),
         _ => {
             let (acct, email): (SmtpAccount, Result<Email, MailError>) = match name {
                 "plain" => (plain, mail(cfg, name).build()),
@@ -355,6 +383,7 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                     a.server.host = "no-such-host.invalid".into();
                     (a, mail(cfg, name).build())
                 }
+                // pop3: the mailbox below, no mail.
                 _ => (plain, Err(MailError::unsupported("pop3"))),
             };
             let mut mailer = AnyMailer::new(kind, client, acct, cfg);
@@ -391,6 +420,104 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
         bytes: stats.bytes_written + stats.bytes_read,
     };
     (result, client)
+}
+
+/// The `bearer` scenario: brings the packet bearer up the way the dialect
+/// does, then asks the module whether it is up and with which address.
+/// Without an APN it only checks (the application brought it up).
+async fn bearer<T: AsyncRead + AsyncWrite + Unpin + Send>(
+    kind: DialectKind,
+    client: Client<T>,
+    cfg: &HilConfig,
+) -> (Outcome, Client<T>) {
+    fn address(line: &str) -> Option<IpAddr> {
+        line.trim()
+            .trim_matches('"')
+            .parse::<IpAddr>()
+            .ok()
+            .filter(|ip| !ip.is_unspecified())
+    }
+    let no_apn = |e: &dyn std::fmt::Display| match cfg.apn {
+        Some(_) => e.to_string(),
+        None => format!("the bearer is not up and no --apn was given to bring it up ({e})"),
+    };
+    match kind {
+        DialectKind::QuectelGsm => {
+            let acct = account(cfg, cfg.smtp_port, TlsSettings::default());
+            let AnyMailer::Quectel(mut m) = AnyMailer::new(kind, client, acct, cfg) else {
+                unreachable!("a Quectel dialect makes a Quectel mailer")
+            };
+            // AT+QIFGCNT, AT+QICSGP, AT+QIREGAPP, AT+QIACT, AT+QILOCIP (a no-op without an APN).
+            if let Err(e) = m.bearer_up().await {
+                return (Outcome::Fail(e.to_string()), m.into_client());
+            }
+            // Then ask for the local address on our own: the context is up when it has one.
+            let outcome = match m
+                .client()
+                .execute(&cellmail_quectel::commands::local_ip())
+                .await
+            {
+                Ok(r) if r.info.iter().any(|l| address(l).is_some()) => Outcome::Pass,
+                Ok(r) => Outcome::Fail(no_apn(&format!(
+                    "AT+QILOCIP answered no address: {:?}",
+                    r.info
+                ))),
+                Err(e) => Outcome::Fail(no_apn(&e)),
+            };
+            (outcome, m.into_client())
+        }
+        DialectKind::Sim7000 => {
+            // The Sim7000Mailer opens the bearer only inside a send (when given an APN);
+            // the application note's own sequence (§4.1) is issued here with the dialect's
+            // typed commands, on the profile the mailer uses.
+            use cellmail_simcom::sim7000::commands;
+            let mut client = client;
+            let cid = cellmail_simcom::Sim7000Options::default().cid;
+            let mut open_error = None;
+            if let Some(apn) = &cfg.apn {
+                if let Err(e) = client.execute(&commands::bearer_apn(cid, apn)).await {
+                    return (Outcome::Fail(e.to_string()), client);
+                }
+                match client.execute(&commands::bearer_open(cid)).await {
+                    Ok(_) => {}
+                    // A module whose bearer is open already refuses to open it again:
+                    // the query below tells.
+                    Err(e @ (AtError::Error { .. } | AtError::Cme { .. })) => open_error = Some(e),
+                    Err(e) => return (Outcome::Fail(e.to_string()), client),
+                }
+            }
+            let outcome = match client.execute(&commands::bearer_query(cid)).await {
+                Ok(r) => {
+                    let fields = r.fields("+SAPBR:").unwrap_or_default();
+                    let status = fields.get(1).and_then(|f| f.as_int());
+                    let ip = fields.get(2).and_then(|f| address(f.as_str()));
+                    match (status, ip) {
+                        (Some(1), Some(_)) => Outcome::Pass,
+                        _ => {
+                            let mut why = format!(
+                                "AT+SAPBR=2,{cid} answered {:?}, not status 1 with an address",
+                                r.info
+                            );
+                            if let Some(e) = open_error {
+                                why = format!("{e}; {why}");
+                            }
+                            Outcome::Fail(no_apn(&why))
+                        }
+                    }
+                }
+                Err(e) => Outcome::Fail(no_apn(&e)),
+            };
+            (outcome, client)
+        }
+        DialectKind::Sim5360 => (
+            Outcome::Skipped(
+                "the SIM5360 dialect sets the PDP context with AT+CGSOCKCONT inside send; \
+                 no separate bearer step"
+                    .into(),
+            ),
+            client,
+        ),
+    }
 }
 
 async fn pop3(mb: &mut dyn Mailbox) -> Outcome {

@@ -1,6 +1,8 @@
 //! The recordings of `cargo xtask hil --sim <family> --record tests/transcripts/hil`
 //! replayed: the same scenario code, against a `ScriptedModem` playing the
-//! recording, writes the same bytes and ends the same way.
+//! recording, writes the same bytes and ends the same way (a skipped scenario
+//! for the recorded reason). Every scenario of `SCENARIOS` must have its
+//! `<scenario>.at` in each family's folder.
 
 #![allow(clippy::unwrap_used, missing_docs)] // a failed unwrap is a failed test
 
@@ -46,12 +48,15 @@ async fn replay_family(family: &str) {
             .unwrap();
         let (result, client) = hil::run(scenario, kind, modem, &cfg).await;
         let expected = t.meta("outcome").unwrap();
-        let got = match result.outcome {
-            Outcome::Pass => "pass",
-            Outcome::Fail(ref why) => panic!("{family}/{scenario} failed on replay: {why}"),
-            Outcome::Skipped(_) => "skipped",
+        let (got, reason) = match &result.outcome {
+            Outcome::Pass => ("pass", None),
+            Outcome::Fail(why) => panic!("{family}/{scenario} failed on replay: {why}"),
+            Outcome::Skipped(why) => ("skipped", Some(why.as_str())),
         };
         assert_eq!(got, expected, "{family}/{scenario}");
+        // A skipped scenario is skipped for the recorded reason.
+        let reason = reason.map(|r| r.split_whitespace().collect::<Vec<_>>().join(" "));
+        assert_eq!(reason.as_deref(), t.meta("reason"), "{family}/{scenario}");
         client
             .into_inner()
             .finish()

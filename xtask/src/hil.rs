@@ -16,7 +16,7 @@ use crate::mailstack;
 const HELP: &str = "usage: cargo xtask hil (--port <path> [--baud <n>] | --sim <quectel-gsm|sim7000|sim5360>)
     [--dialect auto|quectel-gsm|sim7000|sim5360] [--smtp <host:port>] [--smtps-port <n>] [--pop3-port <n>]
     [--user <address>] [--password-env <VAR>] [--to <address>] [--cc <address>] [--bcc <address>]
-    [--tls none|implicit|starttls] [--apn <apn>] [--only <scenario>] [--list] [--record <dir>]";
+    [--tls none|implicit|starttls] [--apn <apn>] [--only <scenario>[,<scenario>...]] [--list] [--record <dir>]";
 
 struct Args {
     port: Option<String>,
@@ -33,7 +33,7 @@ struct Args {
     bcc: Option<String>,
     tls: Option<String>,
     apn: Option<String>,
-    only: Option<String>,
+    only: Option<Vec<String>>,
     list: bool,
     record: Option<PathBuf>,
 }
@@ -108,13 +108,39 @@ fn parse(args: &[String]) -> Result<Args, String> {
             "--to" => a.to = Some(value()?),
             "--cc" => a.cc = Some(value()?),
             "--bcc" => a.bcc = Some(value()?),
-            "--tls" => a.tls = Some(value()?),
+            "--tls" => {
+                let v = value()?;
+                if !matches!(v.as_str(), "none" | "implicit" | "starttls") {
+                    return Err(format!("--tls takes none, implicit or starttls, not {v}"));
+                }
+                a.tls = Some(v);
+            }
             "--apn" => a.apn = Some(value()?),
-            "--only" => a.only = Some(value()?),
+            "--only" => {
+                let v = value()?;
+                let names: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).collect();
+                if let Some(bad) = names.iter().find(|n| !SCENARIOS.contains(&n.as_str())) {
+                    return Err(format!(
+                        "no scenario named {bad:?}; the scenarios are: {}",
+                        SCENARIOS.join(", ")
+                    ));
+                }
+                a.only.get_or_insert_with(Vec::new).extend(names);
+            }
             "--list" => a.list = true,
             "--record" => a.record = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown option {other}\n{HELP}")),
         }
+    }
+    if a.port.is_some() && a.sim.is_some() {
+        return Err(format!("give --port or --sim, not both\n{HELP}"));
+    }
+    if a.port.is_some() && a.smtp.is_none() {
+        return Err(
+            "--port needs --smtp (and --user, --password-env, --to): the local mail stack \
+             listens on 127.0.0.1, which a modem cannot reach"
+                .into(),
+        );
     }
     Ok(a)
 }
@@ -143,24 +169,35 @@ fn progress() -> Progress {
     })
 }
 
+fn outcome_text(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Pass => "pass".to_owned(),
+        Outcome::Fail(why) => format!("FAIL: {why}"),
+        Outcome::Skipped(why) => format!("skipped: {why}"),
+    }
+}
+
+/// The result table; the result column is as wide as its longest reason
+/// (reasons are never cut).
 fn print_table(kind: DialectKind, results: &[ScenarioResult]) {
+    let texts: Vec<String> = results.iter().map(|r| outcome_text(&r.outcome)).collect();
+    let width = texts
+        .iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(6);
     println!(
-        "\n{:<20} {:<44} {:>9} {:>9} {:>9}",
+        "\n{:<20} {:<width$} {:>9} {:>9} {:>9}",
         format!("{} scenario", kind.name()),
         "result",
         "duration",
         "commands",
         "bytes"
     );
-    for r in results {
-        let outcome = match &r.outcome {
-            Outcome::Pass => "pass".to_owned(),
-            Outcome::Fail(why) => format!("FAIL: {why}"),
-            Outcome::Skipped(why) => format!("skipped: {why}"),
-        };
-        let outcome: String = outcome.chars().take(44).collect();
+    for (r, outcome) in results.iter().zip(&texts) {
         println!(
-            "{:<20} {:<44} {:>8.2}s {:>9} {:>9}",
+            "{:<20} {:<width$} {:>8.2}s {:>9} {:>9}",
             r.name,
             outcome,
             r.duration.as_secs_f64(),
@@ -168,6 +205,13 @@ fn print_table(kind: DialectKind, results: &[ScenarioResult]) {
             r.bytes
         );
     }
+    let count = |f: fn(&Outcome) -> bool| results.iter().filter(|r| f(&r.outcome)).count();
+    println!(
+        "{} passed, {} failed, {} skipped",
+        count(|o| matches!(o, Outcome::Pass)),
+        count(|o| matches!(o, Outcome::Fail(_))),
+        count(|o| matches!(o, Outcome::Skipped(_))),
+    );
 }
 
 fn headers(
@@ -175,6 +219,7 @@ fn headers(
     scenario: &str,
     cfg: &HilConfig,
     outcome: &Outcome,
+    password: &str,
 ) -> Vec<(String, String)> {
     let mut h = vec![
         ("dialect".into(), kind.name().into()),
@@ -187,11 +232,23 @@ fn headers(
                 Outcome::Skipped(_) => "skipped".into(),
             },
         ),
+    ];
+    // Why it was skipped (or failed): the replay checks it ends the same way.
+    if let Outcome::Skipped(why) | Outcome::Fail(why) = outcome {
+        let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
+        let why = if password.is_empty() {
+            why
+        } else {
+            why.replace(password, "${password}")
+        };
+        h.push(("reason".into(), why));
+    }
+    h.extend([
         ("host".into(), cfg.host.clone()),
         ("smtp-port".into(), cfg.smtp_port.to_string()),
         ("user".into(), cfg.user.clone()),
         ("to".into(), cfg.to.clone()),
-    ];
+    ]);
     for (k, v) in [
         ("smtps-port", cfg.smtps_port.map(|p| p.to_string())),
         ("pop3-port", cfg.pop3_port.map(|p| p.to_string())),
@@ -305,11 +362,13 @@ async fn matrix(args: Args) -> Result<bool, String> {
                 cellmail_at::Client::new(open()?, cellmail_at::ClientConfig::default());
             let info = cellmail::probe(&mut client)
                 .await
-                .map_err(|e| format!("probe failed: {e}"))?;
-            DialectKind::for_module(&info).ok_or(format!(
-                "no dialect drives this module: manufacturer {:?}, model {:?}, revision {:?} (known: quectel-gsm, sim7000, sim5360)",
+                .map_err(|e| format!("--dialect auto: probing {path} failed: {e}"))?;
+            let kind = DialectKind::for_module(&info).ok_or(format!(
+                "--dialect auto: no dialect drives the module on {path}: it answered manufacturer {:?}, model {:?}, revision {:?} (AT+CGMI/CGMM/CGMR, ATI); the dialects are quectel-gsm, sim7000, sim5360 (name one with --dialect to force it)",
                 info.manufacturer, info.model, info.revision
-            ))?
+            ))?;
+            eprintln!("probed {info}: dialect {}", kind.name());
+            kind
         }
     };
     let skip_tls = |s: &str| {
@@ -323,19 +382,35 @@ async fn matrix(args: Args) -> Result<bool, String> {
     let mut results = Vec::new();
     for &scenario in SCENARIOS
         .iter()
-        .filter(|s| args.only.as_deref().is_none_or(|o| o == **s))
+        .filter(|s| args.only.as_ref().is_none_or(|o| o.iter().any(|o| o == *s)))
     {
         if skip_tls(scenario) {
+            let tls = args.tls.as_deref().unwrap_or_default();
+            results.push(ScenarioResult {
+                name: scenario,
+                outcome: Outcome::Skipped(format!("--tls {tls}")),
+                duration: Duration::ZERO,
+                commands: 0,
+                bytes: 0,
+            });
             continue;
         }
         eprintln!("== {} {scenario}", kind.name());
         let recorder = Recorder::new(open()?).redact("password", &password);
-        let (result, client) = tokio::time::timeout(
-            Duration::from_secs(600),
-            hil::run(scenario, kind, recorder, &cfg),
-        )
-        .await
-        .map_err(|_| format!("{scenario} did not finish in 10 minutes"))?;
+        let limit = Duration::from_secs(600);
+        let Ok((result, client)) =
+            tokio::time::timeout(limit, hil::run(scenario, kind, recorder, &cfg)).await
+        else {
+            // The session is gone with the future: a row, no transcript.
+            results.push(ScenarioResult {
+                name: scenario,
+                outcome: Outcome::Fail(format!("did not finish in {limit:?}")),
+                duration: limit,
+                commands: 0,
+                bytes: 0,
+            });
+            continue;
+        };
         if let Some(dir) = &args.record {
             let dir = dir.join(kind.name());
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -347,7 +422,7 @@ async fn matrix(args: Args) -> Result<bool, String> {
                 dir.join("log.txt"),
             )
             .map_err(|e| e.to_string())?;
-            let h = headers(kind, scenario, &cfg, &result.outcome);
+            let h = headers(kind, scenario, &cfg, &result.outcome, &password);
             let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             client
                 .into_inner()
@@ -370,7 +445,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let args = parse(args)?;
     if args.list {
         for s in SCENARIOS {
-            println!("{s}");
+            println!("{s:<20} {}", hil::describe(s).unwrap_or_default());
         }
         return Ok(());
     }
