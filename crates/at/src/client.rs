@@ -256,7 +256,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         Ok(())
     }
 
-    /// Waits for the data prompt of the command in flight.
+    /// Waits for the data prompt of the command in flight. A line the command
+    /// [ends on](Command::ends_on) ends the wait at once with
+    /// [`AtError::Failed`].
     pub async fn wait_prompt(&mut self) -> Result<Prompt, AtError> {
         loop {
             match self.next_for_current().await? {
@@ -435,7 +437,54 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         self.decoder.forget_pending();
     }
 
-    /// Gives up on an expected deferred result: should it still come, it is a URC.
+    /// The module will send no result with this prefix (e.g. its POP3 session
+    /// ended with `+POP3OUT`, or it ended the command that promised one):
+    /// stops expecting it, waited for or [abandoned](Self::abandon_deferred),
+    /// and drops such results received and not yet waited for. A later
+    /// command's own result with the prefix then reaches its waiter.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), cellmail_at::AtError> {
+    /// use std::time::Duration;
+    /// use cellmail_at::{Arrived, Client, ClientConfig, Command, DecoderConfig};
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// let (host, mut module) = tokio::io::duplex(256);
+    /// tokio::spawn(async move {
+    ///     let mut buf = [0u8; 64];
+    ///     let n = module.read(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"AT+POP3NUM\r");
+    ///     // The session ends instead of the answer.
+    ///     module.write_all(b"\r\nOK\r\n\r\n+POP3OUT: 3\r\n").await.unwrap();
+    ///     let n = module.read(&mut buf).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"AT+POP3NUM\r");
+    ///     module.write_all(b"\r\nOK\r\n\r\n+POP3NUM: 0,2,2134\r\n").await.unwrap();
+    /// });
+    /// let config = ClientConfig::with_decoder(DecoderConfig::default().urc("+POP3OUT:"));
+    /// let mut client = Client::new(host, config);
+    /// let num = Command::exec("+POP3NUM").expect_deferred("+POP3NUM:");
+    /// let wait = Duration::from_secs(30);
+    /// client.execute(&num).await?;
+    /// let first = client.wait_any(&["+POP3NUM:"], &["+POP3OUT:"], wait).await?;
+    /// assert_eq!(first, Arrived::Urc("+POP3OUT: 3".into()));
+    /// client.forget_deferred_prefix("+POP3NUM:");
+    /// client.execute(&num).await?;
+    /// assert_eq!(client.deferred("+POP3NUM:", wait).await?, "+POP3NUM: 0,2,2134");
+    /// # Ok(()) }
+    /// ```
+    pub fn forget_deferred_prefix(&mut self, prefix: &str) {
+        self.deferred.retain(|l| !l.starts_with(prefix));
+        self.decoder.forget_deferred_prefix(prefix);
+    }
+
+    /// Gives up on one expected deferred result that the module will still
+    /// send. If it was received and not yet waited for it is dropped;
+    /// otherwise exactly the one late line is dropped when it comes (reported
+    /// as a URC), never taken for the result of a later command, whose own
+    /// result with the same prefix still reaches its waiter (see
+    /// [`Decoder::abandon_deferred`] for how the two are told apart). If the
+    /// module will never send it, use
+    /// [`forget_deferred_prefix`](Self::forget_deferred_prefix).
     pub fn abandon_deferred(&mut self, prefix: &str) {
         if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
             self.deferred.remove(i);
@@ -486,14 +535,31 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     }
 
     fn fail(&mut self, result: Final) -> AtError {
-        self.decoder.end();
-        let label = self.current.take().map(|c| c.label).unwrap_or_default();
+        let label = self
+            .current
+            .as_ref()
+            .map(|c| c.label.clone())
+            .unwrap_or_default();
+        if self.decoder.ended_early() {
+            // A line it ends on came instead of its answer; a final of its
+            // own may still follow.
+            self.abandon();
+        } else {
+            self.decoder.end();
+            self.current = None;
+        }
         AtError::from_final(label, result)
     }
 
-    /// Gives up on the command in flight; its late answer will be dropped.
+    /// Gives up on the command in flight; its late answer will be dropped,
+    /// and so will the deferred result its `OK` promised.
     fn abandon(&mut self) {
-        self.decoder.end();
+        if let Some(line) = self.decoder.abandon() {
+            if let Some(i) = self.deferred.iter().position(|l| *l == line) {
+                tracing::debug!(result = %line, "result of an abandoned command dropped");
+                self.deferred.remove(i);
+            }
+        }
         self.current = None;
         self.abandoned = true;
     }
@@ -529,8 +595,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                     return Err(AtError::Timeout { command, after });
                 }
                 Err(e) => {
-                    self.decoder.end();
-                    self.current = None;
+                    // What the module answered is unknown: the next command
+                    // resynchronises first.
+                    self.abandon();
                     return Err(e);
                 }
             }
@@ -568,8 +635,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// its `OK`) is consumed before the next command goes out.
     async fn resync(&mut self) -> Result<(), AtError> {
         tracing::debug!("resynchronising after a timeout");
+        let probe = Command::exec("");
         self.write(b"AT\r").await?;
         self.stats.commands += 1;
+        // In flight like any command: its echo (ATE1) is an echo, and late
+        // lines of the abandoned command are dropped, not queued as URCs.
+        self.decoder.begin(&probe);
+        let result = self.resync_answer().await;
+        self.decoder.end();
+        result
+    }
+
+    async fn resync_answer(&mut self) -> Result<(), AtError> {
         let deadline = Instant::now() + self.config.resync_timeout;
         loop {
             match self.next_event(deadline).await? {
@@ -595,8 +672,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     }
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), AtError> {
-        if let Some(until) = self.quiet_until.take() {
+        if let Some(until) = self.quiet_until {
             sleep_until(until).await;
+            // Only now: a call cancelled while waiting leaves the silence
+            // still to keep for the next write.
+            self.quiet_until = None;
         }
         self.io.write_all(bytes).await?;
         self.io.flush().await?;

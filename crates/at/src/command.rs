@@ -136,6 +136,7 @@ pub struct Command {
     deferred: Option<Cow<'static, str>>,
     raw: Option<RawLength>,
     final_line: Option<FinalLine>,
+    ends_on: Vec<Cow<'static, str>>,
     timeout: Option<Duration>,
     prefix: Option<Cow<'static, str>>,
     sensitive_answer: bool,
@@ -156,6 +157,7 @@ impl Command {
             deferred: None,
             raw: None,
             final_line: None,
+            ends_on: Vec::new(),
             timeout: None,
             prefix: None,
             sensitive_answer: false,
@@ -262,6 +264,47 @@ impl Command {
     /// The final-line recogniser, if any.
     pub fn final_line(&self) -> Option<FinalLine> {
         self.final_line
+    }
+
+    /// A line starting with `prefix` may come *instead of* the rest of the
+    /// answer (its prompt, information or final result) and ends the command
+    /// as a failure: the call waiting for it returns at once with
+    /// [`AtError::Failed`](crate::AtError::Failed) holding the line. The line
+    /// is also reported as what it is anyway: the deferred result an earlier
+    /// command waits for, or a URC. Since the module may or may not close the
+    /// command with a final result of its own, the [`Client`](crate::Client)
+    /// resynchronises with `AT` before the next command, as after a timeout.
+    ///
+    /// SIM7000 `AT+SMTPFT` answers `+SMTPSEND: <code>` (the result of the
+    /// earlier `AT+SMTPSEND`) instead of its grant when the session failed:
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final, PromptKind};
+    /// let mut dec = Decoder::new(DecoderConfig::default());
+    /// dec.begin(&Command::exec("+SMTPSEND").expect_deferred("+SMTPSEND:"));
+    /// dec.push(b"\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// dec.end();
+    /// let chunk = Command::write("+SMTPFT")
+    ///     .int(100)
+    ///     .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()))
+    ///     .ends_on("+SMTPSEND:");
+    /// dec.begin(&chunk);
+    /// dec.push(b"\r\n+SMTPSEND: 64\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Deferred("+SMTPSEND: 64".into())));
+    /// assert_eq!(
+    ///     dec.next_event(),
+    ///     Some(Event::Final(Final::Declared { text: "+SMTPSEND: 64".into(), success: false }))
+    /// );
+    /// ```
+    pub fn ends_on(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.ends_on.push(prefix.into());
+        self
+    }
+
+    /// The prefixes of the lines this command [ends on](Self::ends_on).
+    pub fn ends_on_prefixes(&self) -> &[Cow<'static, str>] {
+        &self.ends_on
     }
 
     /// How long to wait for the final result (or prompt) of this command.

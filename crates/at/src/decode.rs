@@ -184,9 +184,24 @@ struct InFlight {
     deferred: Option<String>,
     raw: Option<RawLength>,
     final_line: Option<FinalLine>,
+    ends_on: Vec<Cow<'static, str>>,
     echo_seen: bool,
     final_seen: bool,
     prompt_seen: bool,
+    /// The expectation its `OK` registered for its deferred result.
+    registered: Option<u64>,
+    /// That result, once handed out as [`Event::Deferred`].
+    delivered: Option<String>,
+    /// A line it [ends on](Command::ends_on) ended it.
+    ended_early: bool,
+}
+
+impl InFlight {
+    /// Whether the module may still answer it: no final yet, or a prompt
+    /// still due (Quectel sends `OK` before `CONNECT`).
+    fn open(&self) -> bool {
+        !self.final_seen || (self.prompt.is_some() && !self.prompt_seen)
+    }
 }
 
 // By hand: `echo` is the command line as written, password included.
@@ -198,15 +213,20 @@ impl fmt::Debug for InFlight {
             .field("prompt", &self.prompt)
             .field("deferred", &self.deferred)
             .field("raw", &self.raw.is_some())
+            .field("ends_on", &self.ends_on)
             .field("echo_seen", &self.echo_seen)
             .field("final_seen", &self.final_seen)
             .field("prompt_seen", &self.prompt_seen)
+            .field("registered", &self.registered)
+            .field("delivered", &self.delivered)
+            .field("ended_early", &self.ended_early)
             .finish()
     }
 }
 
 #[derive(Debug)]
 struct Pending {
+    id: u64,
     prefix: String,
     /// The waiter gave up on it; when it comes it is a late answer, not a result.
     stale: bool,
@@ -239,6 +259,7 @@ pub struct Decoder {
     raw_skip_lf: bool,
     in_flight: Option<InFlight>,
     pending: Vec<Pending>,
+    next_id: u64,
     /// An event decided together with the previous one (a final line's `OK`).
     queued: Option<Event>,
 }
@@ -254,6 +275,7 @@ impl Decoder {
             raw_skip_lf: false,
             in_flight: None,
             pending: Vec::new(),
+            next_id: 0,
             queued: None,
         }
     }
@@ -272,16 +294,84 @@ impl Decoder {
             deferred: cmd.deferred().map(str::to_owned),
             raw: cmd.raw(),
             final_line: cmd.final_line(),
+            ends_on: cmd.ends_on_prefixes().to_vec(),
             echo_seen: false,
             final_seen: false,
             prompt_seen: false,
+            registered: None,
+            delivered: None,
+            ended_early: false,
         });
     }
 
     /// The command's exchange is over; its deferred result, if it succeeded and
-    /// declared one, is still expected.
+    /// declared one, is still expected. A raw block it announced and did not
+    /// complete is dropped with the bytes received of it (they were data).
     pub fn end(&mut self) {
         self.in_flight = None;
+        self.queued = None;
+        self.drop_partial_raw();
+    }
+
+    /// The command in flight is given up (no answer in time, its caller went
+    /// away): its answer may still come, and must not be taken for a later
+    /// command's. As [`end`](Self::end), and besides: the deferred result its
+    /// `OK` registered is abandoned (when it comes it is a URC, see
+    /// [`abandon_deferred`](Self::abandon_deferred)). If that result already
+    /// came, it is returned: it was handed out as [`Event::Deferred`] and
+    /// whoever holds it should drop it, no one will wait for it.
+    ///
+    /// A raw block cut short is dropped, so what the module sends next (the
+    /// `OK` of a resynchronising `AT`) is read as lines again:
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
+    /// fn len(line: &str) -> Option<usize> {
+    ///     line.strip_prefix("+POP3READ: 1,")?.parse().ok()
+    /// }
+    /// let mut dec = Decoder::new(DecoderConfig::default());
+    /// dec.begin(&Command::write("+POP3READ").int(1460).expect_raw(len));
+    /// dec.push(b"\r\n+POP3READ: 1,1460\r\nonly a few bytes\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Info("+POP3READ: 1,1460".into())));
+    /// assert_eq!(dec.next_event(), None, "1460 bytes announced");
+    /// // No more bytes before the timeout.
+    /// assert_eq!(dec.abandon(), None);
+    /// dec.begin(&Command::exec(""));
+    /// dec.push(b"\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// ```
+    pub fn abandon(&mut self) -> Option<String> {
+        let flight = self.in_flight.take();
+        self.end();
+        let flight = flight?;
+        if let Some(id) = flight.registered {
+            if let Some(p) = self.pending.iter_mut().find(|p| p.id == id) {
+                p.stale = true;
+            }
+        }
+        flight.delivered
+    }
+
+    /// Whether the command in flight ended on a line it
+    /// [ends on](Command::ends_on) rather than on a final result.
+    pub(crate) fn ended_early(&self) -> bool {
+        self.in_flight.as_ref().is_some_and(|f| f.ended_early)
+    }
+
+    fn drop_partial_raw(&mut self) {
+        if let Some(n) = self.raw_remaining.take() {
+            if self.raw_skip_lf && self.buf.get(self.pos) == Some(&b'\n') {
+                self.pos += 1;
+            }
+            let dropped = self.buffered().min(n);
+            self.pos += dropped;
+            tracing::debug!(
+                dropped,
+                missing = n - dropped,
+                "raw block cut short: its bytes dropped"
+            );
+        }
+        self.raw_skip_lf = false;
     }
 
     /// Whether a command is in flight.
@@ -292,14 +382,22 @@ impl Decoder {
     /// Expects a deferred result with this prefix (normally registered by the
     /// `OK` of a command that declared it).
     pub fn expect_deferred(&mut self, prefix: impl Into<String>) {
+        self.push_pending(prefix.into());
+    }
+
+    fn push_pending(&mut self, prefix: String) -> u64 {
         if self.pending.len() >= MAX_PENDING {
             let victim = self.pending.iter().position(|p| p.stale).unwrap_or(0);
             self.pending.remove(victim);
         }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
         self.pending.push(Pending {
-            prefix: prefix.into(),
+            id,
+            prefix,
             stale: false,
         });
+        id
     }
 
     /// Whether a deferred result with this prefix is still expected by a waiter.
@@ -307,8 +405,40 @@ impl Decoder {
         self.pending.iter().any(|p| !p.stale && p.prefix == prefix)
     }
 
-    /// The waiter for this prefix gave up: when the result still comes it is
-    /// reported as a URC, never as the result of a later command.
+    /// The waiter of one expected result with this prefix gave up, and the
+    /// module will still send it: exactly one line with the prefix is then
+    /// dropped as *late* (reported as [`Event::Urc`]), never handed out as
+    /// the result of a later command. A later command's own result with the
+    /// same prefix still reaches its waiter:
+    ///
+    /// - a line that comes while no later expectation of the prefix is
+    ///   registered (idle, or while a later command that declared the same
+    ///   prefix waits for its final) is the late one;
+    /// - once a later command's `OK` registered the prefix again, the next
+    ///   line goes to that command and the late one is the line after it. A
+    ///   module answers in order and runs one such operation at a time, so a
+    ///   late result that still comes comes before it accepts the next
+    ///   command of the same kind.
+    ///
+    /// If the module will never send it, use
+    /// [`forget_deferred_prefix`](Self::forget_deferred_prefix) instead.
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
+    /// let put = Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:");
+    /// let mut dec = Decoder::new(DecoderConfig::default());
+    /// dec.begin(&put);
+    /// dec.push(b"\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// dec.end();
+    /// dec.abandon_deferred("+QSMTPPUT:"); // its waiter timed out
+    /// dec.begin(&put); // the retry
+    /// dec.push(b"\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n\r\n+QSMTPPUT: -9\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// dec.end();
+    /// assert_eq!(dec.next_event(), Some(Event::Deferred("+QSMTPPUT: 0".into())));
+    /// assert_eq!(dec.next_event(), Some(Event::Urc("+QSMTPPUT: -9".into())));
+    /// ```
     pub fn abandon_deferred(&mut self, prefix: &str) {
         if let Some(p) = self
             .pending
@@ -317,6 +447,51 @@ impl Decoder {
         {
             p.stale = true;
         }
+    }
+
+    /// Stops expecting results with this prefix altogether, waited for or
+    /// abandoned: the module will send none (e.g. its session ended with
+    /// `+POP3OUT`). The next line with the prefix is then a URC, or the
+    /// result of a later command that declares it.
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
+    /// let num = Command::exec("+POP3NUM").expect_deferred("+POP3NUM:");
+    /// let mut dec = Decoder::new(DecoderConfig::default());
+    /// dec.begin(&num);
+    /// dec.push(b"\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// dec.end();
+    /// dec.forget_deferred_prefix("+POP3NUM:"); // the session ended instead
+    /// assert!(!dec.is_expecting("+POP3NUM:"));
+    /// dec.begin(&num);
+    /// dec.push(b"\r\nOK\r\n\r\n+POP3NUM: 0,2,2134\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// dec.end();
+    /// assert_eq!(dec.next_event(), Some(Event::Deferred("+POP3NUM: 0,2,2134".into())));
+    /// ```
+    pub fn forget_deferred_prefix(&mut self, prefix: &str) {
+        self.pending.retain(|p| p.prefix != prefix);
+    }
+
+    /// Takes the expectation `line` fulfils: a waited-for one first, else an
+    /// abandoned one. `Some(true)` when the line is a late (abandoned) result.
+    fn take_pending(&mut self, line: &str) -> Option<bool> {
+        let matches = |p: &Pending| line.starts_with(p.prefix.as_str());
+        let i = self
+            .pending
+            .iter()
+            .position(|p| !p.stale && matches(p))
+            .or_else(|| self.pending.iter().position(|p| p.stale && matches(p)))?;
+        let pending = self.pending.remove(i);
+        if pending.stale {
+            tracing::debug!(line = %line, "late deferred result after its waiter gave up");
+        } else if let Some(f) = self.in_flight.as_mut() {
+            if f.registered == Some(pending.id) {
+                f.delivered = Some(line.to_owned());
+            }
+        }
+        Some(pending.stale)
     }
 
     /// Forgets every expected deferred result (the module rebooted).
@@ -421,12 +596,17 @@ impl Decoder {
 
     fn classify(&mut self, text: String) -> Event {
         if let Some(result) = self.parse_final(&text) {
+            let mut register = None;
             if let Some(f) = self.in_flight.as_mut() {
                 f.final_seen = true;
                 if result.is_success() {
-                    if let Some(prefix) = f.deferred.take() {
-                        self.expect_deferred(prefix);
-                    }
+                    register = f.deferred.take();
+                }
+            }
+            if let Some(prefix) = register {
+                let id = self.push_pending(prefix);
+                if let Some(f) = self.in_flight.as_mut() {
+                    f.registered = Some(id);
                 }
             }
             return Event::Final(result);
@@ -448,23 +628,26 @@ impl Decoder {
                     return self.prompt_seen(prompt);
                 }
             }
+            if f.open() && f.ends_on.iter().any(|p| text.starts_with(p.as_ref())) {
+                return self.end_early(text);
+            }
             let own = f.prefix.as_deref().is_some_and(|p| text.starts_with(p));
-            if !f.final_seen && own {
+            // Before its final, a line with the command's own deferred prefix
+            // cannot be its deferred result: it is an earlier command's, if
+            // one is expected (or was abandoned).
+            let earlier = f.deferred.as_deref().is_some_and(|d| text.starts_with(d))
+                && self
+                    .pending
+                    .iter()
+                    .any(|p| text.starts_with(p.prefix.as_str()));
+            if !f.final_seen && own && !earlier {
                 return self.info(text);
             }
         }
-        if let Some(i) = self
-            .pending
-            .iter()
-            .position(|p| text.starts_with(&p.prefix))
-        {
-            let pending = self.pending.remove(i);
-            return if pending.stale {
-                tracing::debug!(line = %text, "late deferred result after its waiter gave up");
-                Event::Urc(text)
-            } else {
-                Event::Deferred(text)
-            };
+        match self.take_pending(&text) {
+            Some(true) => return Event::Urc(text),
+            Some(false) => return Event::Deferred(text),
+            None => {}
         }
         if self.config.is_urc(&text) {
             return Event::Urc(text);
@@ -473,6 +656,28 @@ impl Decoder {
             Some(f) if !f.final_seen => self.info(text),
             _ => Event::Urc(text),
         }
+    }
+
+    /// A line the command in flight ends on: reported as what it is anyway
+    /// (an expected deferred result, else a URC), then as the command's
+    /// failing final.
+    fn end_early(&mut self, text: String) -> Event {
+        let first = match self.take_pending(&text) {
+            Some(false) => Event::Deferred(text.clone()),
+            _ => Event::Urc(text.clone()),
+        };
+        if let Some(f) = self.in_flight.as_mut() {
+            // Over: nothing after this line is its answer or its prompt.
+            f.final_seen = true;
+            f.prompt_seen = true;
+            f.deferred = None;
+            f.ended_early = true;
+        }
+        self.queued = Some(Event::Final(Final::Declared {
+            text,
+            success: false,
+        }));
+        first
     }
 
     fn info(&mut self, text: String) -> Event {
@@ -710,25 +915,261 @@ mod tests {
         assert_eq!(drain(&mut dec), vec![urc("+POP3READ: 3,1200")]);
     }
 
-    #[test]
-    fn late_deferred_after_abandon_is_a_urc() {
+    fn put() -> Command {
+        Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:")
+    }
+
+    /// `AT+QSMTPPUT` answered `OK`, then its waiter gave up.
+    fn abandoned_put() -> Decoder {
         let mut dec = Decoder::new(DecoderConfig::default());
-        let put = Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:");
-        dec.begin(&put);
+        dec.begin(&put());
         dec.push(b"\r\nOK\r\n");
         assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
         dec.end();
         dec.abandon_deferred("+QSMTPPUT:");
-        // The retry.
-        dec.begin(&put);
+        dec
+    }
+
+    #[test]
+    fn late_result_while_idle_is_a_urc_and_the_retry_gets_its_own() {
+        let mut dec = abandoned_put();
+        dec.push(b"\r\n+QSMTPPUT: -9\r\n");
+        assert_eq!(drain(&mut dec), vec![urc("+QSMTPPUT: -9")]);
+        dec.begin(&put());
         dec.push(b"\r\nOK\r\n");
         assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
         dec.end();
-        dec.push(b"\r\n+QSMTPPUT: -9\r\n\r\n+QSMTPPUT: 0\r\n");
+        dec.push(b"\r\n+QSMTPPUT: 0\r\n");
         assert_eq!(
             drain(&mut dec),
-            vec![urc("+QSMTPPUT: -9"), Event::Deferred("+QSMTPPUT: 0".into())]
+            vec![Event::Deferred("+QSMTPPUT: 0".into())]
         );
+    }
+
+    #[test]
+    fn late_result_before_the_retrys_ok_is_a_urc_not_its_information() {
+        let mut dec = abandoned_put();
+        dec.begin(&put());
+        dec.push(b"\r\n+QSMTPPUT: -9\r\n\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![urc("+QSMTPPUT: -9"), Event::Final(Final::Ok)]
+        );
+        dec.end();
+        dec.push(b"\r\n+QSMTPPUT: 0\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Deferred("+QSMTPPUT: 0".into())]
+        );
+        assert!(!dec.is_expecting("+QSMTPPUT:"));
+    }
+
+    #[test]
+    fn own_result_before_the_late_one_reaches_its_waiter() {
+        let mut dec = abandoned_put();
+        dec.begin(&put());
+        dec.push(b"\r\nOK\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
+        dec.end();
+        dec.push(b"\r\n+QSMTPPUT: 0\r\n\r\n+QSMTPPUT: -9\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Deferred("+QSMTPPUT: 0".into()), urc("+QSMTPPUT: -9")]
+        );
+        // Exactly one line was dropped: the next is a result again.
+        dec.begin(&put());
+        dec.push(b"\r\nOK\r\n\r\n+QSMTPPUT: 2\r\n");
+        dec.next_event();
+        dec.end();
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Deferred("+QSMTPPUT: 2".into())]
+        );
+    }
+
+    #[test]
+    fn an_expected_result_before_a_later_commands_ok_is_the_earlier_ones() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.expect_deferred("+QSMTPPUT:");
+        dec.begin(&put());
+        dec.push(b"\r\n+QSMTPPUT: 0\r\n\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                Event::Deferred("+QSMTPPUT: 0".into()),
+                Event::Final(Final::Ok)
+            ]
+        );
+        // Without an earlier expectation, the same line is information.
+        dec.end();
+        dec.forget_pending();
+        dec.begin(&put());
+        dec.push(b"\r\n+QSMTPPUT: 0\r\n\r\nOK\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![info("+QSMTPPUT: 0"), Event::Final(Final::Ok)]
+        );
+    }
+
+    #[test]
+    fn forgotten_prefix_is_neither_waited_for_nor_dropped() {
+        let mut dec = abandoned_put();
+        dec.expect_deferred("+QSMTPPUT:");
+        dec.expect_deferred("+QSMTPDST:");
+        dec.forget_deferred_prefix("+QSMTPPUT:");
+        assert!(!dec.is_expecting("+QSMTPPUT:"));
+        assert!(dec.is_expecting("+QSMTPDST:"));
+        // Nothing swallows a later command's lines with the prefix: before
+        // its `OK` they are its information again, after it its result.
+        dec.begin(&put());
+        dec.push(b"\r\n+QSMTPPUT: 7\r\n\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                info("+QSMTPPUT: 7"),
+                Event::Final(Final::Ok),
+                Event::Deferred("+QSMTPPUT: 0".into())
+            ]
+        );
+    }
+
+    fn smtpft() -> Command {
+        Command::write("+SMTPFT")
+            .int(100)
+            .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()))
+            .ends_on("+SMTPSEND:")
+    }
+
+    #[test]
+    fn a_line_the_command_ends_on_replaces_its_prompt() {
+        let mut dec = Decoder::new(DecoderConfig::default().urc("+SMTPFT:"));
+        dec.expect_deferred("+SMTPSEND:");
+        dec.begin(&smtpft());
+        dec.push(b"\r\n+SMTPSEND: 64\r\n\r\n+SMTPFT: 2,100\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                Event::Deferred("+SMTPSEND: 64".into()),
+                Event::Final(Final::Declared {
+                    text: "+SMTPSEND: 64".into(),
+                    success: false
+                }),
+                // Over: a prompt after it is no prompt.
+                urc("+SMTPFT: 2,100"),
+            ]
+        );
+        assert!(dec.ended_early());
+        assert!(!dec.is_expecting("+SMTPSEND:"));
+        dec.abandon();
+        // Not expected by anyone: a URC, and still the end of the command.
+        dec.begin(&smtpft());
+        dec.push(b"\r\n+SMTPSEND: 61\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                urc("+SMTPSEND: 61"),
+                Event::Final(Final::Declared {
+                    text: "+SMTPSEND: 61".into(),
+                    success: false
+                }),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_the_command_ends_on_ends_nothing_once_it_is_answered() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.expect_deferred("+SMTPSEND:");
+        dec.begin(&smtpft());
+        dec.push(b"\r\n+SMTPFT: 2,100\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![Event::Prompt(Prompt::Line("+SMTPFT: 2,100".into()))]
+        );
+        // During the data phase it still ends the command...
+        assert!(dec.in_flight.as_ref().is_some_and(InFlight::open));
+        dec.push(b"\r\nOK\r\n\r\n+SMTPSEND: 1\r\n");
+        // ...after the final it is only the earlier command's result.
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                Event::Final(Final::Ok),
+                Event::Deferred("+SMTPSEND: 1".into())
+            ]
+        );
+        assert!(!dec.ended_early());
+    }
+
+    #[test]
+    fn abandon_drops_a_raw_block_cut_short_and_reads_lines_again() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.begin(
+            &Command::write("+POP3READ")
+                .int(1460)
+                .expect_raw(pop3read_len),
+        );
+        dec.push(b"\r\n+POP3READ: 1,1460\r\nRDY\r\nOK\r\n");
+        assert_eq!(drain(&mut dec), vec![info("+POP3READ: 1,1460")]);
+        assert_eq!(dec.abandon(), None);
+        assert_eq!(dec.buffered(), 0, "the partial block's bytes are dropped");
+        dec.begin(&Command::exec(""));
+        dec.push(b"\r\nOK\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
+    }
+
+    #[test]
+    fn end_drops_a_partial_raw_block_too_but_keeps_what_follows_a_complete_one() {
+        let mut dec = Decoder::new(DecoderConfig::default());
+        let read = Command::write("+POP3READ")
+            .int(1460)
+            .expect_raw(pop3read_len);
+        dec.begin(&read);
+        dec.push(b"\r\n+POP3READ: 1,5\r");
+        assert_eq!(drain(&mut dec), vec![info("+POP3READ: 1,5")]);
+        dec.push(b"\nab");
+        dec.end();
+        dec.push(b"\r\nRDY\r\n");
+        assert_eq!(drain(&mut dec), vec![urc("RDY")]);
+        // The exact count: the bytes after a (complete) block are lines.
+        dec.begin(&read);
+        dec.push(b"\r\n+POP3READ: 1,2\r\nab\r\nOK\r\n");
+        dec.next_event();
+        dec.end();
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
+    }
+
+    #[test]
+    fn abandon_after_ok_makes_the_promised_result_late() {
+        let body = || {
+            Command::write("+QSMTPBODY")
+                .int(1)
+                .int(60)
+                .expect_prompt(PromptKind::Connect)
+                .expect_deferred("+QSMTPBODY:")
+        };
+        let mut dec = Decoder::new(DecoderConfig::default());
+        dec.begin(&body());
+        dec.push(b"\r\nOK\r\n");
+        assert_eq!(drain(&mut dec), vec![Event::Final(Final::Ok)]);
+        // No CONNECT in time.
+        assert_eq!(dec.abandon(), None);
+        assert!(!dec.is_expecting("+QSMTPBODY:"));
+        dec.push(b"\r\n+QSMTPBODY: 0\r\n");
+        assert_eq!(drain(&mut dec), vec![urc("+QSMTPBODY: 0")]);
+        // Its result came already (instead of CONNECT): handed back.
+        dec.begin(&body());
+        dec.push(b"\r\nOK\r\n\r\n+QSMTPBODY: -1\r\n");
+        assert_eq!(
+            drain(&mut dec),
+            vec![
+                Event::Final(Final::Ok),
+                Event::Deferred("+QSMTPBODY: -1".into())
+            ]
+        );
+        assert_eq!(dec.abandon(), Some("+QSMTPBODY: -1".into()));
+        assert!(!dec.is_expecting("+QSMTPBODY:"));
+        // Idle: abandon changes nothing.
+        assert_eq!(dec.abandon(), None);
     }
 
     #[test]

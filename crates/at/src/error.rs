@@ -34,7 +34,9 @@ pub enum AtError {
         /// The module's error code.
         code: u16,
     },
-    /// The module answered a failure final the dialect declared (e.g. `SEND FAIL`).
+    /// The module answered a failure final the dialect declared (e.g. `SEND FAIL`),
+    /// or a line the command [ends on](crate::Command::ends_on) (e.g.
+    /// `+SMTPSEND: 64` instead of the grant of `AT+SMTPFT`).
     #[error("{command}: the module answered {result}")]
     Failed {
         /// The command.

@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use cellmail_at::{
-    AtError, Client, ClientConfig, CmeError, Command, DataEnd, DecoderConfig, Prompt, PromptKind,
+    Arrived, AtError, Client, ClientConfig, CmeError, Command, DataEnd, DecoderConfig, Prompt,
+    PromptKind,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
@@ -154,8 +155,9 @@ async fn late_deferred_result_is_not_taken_for_the_retry() {
         module.expect(b"AT+QSMTPPUT\r").await;
         module.send(b"\r\nOK\r\n").await;
         module.expect(b"AT+QSMTPPUT\r").await;
+        // The first one's result, late, then the retry's answer.
         module
-            .send(b"\r\nOK\r\n\r\n+QSMTPPUT: -9\r\n\r\n+QSMTPPUT: 0\r\n")
+            .send(b"\r\n+QSMTPPUT: -9\r\n\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n")
             .await;
         module
     });
@@ -168,7 +170,8 @@ async fn late_deferred_result_is_not_taken_for_the_retry() {
             .unwrap_err()
             .is_timeout()
     );
-    client.execute(&put).await.unwrap();
+    let r = client.execute(&put).await.unwrap();
+    assert!(r.info.is_empty(), "taken for the retry's answer: {r:?}");
     assert_eq!(
         client
             .deferred("+QSMTPPUT:", Duration::from_secs(10))
@@ -455,6 +458,392 @@ async fn a_cancelled_call_leaves_the_client_usable() {
     let cancelled = tokio::time::timeout(Duration::from_secs(1), client.execute(&slow)).await;
     assert!(cancelled.is_err(), "the call was cancelled");
     let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
-    assert_eq!(r.info, ["+CSQ: 27,99"], "the late OK was not taken for ours");
+    assert_eq!(
+        r.info,
+        ["+CSQ: 27,99"],
+        "the late OK was not taken for ours"
+    );
+    task.await.unwrap();
+}
+
+// ---- Recovery: what a timeout, an error or an abandoned result leaves behind ----
+
+#[tokio::test(start_paused = true)]
+async fn a_raw_block_cut_short_is_dropped_after_the_timeout() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+POP3OUT:"),
+    ));
+    let task = spawn(async move {
+        module.expect(b"AT+POP3READ=1460\r").await;
+        // Announces 1460 bytes, sends a few (which look like lines), then
+        // stays silent past the host's timeout.
+        module
+            .send(b"\r\n+POP3READ: 1,1460\r\nSubject: cut\r\nRDY\r\n\r\nOK\r\n")
+            .await;
+        // A line after a long gap: the session is over.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        module.send(b"\r\n+POP3OUT: 3\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let read = Command::write("+POP3READ")
+        .int(1460)
+        .expect_raw(pop3read)
+        .timeout(Duration::from_secs(5));
+    let err = client.execute(&read).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    // The partial block's bytes were data: none of them became a URC.
+    assert_eq!(client.take_urcs(), ["+POP3OUT: 3"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn own_result_before_the_late_one_reaches_the_retrys_waiter() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module.send(b"\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n").await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        // The first one's result, later still.
+        module.send(b"\r\n+QSMTPPUT: -9\r\n").await;
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module.send(b"\r\nOK\r\n\r\n+QSMTPPUT: 1\r\n").await;
+        module
+    });
+    let put = Command::exec("+QSMTPPUT").expect_deferred("+QSMTPPUT:");
+    let wait = Duration::from_secs(10);
+    client.execute(&put).await.unwrap();
+    assert!(
+        client
+            .deferred("+QSMTPPUT:", wait)
+            .await
+            .unwrap_err()
+            .is_timeout()
+    );
+    client.execute(&put).await.unwrap();
+    assert_eq!(
+        client.deferred("+QSMTPPUT:", wait).await.unwrap(),
+        "+QSMTPPUT: 0"
+    );
+    client.idle(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(client.take_urcs(), ["+QSMTPPUT: -9"]);
+    // Exactly one line was dropped: the next result is a result.
+    client.execute(&put).await.unwrap();
+    assert_eq!(
+        client.deferred("+QSMTPPUT:", wait).await.unwrap(),
+        "+QSMTPPUT: 1"
+    );
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_result_that_will_never_come_is_forgotten() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+POP3OUT:"),
+    ));
+    let task = spawn(async move {
+        module.expect(b"AT+POP3NUM\r").await;
+        // The session ends instead of the answer.
+        module.send(b"\r\nOK\r\n\r\n+POP3OUT: 3\r\n").await;
+        module.expect(b"AT+POP3NUM\r").await;
+        module.send(b"\r\nOK\r\n\r\n+POP3NUM: 0,2,2134\r\n").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        module.send(b"\r\n+POP3NUM: 0,9,9\r\n").await;
+        module.expect(b"AT+POP3NUM\r").await;
+        module.send(b"\r\nOK\r\n\r\n+POP3NUM: 0,1,10\r\n").await;
+        module
+    });
+    let num = Command::exec("+POP3NUM").expect_deferred("+POP3NUM:");
+    let wait = Duration::from_secs(30);
+    client.execute(&num).await.unwrap();
+    assert_eq!(
+        client
+            .wait_any(&["+POP3NUM:"], &["+POP3OUT:"], wait)
+            .await
+            .unwrap(),
+        Arrived::Urc("+POP3OUT: 3".into())
+    );
+    client.forget_deferred_prefix("+POP3NUM:");
+    client.execute(&num).await.unwrap();
+    assert_eq!(
+        client.deferred("+POP3NUM:", wait).await.unwrap(),
+        "+POP3NUM: 0,2,2134"
+    );
+    // Nothing is expected any more: a stray line is a URC, not a result
+    // kept for the next waiter.
+    client.idle(Duration::from_secs(2)).await.unwrap();
+    assert_eq!(client.take_urcs(), ["+POP3NUM: 0,9,9"]);
+    let err = client.deferred("+POP3NUM:", wait).await.unwrap_err();
+    assert!(matches!(err, AtError::Protocol { .. }), "{err}");
+    // A result received and not yet waited for is forgotten too.
+    client.execute(&num).await.unwrap();
+    client.idle(Duration::from_secs(1)).await.unwrap();
+    client.forget_deferred_prefix("+POP3NUM:");
+    let err = client.deferred("+POP3NUM:", wait).await.unwrap_err();
+    assert!(matches!(err, AtError::Protocol { .. }), "{err}");
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_line_the_command_ends_on_ends_the_wait_for_its_prompt_at_once() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+SMTPFT: 1,"),
+    ));
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPSEND\r").await;
+        module.send(b"\r\nOK\r\n\r\n+SMTPFT: 1,1360\r\n").await;
+        module.expect(b"AT+SMTPFT=100\r").await;
+        // SIM7000 §3.2.11: "If some error occur: +SMTPSEND: <code>".
+        module.send(b"\r\n+SMTPSEND: 64\r\n").await;
+        // The module may or may not close AT+SMTPFT itself: the client
+        // resynchronises before the next command.
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let send = Command::exec("+SMTPSEND").expect_deferred("+SMTPSEND:");
+    client.execute(&send).await.unwrap();
+    client
+        .wait_urc("+SMTPFT: 1,", Duration::from_secs(1))
+        .await
+        .unwrap();
+    let chunk = Command::write("+SMTPFT")
+        .int(100)
+        .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()))
+        .ends_on("+SMTPSEND:")
+        .timeout(Duration::from_secs(30));
+    client.begin(&chunk).await.unwrap();
+    let started = Instant::now();
+    let err = client.wait_prompt().await.unwrap_err();
+    assert!(
+        matches!(err, AtError::Failed { ref command, ref result }
+            if command == "AT+SMTPFT=100" && result == "+SMTPSEND: 64"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+    // It is also the result the send's waiter gets, at once.
+    assert_eq!(
+        client
+            .deferred("+SMTPSEND:", Duration::from_secs(60))
+            .await
+            .unwrap(),
+        "+SMTPSEND: 64"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    assert!(client.take_urcs().is_empty());
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_within_the_guard_time_leaves_the_silence_to_keep() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+        module.expect(b"Hi").await;
+        module.expect(b"+++").await;
+        let escape_seen = Instant::now();
+        module.expect(b"AT+CSQ\r").await;
+        assert!(
+            escape_seen.elapsed() >= Duration::from_millis(900),
+            "no guard time after +++: {:?}",
+            escape_seen.elapsed()
+        );
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect);
+    client.upload(&body, b"Hi", DataEnd::Escape).await.unwrap();
+    let csq = Command::exec("+CSQ");
+    // Given up while it still keeps the silence after +++: nothing written.
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), client.execute(&csq)).await;
+    assert!(cancelled.is_err());
+    let r = client.execute(&csq).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_prompt_that_never_came_leaves_no_result_expected() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        // OK, and no CONNECT in time.
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT\r").await;
+        // The abandoned upload's result, late.
+        module.send(b"\r\n+QSMTPBODY: 0\r\n\r\nOK\r\n").await;
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+        module.expect(b"Hi").await;
+        module.expect(b"+++").await;
+        module.send(b"\r\n+QSMTPBODY: 2\r\n").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect)
+        .expect_deferred("+QSMTPBODY:");
+    let err = client
+        .upload(&body, b"Hi", DataEnd::Escape)
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    client.upload(&body, b"Hi", DataEnd::Escape).await.unwrap();
+    assert_eq!(
+        client
+            .deferred("+QSMTPBODY:", Duration::from_secs(5))
+            .await
+            .unwrap(),
+        "+QSMTPBODY: 2"
+    );
+    assert_eq!(client.take_urcs(), ["+QSMTPBODY: 0"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_result_that_came_instead_of_the_prompt_is_not_kept_for_the_next() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\n+QSMTPBODY: -1\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+        module.expect(b"Hi").await;
+        module.expect(b"+++").await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        module.send(b"\r\n+QSMTPBODY: 2\r\n").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect)
+        .expect_deferred("+QSMTPBODY:");
+    let err = client
+        .upload(&body, b"Hi", DataEnd::Escape)
+        .await
+        .unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    client.upload(&body, b"Hi", DataEnd::Escape).await.unwrap();
+    assert_eq!(
+        client
+            .deferred("+QSMTPBODY:", Duration::from_secs(5))
+            .await
+            .unwrap(),
+        "+QSMTPBODY: 2"
+    );
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_echo_of_the_resynchronising_at_is_no_urc() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+CGATT?\r").await;
+        module.send(b"AT+CGATT?\r").await;
+        module.expect(b"AT\r").await;
+        // Echo on (ATE1), and the late answer of the abandoned command.
+        module
+            .send(b"\r\n+CGATT: 0\r\n\r\nOK\r\nAT\r\r\nOK\r\n")
+            .await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"AT+CSQ\r\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let err = client.execute(&Command::read("+CGATT")).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    assert!(client.take_urcs().is_empty(), "{:?}", client.take_urcs());
+    task.await.unwrap();
+}
+
+/// A stream whose next read fails once when told to.
+struct Flaky {
+    io: DuplexStream,
+    fail: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for Flaky {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return std::task::Poll::Ready(Err(std::io::Error::other("framing error")));
+        }
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Flaky {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_error_mid_command_is_followed_by_a_resync() {
+    let (host, module) = tokio::io::duplex(4096);
+    let fail = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let io = Flaky {
+        io: host,
+        fail: fail.clone(),
+    };
+    let mut client = Client::new(io, ClientConfig::default());
+    let mut module = Module(module);
+    let task = spawn(async move {
+        module.expect(b"AT+CGATT?\r").await;
+        module.send(b"\r\n+CGATT: 0\r\n\r\nOK\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CGATT?\r").await;
+        module.send(b"\r\n+CGATT: 1\r\n\r\nOK\r\n").await;
+        module
+    });
+    let cgatt = Command::read("+CGATT");
+    let err = client.execute(&cgatt).await.unwrap_err();
+    assert!(matches!(err, AtError::Io(_)), "{err}");
+    let r = client.execute(&cgatt).await.unwrap();
+    assert_eq!(r.info, ["+CGATT: 1"], "the first answer was not taken");
     task.await.unwrap();
 }
