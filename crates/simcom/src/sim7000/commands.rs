@@ -164,6 +164,8 @@ pub fn transfer(length: u16) -> Command {
     Command::write("+SMTPFT")
         .int(i64::from(length))
         .expect_prompt(PromptKind::Line(prefix::SMTPFT_GRANT.into()))
+        // §3.2.11: the session may end instead of the grant.
+        .ends_on(prefix::SMTPSEND)
 }
 
 /// `AT+SMTPFT=0`: the attachment is complete.
