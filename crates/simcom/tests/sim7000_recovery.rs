@@ -403,6 +403,23 @@ async fn a_released_bearer_is_opened_again() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_refused_bearer_open_is_decided_by_the_query() {
+    let t =
+        Transcript::load(harness::folder("sim7000").join("mailer-bearer-open-already.at")).unwrap();
+    let mut m = Sim7000Mailer::new(
+        harness::client(&t, decoder_config(), Faults::new()).unwrap(),
+        account(),
+        Sim7000Options {
+            apn: Some("CMNET".into()),
+            ..options()
+        },
+    );
+    let report = m.send(&mail()).await.unwrap();
+    assert_eq!(report.module_result, "+SMTPSEND: 1");
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_reboot_during_a_pop3_session_logs_in_again() {
     let text = format!("{LOGIN}{STAT}< RDY\n< +CPIN: READY\n{LOGIN}{STAT}");
     let mut m = play(&text);

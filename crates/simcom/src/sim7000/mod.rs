@@ -378,10 +378,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             .execute(&commands::bearer_apn(cid, &apn))
             .await
             .map_err(modem)?;
-        self.client
-            .execute(&commands::bearer_open(cid))
-            .await
-            .map_err(modem)?;
+        match self.client.execute(&commands::bearer_open(cid)).await {
+            Ok(_) => {}
+            // Refused: most often it is open already (an earlier run of the
+            // application opened it); the query below decides.
+            Err(AtError::Error { .. } | AtError::Cme { .. }) => {}
+            Err(e) => return Err(modem(e)),
+        }
         let r = self
             .client
             .execute(&commands::bearer_query(cid))
