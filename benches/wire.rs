@@ -157,6 +157,14 @@ fn quectel_options() -> cellmail_quectel::QuectelOptions {
     }
 }
 
+/// The virtual SIM7000 boots with its bearer closed, like the module: open it.
+fn sim7000_options() -> cellmail_simcom::Sim7000Options {
+    cellmail_simcom::Sim7000Options {
+        apn: Some("CMNET".into()),
+        ..Default::default()
+    }
+}
+
 async fn run() {
     let e = env();
     let attachment: Vec<u8> = (0..100 * 1024u32).map(|i| (i % 251) as u8).collect();
@@ -176,7 +184,7 @@ async fn run() {
                 Family::Sim7000 => Box::new(cellmail_simcom::Sim7000Mailer::new(
                     client,
                     account(&e),
-                    Default::default(),
+                    sim7000_options(),
                 )),
                 Family::Sim5360 => Box::new(cellmail_simcom::Sim5360Mailer::new(
                     client,
@@ -211,7 +219,7 @@ async fn run() {
     if wants("wire/sim7000-smtpft-100k") {
         let (_m, client) = module(Family::Sim7000, Some(BAUD));
         let mut mailer =
-            cellmail_simcom::Sim7000Mailer::new(client, account(&e), Default::default());
+            cellmail_simcom::Sim7000Mailer::new(client, account(&e), sim7000_options());
         mailer.send(&email(&e, "warm-up", None)).await.unwrap();
         let (cpu, t) = (cpu_time(), Instant::now());
         let r = mailer
@@ -261,7 +269,7 @@ async fn run() {
         let (_m, client) = module(Family::Sim7000, None);
         let big: Vec<u8> = (0..1024 * 1024u32).map(|i| (i % 251) as u8).collect();
         let mut sender =
-            cellmail_simcom::Sim7000Mailer::new(client, account(&e), Default::default());
+            cellmail_simcom::Sim7000Mailer::new(client, account(&e), sim7000_options());
         let mut to_dave = email(&e, "pop3 1MB", Some(Attachment::from_bytes("big.bin", big)));
         to_dave = Email::builder()
             .from(&e["CELLMAIL_USER_ALICE"], None)
@@ -288,6 +296,7 @@ async fn run() {
             account(&e),
             cellmail_simcom::Sim7000Options {
                 pop3: Some(pop3),
+                apn: Some("CMNET".into()),
                 ..Default::default()
             },
         );

@@ -202,6 +202,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> AnyMailer<T> {
                 account,
                 cellmail_simcom::Sim7000Options {
                     pop3,
+                    apn: cfg.apn.clone(),
                     progress: cfg.progress.clone(),
                     ..Default::default()
                 },

@@ -126,6 +126,7 @@ pub fn sim7000(
     let client = open(&module, cellmail_simcom::sim7000::decoder_config());
     let options = cellmail_simcom::Sim7000Options {
         pop3: Some(stack.pop3_account(pop3_user)),
+        apn: Some("CMNET".into()),
         ..Default::default()
     };
     let mailer = cellmail_simcom::Sim7000Mailer::new(
@@ -244,6 +245,7 @@ pub fn on(
             account,
             cellmail_simcom::Sim7000Options {
                 pop3: Some(stack.pop3_account("bob")),
+                apn: Some("CMNET".into()),
                 ..Default::default()
             },
         )),

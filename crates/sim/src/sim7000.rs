@@ -25,6 +25,9 @@ pub(crate) struct Sim7000 {
     pop3_server: Option<(String, String, String, u16)>,
     pop3: Option<Pop3>,
     unread: Vec<u8>,
+    /// The bearer of profile 1 (`AT+SAPBR=1,1`): closed at boot, like the
+    /// module's (§4.1 opens it before any e-mail command).
+    bearer: bool,
 }
 
 fn send_code(e: &NetError) -> u8 {
@@ -97,6 +100,8 @@ impl Sim7000 {
     async fn deliver(&mut self, io: &mut Io) {
         self.sending = false;
         let code = match self.outgoing(io) {
+            // No bearer, no TCP: a network error (§3.2.10 code 61).
+            Some(_) if !self.bearer => 61,
             Some(mail) => {
                 let result = net::send_mail(&mail, &io.faults).await;
                 io.network_delay().await;
@@ -130,6 +135,14 @@ impl Behaviour for Sim7000 {
         *self = Self::default();
     }
 
+    async fn notice_faults(&mut self, io: &mut Io) {
+        // The network released the bearer (§4: `+SAPBR 1: DEACT`).
+        if self.bearer && io.faults.snapshot().2 {
+            self.bearer = false;
+            io.line("+SAPBR 1: DEACT").await;
+        }
+    }
+
     async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed> {
         let name = cmd.name.as_str();
         if cmd.test {
@@ -140,13 +153,22 @@ impl Behaviour for Sim7000 {
             "+EMAILCID" | "+EMAILTO" | "+CNTPCID" if cmd.write => io.ok().await,
             "+SAPBR" => match cmd.int(0) {
                 Some(2) => {
-                    let (_, _, lost, _) = io.faults.snapshot();
-                    io.line(if lost {
-                        "+SAPBR: 1,3,\"0.0.0.0\""
-                    } else {
+                    io.line(if self.bearer {
                         "+SAPBR: 1,1,\"10.89.193.1\""
+                    } else {
+                        "+SAPBR: 1,3,\"0.0.0.0\""
                     })
                     .await;
+                    io.ok().await;
+                }
+                // Opening an open bearer, or with no network, is refused.
+                Some(1) if self.bearer || io.faults.snapshot().2 => io.error().await,
+                Some(1) => {
+                    self.bearer = true;
+                    io.ok().await;
+                }
+                Some(0) => {
+                    self.bearer = false;
                     io.ok().await;
                 }
                 _ => io.ok().await,
@@ -248,6 +270,10 @@ impl Behaviour for Sim7000 {
                     io.line("+POP3IN: 65").await;
                     return Ok(true);
                 };
+                if !self.bearer {
+                    io.line("+POP3IN: 61").await;
+                    return Ok(true);
+                }
                 let session = async {
                     let mut p =
                         Pop3::connect(&host, port, false, &TlsTrust::default(), &io.faults).await?;
