@@ -469,6 +469,23 @@ mod faults {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sim7000_bearer_released_is_network_and_the_next_mail_reopens_it() {
+        let stack = Stack::from_env();
+        let (mut mailer, module) = sim7000(&stack, "alice", "bob");
+        recovers(&mut mailer, &stack).await;
+        // The network drops the bearer: `+SAPBR 1: DEACT`, and the send fails (61).
+        module.faults().bearer_lost(true);
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "no-bearer"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, MailError::Network { .. }), "{e:?}");
+        module.faults().bearer_lost(false);
+        // The mailer saw the URC: AT+SAPBR opens the bearer again before the mail.
+        recovers(&mut mailer, &stack).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sim7000_dns_failure_is_dns_then_recovers() {
         let stack = Stack::from_env();
         let (mut mailer, module) = sim7000(&stack, "alice", "bob");
