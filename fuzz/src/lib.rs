@@ -168,6 +168,14 @@ pub fn parsers(data: &[u8]) {
     let _ = result.is_final();
     let _ = result.into_result(&line);
     let _ = cellmail_simcom::sim5360::pop3_result(&line);
+    let _ = cellmail_simcom::sim5360::Pop3Result::parse(&line);
+    let _ = cellmail_simcom::sim5360::saved_path(&line);
+    let _ = q::parse_ssl_context(&response);
+    let _ = cellmail_simcom::common::parse_smtp_auth(&response);
+    let _ = cellmail_simcom::common::parse_pop3_server(&response);
+    let _ = s7::read_answer(&response.info);
+    let _ = s7::session_end(&line);
+    let _ = s7::pop3_answer(&line, "+POP3NUM:");
     let _ = cellmail::Message::from_pop3_data(data.to_vec());
 }
 
