@@ -344,7 +344,7 @@ async fn run() {
             (cpu_time() - cpu).as_secs_f64()
         );
         drop(mailer);
-        assert_eq!(sink.await.unwrap(), SIZE);
+        assert_eq!(sink.await.unwrap().0, SIZE);
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -58,9 +58,13 @@ async fn ten_megabytes_stream_from_disk_in_bounded_memory() {
     {
         use std::io::Write;
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-        let block = vec![0xA5u8; 64 * 1024];
-        for _ in 0..SIZE / block.len() {
-            f.write_all(&block).unwrap();
+        // Every byte depends on its offset, so a lost, doubled or reordered
+        // chunk changes the hash.
+        let block: Vec<u8> = (0..64 * 1024u32).map(|i| (i % 251) as u8).collect();
+        for i in 0..SIZE / block.len() {
+            let mut b = block.clone();
+            b[0] = i as u8;
+            f.write_all(&b).unwrap();
         }
     }
     let (host, module) = tokio::io::duplex(8192);
@@ -88,6 +92,12 @@ async fn ten_megabytes_stream_from_disk_in_bounded_memory() {
         "peak heap grew by {growth} bytes while streaming 10 MB"
     );
     drop(m);
-    assert_eq!(module.await.unwrap(), SIZE);
+    let (taken, hash) = module.await.unwrap();
+    assert_eq!(taken, SIZE);
+    assert_eq!(
+        hash,
+        cellmail_sim::sink::fnv1a(&std::fs::read(&path).unwrap()),
+        "the module received other bytes than the file's"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
