@@ -449,9 +449,16 @@ mod faults {
         // The module reboots: the command in flight is lost, `RDY` arrives
         // and every setting is gone.
         module.faults().reboot();
-        if let Err(e) = mailer.send(&simple(&stack, "alice", "bob", "reboot")).await {
-            assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
-        }
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "reboot"))
+            .await
+            .unwrap_err();
+        // The command the module was rebooting through got no answer.
+        assert!(
+            matches!(e, MailError::Modem(cellmail_at::AtError::Timeout { .. })),
+            "{e:?}"
+        );
+        assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
         // The mailer noticed `RDY`: the next mail configures everything again.
         recovers(&mut mailer, &stack).await;
     }
@@ -462,9 +469,16 @@ mod faults {
         let (mut mailer, module) = sim7000(&stack, "alice", "bob");
         recovers(&mut mailer, &stack).await;
         module.faults().reboot();
-        if let Err(e) = mailer.send(&simple(&stack, "alice", "bob", "reboot")).await {
-            assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
-        }
+        let e = mailer
+            .send(&simple(&stack, "alice", "bob", "reboot"))
+            .await
+            .unwrap_err();
+        // The command the module was rebooting through got no answer.
+        assert!(
+            matches!(e, MailError::Modem(cellmail_at::AtError::Timeout { .. })),
+            "{e:?}"
+        );
+        assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
         recovers(&mut mailer, &stack).await;
     }
 
