@@ -169,6 +169,15 @@ fn progress() -> Progress {
     })
 }
 
+/// `text` with `password` written as `${password}`.
+fn redacted(text: &str, password: &str) -> String {
+    if password.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(password, "${password}")
+    }
+}
+
 fn outcome_text(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Pass => "pass".to_owned(),
@@ -179,8 +188,11 @@ fn outcome_text(outcome: &Outcome) -> String {
 
 /// The result table; the result column is as wide as its longest reason
 /// (reasons are never cut).
-fn print_table(kind: DialectKind, results: &[ScenarioResult]) {
-    let texts: Vec<String> = results.iter().map(|r| outcome_text(&r.outcome)).collect();
+fn print_table(kind: DialectKind, results: &[ScenarioResult], password: &str) {
+    let texts: Vec<String> = results
+        .iter()
+        .map(|r| redacted(&outcome_text(&r.outcome), password))
+        .collect();
     let width = texts
         .iter()
         .map(|t| t.chars().count())
@@ -235,12 +247,9 @@ fn headers(
     ];
     // Why it was skipped (or failed): the replay checks it ends the same way.
     if let Outcome::Skipped(why) | Outcome::Fail(why) = outcome {
+        // Redact before collapsing whitespace, which could change the secret's bytes.
+        let why = redacted(why, password);
         let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
-        let why = if password.is_empty() {
-            why
-        } else {
-            why.replace(password, "${password}")
-        };
         h.push(("reason".into(), why));
     }
     h.extend([
@@ -431,7 +440,7 @@ async fn matrix(args: Args) -> Result<bool, String> {
         }
         results.push(result);
     }
-    print_table(kind, &results);
+    print_table(kind, &results, &password);
     if let Some(dir) = &args.record {
         println!("transcripts: {}", dir.join(kind.name()).display());
     }

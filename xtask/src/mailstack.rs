@@ -98,15 +98,53 @@ fn listening(port: u16) -> bool {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
 }
 
+/// Every program the stack runs, down to Dovecot's POP3 and LMTP services
+/// (a machine may have `dovecot-core` without them).
+const PROGRAMS: [&str; 5] = [
+    "/usr/sbin/postfix",
+    "/usr/sbin/dovecot",
+    "/usr/lib/dovecot/pop3",
+    "/usr/lib/dovecot/lmtp",
+    "/usr/bin/openssl",
+];
+
 fn installed() -> bool {
-    ["/usr/sbin/postfix", "/usr/sbin/dovecot", "/usr/bin/openssl"]
-        .iter()
-        .all(|p| Path::new(p).exists())
+    PROGRAMS.iter().all(|p| Path::new(p).exists())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// The configuration written below is Dovecot 2.3's (Debian 12); 2.4 renamed
+/// many of its settings and refuses it.
+fn check_dovecot_version() -> Result<(), String> {
+    let out = Command::new("/usr/sbin/dovecot")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run dovecot --version: {e}"))?;
+    let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if version.starts_with("2.3") {
+        Ok(())
+    } else {
+        Err(format!(
+            "found Dovecot {version}; the mail stack's configuration is written for Dovecot 2.3 (Debian 12)"
+        ))
+    }
 }
 
 fn install() -> Result<(), String> {
     if installed() {
-        return Ok(());
+        return check_dovecot_version();
+    }
+    if !is_root() {
+        return Err(format!(
+            "the mail stack needs {} (apt-get install postfix dovecot-pop3d dovecot-lmtpd openssl); run as root to have it installed",
+            PROGRAMS.join(", ")
+        ));
     }
     println!("mailstack: installing postfix, dovecot-pop3d, dovecot-lmtpd, openssl");
     let apt = |args: &[&str]| {
@@ -124,7 +162,7 @@ fn install() -> Result<(), String> {
         "dovecot-lmtpd",
         "openssl",
     ])?;
-    Ok(())
+    check_dovecot_version()
 }
 
 /// Reads the env file of a running stack.

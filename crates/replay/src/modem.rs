@@ -382,9 +382,11 @@ impl ScriptedModem {
                 ));
             }
             std::cmp::Ordering::Greater => {
+                // Redact the whole rest first, then shorten: a cut could
+                // split a secret and leave part of it unredacted.
+                let rest: String = self.shown(&data[len..]).chars().take(48).collect();
                 return Some(format!(
-                    "was followed by \"{}\" in the same write, without the guard silence",
-                    self.shown(&data[len..(len + 32).min(data.len())])
+                    "was followed by \"{rest}\" in the same write, without the guard silence"
                 ));
             }
             std::cmp::Ordering::Equal => {}

@@ -149,9 +149,13 @@ impl<T> Recorder<T> {
 
     /// Writes every occurrence of `value` as `${name}`.
     pub fn redact(self, name: &str, value: &str) -> Self {
-        self.lock()
-            .secrets
-            .push((name.to_owned(), value.as_bytes().to_vec()));
+        {
+            let mut log = self.lock();
+            log.secrets
+                .push((name.to_owned(), value.as_bytes().to_vec()));
+            // Longest first, so a secret that contains another is replaced whole.
+            log.secrets.sort_by_key(|s| std::cmp::Reverse(s.1.len()));
+        }
         self
     }
 

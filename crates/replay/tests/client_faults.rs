@@ -2,7 +2,6 @@
 //! `harness`): a garbled or lost byte in a final result is a timeout after
 //! which the same client works again; a cut line is `AtError::Closed`.
 
-#![cfg(feature = "harness")]
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::time::Duration;

@@ -396,6 +396,24 @@ async fn recorder_redacts_a_secret_split_across_writes() {
     );
 }
 
+#[tokio::test]
+async fn recorder_replaces_a_secret_that_contains_another_whole() {
+    let (port, mut module) = tokio::io::duplex(256);
+    // Named shorter first: the longer one must still be replaced as a whole.
+    let mut rec = Recorder::new(port)
+        .redact("user", "john")
+        .redact("password", "john2024");
+    rec.write_all(b"AT+SMTPAUTH=1,\"john\",\"john2024\"\r")
+        .await
+        .unwrap();
+    module.write_all(b"\r\nOK\r\n").await.unwrap();
+    read_until(&mut rec, "OK").await.unwrap();
+    assert_eq!(
+        rec.transcript().to_text(),
+        "> AT+SMTPAUTH=1,\"${user}\",\"${password}\"\n< OK\n"
+    );
+}
+
 fn step() -> impl Strategy<Value = Step> {
     let text = "[ -~]{1,20}".prop_filter("no leading blank", |s: &String| !s.starts_with(' '));
     prop_oneof![
