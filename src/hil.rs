@@ -394,7 +394,7 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                     Some(_) if cfg.pop3_port.is_none() => {
                         Outcome::Skipped("no POP3 port given".into())
                     }
-                    Some(mb) => pop3(mb).await,
+                    Some(mb) => pop3(mb, kind).await,
                 },
                 (_, Err(MailError::Unsupported { feature })) => Outcome::Skipped(feature),
                 (_, Err(e)) => Outcome::Fail(e.to_string()),
@@ -521,7 +521,14 @@ async fn bearer<T: AsyncRead + AsyncWrite + Unpin + Send>(
     }
 }
 
-async fn pop3(mb: &mut dyn Mailbox) -> Outcome {
+/// stat, list, headers, retrieve, delete then reset (the mail stays), uids.
+///
+/// The SIM5360 has no way to unmark a deletion (its `reset` is
+/// `Unsupported`): there the scenario checks that `reset` says so, does not
+/// delete (the mark would be committed when the session ends), and is
+/// skipped with that reason once everything else passed.
+async fn pop3(mb: &mut dyn Mailbox, kind: DialectKind) -> Outcome {
+    let mut skipped = None;
     let run = async {
         let stat = mb.stat().await?;
         let list = mb.list().await?;
@@ -534,8 +541,23 @@ async fn pop3(mb: &mut dyn Mailbox) -> Outcome {
         if let Some(first) = list.first() {
             mb.headers(first.id).await?;
             mb.retrieve(first.id).await?;
-            mb.delete(first.id).await?;
-            mb.reset().await?;
+            if kind == DialectKind::Sim5360 {
+                match mb.reset().await {
+                    Err(MailError::Unsupported { feature }) => {
+                        skipped = Some(format!("delete and reset: {feature}"));
+                    }
+                    Ok(()) => {
+                        return Err(MailError::invalid(
+                            "reset",
+                            "the SIM5360 dialect was expected to refuse reset (Unsupported)",
+                        ));
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                mb.delete(first.id).await?;
+                mb.reset().await?;
+            }
         }
         match mb.uids().await {
             Ok(_) | Err(MailError::Unsupported { .. }) => {}
@@ -543,8 +565,12 @@ async fn pop3(mb: &mut dyn Mailbox) -> Outcome {
         }
         mb.close().await
     };
-    match run.await {
-        Ok(()) => Outcome::Pass,
+    let result = run.await;
+    match result {
+        Ok(()) => match skipped {
+            Some(why) => Outcome::Skipped(why),
+            None => Outcome::Pass,
+        },
         Err(e) => Outcome::Fail(e.to_string()),
     }
 }

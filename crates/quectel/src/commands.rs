@@ -43,6 +43,15 @@ pub enum CommandError {
         /// The parameter.
         parameter: &'static str,
     },
+    /// A parameter given without the one it follows (the command's
+    /// parameters are positional: it cannot be sent alone).
+    #[error("{parameter} is given without {needs}, which comes before it")]
+    Unpaired {
+        /// The parameter given.
+        parameter: &'static str,
+        /// The parameter missing.
+        needs: &'static str,
+    },
 }
 
 /// A number the manual allows only within a range, checked when made.
@@ -733,13 +742,37 @@ pub fn foreground_context(id: u8) -> Command {
     Command::write("+QIFGCNT").int(i64::from(id))
 }
 
-/// `AT+QICSGP=1,"<apn>"[,"<user>","<pwd>"]`: GPRS mode and APN.
-pub fn set_apn(apn: &str, user: Option<&str>, password: Option<&Secret>) -> Command {
+/// `AT+QICSGP=1,"<apn>"[,"<user>"[,"<pwd>"]]`: GPRS mode and APN (SMTPS
+/// note §1.2 step 1: "the APN, username, password of the context profile").
+/// The parameters are positional, so a password without a user name cannot
+/// be sent: [`CommandError::Unpaired`] rather than a password silently
+/// dropped.
+///
+/// ```
+/// use cellmail_at::Secret;
+/// use cellmail_quectel::commands::{set_apn, CommandError};
+/// let cmd = set_apn("CMNET", None, None)?;
+/// assert_eq!(cmd.encode().unwrap(), b"AT+QICSGP=1,\"CMNET\"\r");
+/// assert!(matches!(
+///     set_apn("CMNET", None, Some(&Secret::new("pw"))),
+///     Err(CommandError::Unpaired { .. })
+/// ));
+/// # Ok::<(), CommandError>(())
+/// ```
+pub fn set_apn(
+    apn: &str,
+    user: Option<&str>,
+    password: Option<&Secret>,
+) -> Result<Command, CommandError> {
     let cmd = Command::write("+QICSGP").int(1).string("apn", apn);
     match (user, password) {
-        (Some(u), Some(p)) => cmd.string("user", u).secret("pwd", p),
-        (Some(u), None) => cmd.string("user", u),
-        _ => cmd,
+        (Some(u), Some(p)) => Ok(cmd.string("user", u).secret("pwd", p)),
+        (Some(u), None) => Ok(cmd.string("user", u)),
+        (None, Some(_)) => Err(CommandError::Unpaired {
+            parameter: "<password> of AT+QICSGP",
+            needs: "<user name>",
+        }),
+        (None, None) => Ok(cmd),
     }
 }
 
@@ -854,7 +887,8 @@ pub fn parse_recipients(r: &Response) -> Vec<(i64, String)> {
         .collect()
 }
 
-/// The `+QFUPL: <size>,<checksum>` of an upload.
+/// The `+QFUPL: <size>,<checksum>` of an upload (SMTPS note §3:
+/// `+QFUPL: 26977,cea0`).
 pub fn parse_upload(r: &Response) -> Option<(u64, String)> {
     match r.fields(prefix::FUPL)?.as_slice() {
         [size, sum] => Some((u64::try_from(size.as_int()?).ok()?, sum.as_str().to_owned())),
@@ -925,8 +959,14 @@ pub fn parse_ssl_context(r: &Response) -> Option<SslContextConfig> {
     }
 }
 
-/// The checksum `AT+QFUPL` reports: XOR of the data's 16-bit big-endian words
-/// (an odd last byte is the high byte of its word), in lower-case hex.
+/// A checksum of `data` in the form `AT+QFUPL` reports it: XOR of the data's
+/// 16-bit big-endian words (an odd last byte is the high byte of its word),
+/// in lower-case hex.
+///
+/// **Unverified**: the shared manuals show only `+QFUPL` results (SMTPS
+/// note §3) and refer to GSM_FILE_ATC for the command; how the module
+/// computes `<checksum>` is not in them. The mailer therefore checks only the
+/// size of an upload and logs a checksum that differs from this one.
 ///
 /// ```
 /// assert_eq!(cellmail_quectel::commands::upload_checksum(b"\x12\x34\x56"), "4434");
@@ -999,8 +1039,19 @@ mod tests {
         assert_eq!(wire(send(Some(put))), "AT+QSMTPPUT=800\r");
         assert_eq!(wire(send(None)), "AT+QSMTPPUT\r");
         assert_eq!(
-            wire(set_apn("CMNET", None, None)),
+            wire(set_apn("CMNET", None, None).unwrap()),
             "AT+QICSGP=1,\"CMNET\"\r"
+        );
+        assert_eq!(
+            wire(set_apn("CMNET", Some("u"), Some(&Secret::new("p"))).unwrap()),
+            "AT+QICSGP=1,\"CMNET\",\"u\",\"p\"\r"
+        );
+        assert_eq!(
+            set_apn("CMNET", None, Some(&Secret::new("p"))).unwrap_err(),
+            CommandError::Unpaired {
+                parameter: "<password> of AT+QICSGP",
+                needs: "<user name>",
+            }
         );
         assert_eq!(wire(attach()), "AT+CGATT=1\r");
         assert_eq!(

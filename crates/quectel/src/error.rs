@@ -90,7 +90,21 @@ impl ResultCode {
     /// knowable here: the module does not say which command failed, so they
     /// stay `Rejected`). The module's own attachment failures (-12 open,
     /// -13 memory, -14 save) are `Invalid { field: "attachments" }`: the
-    /// attachment, not the server, is the problem.
+    /// attachment, not the server, is the problem. -6 "Unsupported
+    /// authentication type" is `Unsupported` (the module cannot speak the
+    /// server's authentication; `Unsupported` has no vendor field, so the
+    /// code is in its text). -1 "Unknown error", -11 "Failed to send email"
+    /// and codes neither manual lists (outside -400..-599) are `Network`
+    /// with the code: transient, as [`worth_resending`](Self::worth_resending)
+    /// treats them, so a caller's retry and the mailer's agree.
+    ///
+    /// ```
+    /// use cellmail::{MailError, VendorCode};
+    /// use cellmail_quectel::ResultCode;
+    /// let e = ResultCode::SendFailed.to_mail_error();
+    /// assert!(matches!(e, MailError::Network { vendor: Some(VendorCode::Number(-11)), .. }));
+    /// assert_eq!(e.is_transient(), ResultCode::SendFailed.worth_resending());
+    /// ```
     pub fn to_mail_error(self) -> MailError {
         let vendor = Some(VendorCode::Number(i64::from(self.code())));
         let detail = self.description().to_owned();
@@ -100,9 +114,14 @@ impl ResultCode {
             vendor: vendor.clone(),
         };
         match self {
-            ResultCode::AuthenticationFailed | ResultCode::UnsupportedAuth => {
-                MailError::Auth { vendor }
-            }
+            ResultCode::AuthenticationFailed => MailError::Auth { vendor },
+            ResultCode::UnsupportedAuth => MailError::Unsupported {
+                feature: format!(
+                    "the server's authentication type (the module reports {}: {})",
+                    self.code(),
+                    detail
+                ),
+            },
             ResultCode::DnsFailed => MailError::Dns { vendor },
             ResultCode::NetworkError
             | ResultCode::ClosedByPeer
@@ -114,9 +133,8 @@ impl ResultCode {
             ResultCode::AttachmentOpenFailed
             | ResultCode::AttachmentNoMemory
             | ResultCode::AttachmentSaveFailed => invalid("attachments"),
-            ResultCode::Unknown | ResultCode::SendFailed => MailError::Rejected {
-                code: 0,
-                text: detail,
+            ResultCode::Unknown | ResultCode::SendFailed => MailError::Network {
+                detail: format!("the module reports: {detail}"),
                 vendor,
             },
             other => {
@@ -127,9 +145,8 @@ impl ResultCode {
                         text: detail,
                         vendor,
                     },
-                    _ => MailError::Rejected {
-                        code: 0,
-                        text: format!("module result {code}"),
+                    _ => MailError::Network {
+                        detail: format!("module result {code}, which neither manual lists"),
                         vendor,
                     },
                 }
@@ -244,6 +261,19 @@ mod tests {
         assert!(!e.is_transient());
         let e = ResultCode::from_code(-421).to_mail_error();
         assert!(e.is_transient());
+        let e = ResultCode::from_code(-6).to_mail_error();
+        assert!(
+            matches!(&e, MailError::Unsupported { feature } if feature.contains("-6")),
+            "{e:?}"
+        );
+        for code in [-1, -11, -2, -16, -300, -600] {
+            let e = ResultCode::from_code(code).to_mail_error();
+            assert!(
+                matches!(&e, MailError::Network { vendor: Some(VendorCode::Number(c)), .. }
+                    if *c == i64::from(code)),
+                "{code}: {e:?}"
+            );
+        }
         for code in [-12, -13, -14] {
             let e = ResultCode::from_code(code).to_mail_error();
             assert!(
@@ -253,6 +283,20 @@ mod tests {
                         if field == "attachments" && *c == i64::from(code)
                 ),
                 "{code}: {e:?}"
+            );
+        }
+    }
+
+    /// What the mailer resends is what a caller is told is transient.
+    #[test]
+    fn transient_errors_are_the_resent_codes() {
+        let others = [-2, -16, -300, -399, -499, -599, -600, -1000].map(ResultCode::from_code);
+        for &c in ResultCode::ALL.iter().chain(&others) {
+            assert_eq!(
+                c.to_mail_error().is_transient(),
+                c.worth_resending(),
+                "{}",
+                c.code()
             );
         }
     }

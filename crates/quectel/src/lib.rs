@@ -22,8 +22,11 @@ use cellmail_at::{DecoderConfig, FinalKind};
 /// The family name.
 pub const FAMILY: &str = "quectel-gsm";
 
-/// The decoder settings of this dialect: `DEACT OK` ends `AT+QIDEACT`, and
-/// `+PDP DEACT` is the URC of a lost context.
+/// The decoder settings of this dialect: `DEACT OK` ends `AT+QIDEACT` (SMTPS
+/// note §1.2 step 7, §3), and `+PDP DEACT` is the URC of a lost context.
+///
+/// `+PDP DEACT` is a **field report**, in neither Quectel manual here: the
+/// URC Quectel GSM modules send when the network releases the PDP context.
 ///
 /// ```
 /// let config = cellmail_quectel::decoder_config();

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use cellmail::{
     Attachment, AttachmentSource, Auth, Bearer, Capabilities, CertSource, CipherSuites, Email,
     MailError, MailSender, Phase, Progress, ProgressEvent, SendReport, SmtpAccount, TlsMode,
-    TlsVersion, Verify, validate, validate_smtp_account,
+    TlsVersion, VendorCode, Verify, validate, validate_smtp_account,
 };
-use cellmail_at::{AtError, Client, Command, DataEnd};
+use cellmail_at::{AtError, Client, CmeError, Command, DataEnd};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -85,6 +85,18 @@ impl Default for QuectelOptions {
 /// drives the M33, the only module v1.1 §2.2.9 allows SD (its `Picture`
 /// folder) for; the M10, M66, M85 and M95 have no SD attachments in either
 /// manual, and will answer `+QSMTPATT: -12` (`Invalid { field: "attachments" }`).
+///
+/// From the manuals: 20 recipients (v1.1 §2.2.6), subject 100 ASCII or 200
+/// hex characters (§2.2.7), body 10 KB (§2.2.8), user and password 50
+/// (§2.2.1, §2.2.2), attachments 0-102400 bytes through the UART (§2.2.9),
+/// `AT+QSMTPPUT` timeout 100-48000 s (§2.2.13).
+///
+/// **Not in the manual**: neither manual gives a maximum length for the
+/// sender and recipient addresses, the sender name, the server name or an
+/// attachment's file name. The limits below (100 characters each) are
+/// conservative host-side choices, checked before sending so a mail is
+/// refused here rather than by the module. The 10 attachments are the
+/// `<fileindex>` range of `AT+QSMTPDATT` (§2.2.10).
 pub fn capabilities() -> Capabilities {
     use cellmail::{AttachmentSources, Charset, Limits, Storage, TextEncoding};
     Capabilities {
@@ -111,19 +123,27 @@ pub fn capabilities() -> Capabilities {
         recipient_names: false,
         body_forbids: vec!["+++"],
         limits: Limits {
+            // §2.2.6: "The maximum number of the recipients is 20."
             recipients: 20,
             recipients_per_kind: None,
+            // Not in the manual (host-side choices, see above).
             address: 100,
             name: 100,
             subject_ascii: cmd::TITLE_ASCII_MAX,
             subject_encoded: cmd::TITLE_HEX_MAX,
+            // §2.2.8 note 2: "The maximum size of the email body is 10 Kbytes."
             body: 10 * 1024,
+            // No count in the manual; `<fileindex>` of AT+QSMTPDATT is 1-10 (§2.2.10).
             attachments: 10,
+            // §2.2.9: `<filesz>` 0-102400.
             attachment_bytes_serial: u64::from(AttachmentSize::MAX),
             attachment_bytes_total: None,
+            // Not in the manual (host-side choice, see above).
             attachment_name: 100,
+            // §2.2.1, §2.2.2: "The maximum size of the parameter is 50."
             user: 50,
             password: 50,
+            // Not in the manual (host-side choice, see above).
             server: 100,
             send_timeout_secs: Some(SendTimeout::MIN..=SendTimeout::MAX),
         },
@@ -142,8 +162,19 @@ const MODULE_FILE_PREFIXES: [&str; 6] = ["RAM:", "UFS:", "SD:", "/RAM/", "/UFS/"
 enum BearerState {
     Down,
     Up,
-    /// Lost while up (`+PDP DEACT`, `+QSMTPPUT: -8`): deactivate, then bring up.
+    /// Lost while up (`+QSMTPPUT: -8`, SMTPS note §4; or `+PDP DEACT`, a
+    /// field report not in the manuals): deactivate, then bring up.
     Lost,
+}
+
+/// What the module may still hold of an earlier mail: set before the first
+/// `AT+QSMTPDST=1,...` / `AT+QSMTPATT`, cleared once the delete succeeded.
+/// While set, the next send deletes first, so a mail never goes to an
+/// earlier mail's recipients or with its attachments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Dirty {
+    recipients: bool,
+    attachments: bool,
 }
 
 /// What a mail needs, checked before the first byte is written.
@@ -190,10 +221,16 @@ impl PutFailure {
 /// [`close`](Self::close): it clears the module and deletes the files the
 /// mailer uploaded, as the SMTPS note's last step does.
 ///
+/// If the clean-up fails, or a send is dropped (cancelled) mid-way, the next
+/// send deletes the recipients and attachments first, and a `+QSMTPPUT`
+/// result the dropped send still gets is never taken for the next mail's.
+///
 /// URCs stay with the application (`client().take_urcs()`,
 /// `client().subscribe()`): the mailer watches them through a subscription
 /// of its own. It forgets every setting on `RDY` or `NORMAL POWER DOWN` and
-/// brings a bearer it manages up again after `+PDP DEACT` or `+QSMTPPUT: -8`.
+/// brings a bearer it manages up again after `+QSMTPPUT: -8` (SMTPS note §4)
+/// or `+PDP DEACT` (a field report: the URC Quectel modules send when the
+/// network releases the context; neither manual here describes it).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
@@ -225,6 +262,13 @@ pub struct QuectelMailer<T> {
     bearer: BearerState,
     /// Certificates uploaded to RAM, by their module path.
     uploaded: Vec<String>,
+    /// Recipients or attachments of an earlier mail the module may still hold.
+    dirty: Dirty,
+    /// `AT+QSMTPPUT` was answered `OK` and its `+QSMTPPUT: <result>` has not
+    /// been read: still set at the next send when a send was dropped.
+    put_pending: bool,
+    /// A reboot URC was seen during the current send: the mail is lost.
+    reboot_seen: bool,
 }
 
 impl<T> std::fmt::Debug for QuectelMailer<T> {
@@ -238,6 +282,21 @@ impl<T> std::fmt::Debug for QuectelMailer<T> {
 
 fn modem(e: AtError) -> MailError {
     MailError::Modem(e)
+}
+
+/// The code of a `+CME ERROR: <err>` answer, as the vendor code.
+fn cme_vendor(e: &AtError) -> Option<VendorCode> {
+    match e {
+        AtError::Cme {
+            error: CmeError::Code(c),
+            ..
+        } => Some(VendorCode::Number(i64::from(*c))),
+        AtError::Cme {
+            error: CmeError::Text(t),
+            ..
+        } => Some(VendorCode::Text(t.clone())),
+        _ => None,
+    }
 }
 
 /// `Invalid` for an option outside its range.
@@ -270,6 +329,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             configured: HashMap::new(),
             bearer: BearerState::Down,
             uploaded: Vec::new(),
+            dirty: Dirty::default(),
+            put_pending: false,
+            reboot_seen: false,
         }
     }
 
@@ -290,12 +352,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         self.configured.clear();
     }
 
-    /// The module rebooted: settings, bearer and RAM files are gone.
+    /// The module rebooted: settings, bearer, RAM files, recipients and
+    /// attachments are gone, and no result it promised will come.
     fn rebooted(&mut self) {
         self.client.forget_deferred();
         self.configured.clear();
         self.uploaded.clear();
         self.bearer = BearerState::Down;
+        self.dirty = Dirty::default();
+        self.put_pending = false;
+        self.reboot_seen = true;
     }
 
     fn manages_bearer(&self) -> bool {
@@ -318,6 +384,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 Ok(urc) => self.notice(&urc),
                 Err(TryRecvError::Lagged(missed)) => {
                     // A reboot may be among them: send every setting again.
+                    // Not known to be a reboot, though: a send under way is
+                    // not taken for lost (`reboot_seen` stays as it is).
                     tracing::warn!(missed, "URCs were missed; configuring the module again");
                     self.configured.clear();
                     if self.bearer == BearerState::Up {
@@ -335,6 +403,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             tracing::info!(urc, "the module rebooted: configuring it again");
             self.rebooted();
         } else if urc.starts_with("+PDP DEACT") && self.bearer == BearerState::Up {
+            // Field report, not in either manual: Quectel modules send
+            // `+PDP DEACT` when the network releases the context.
             tracing::info!("the PDP context was deactivated: bringing it up before the next send");
             self.bearer = BearerState::Lost;
         }
@@ -388,26 +458,55 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             &bearer.apn,
             bearer.user.as_deref(),
             bearer.password.as_ref(),
-        );
+        )
+        .map_err(|e| MailError::invalid("bearer.password", e.to_string()))?;
         self.client.execute(&apn).await.map_err(modem)?;
         self.client
             .execute(&cmd::register_app())
             .await
             .map_err(modem)?;
-        if let Err(e) = self.client.execute(&cmd::activate()).await {
-            self.recover_activation(e).await?;
+        match self.client.execute(&cmd::activate()).await {
+            Ok(_) => {
+                self.client.execute(&cmd::local_ip()).await.map_err(modem)?;
+            }
+            Err(e) => self.recover_activation(e).await?,
         }
-        self.client.execute(&cmd::local_ip()).await.map_err(modem)?;
         self.bearer = BearerState::Up;
         Ok(())
     }
 
-    /// SMTPS note §1.4.1: when AT+QIACT fails, look at attach (attaching with
-    /// `AT+CGATT=1` when detached, then activating once more) and registration.
+    /// Whether `AT+QILOCIP` answers an address: SMTPS note §1.4.2 item 2,
+    /// "if it can acquire a valid IP address, it means that the PDP context
+    /// is activated successfully".
+    async fn has_local_ip(&mut self) -> bool {
+        match self.client.execute(&cmd::local_ip()).await {
+            Ok(r) => r.info.iter().any(|l| {
+                l.trim()
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| !ip.is_unspecified())
+            }),
+            Err(_) => false,
+        }
+    }
+
+    /// When AT+QIACT fails. First `AT+QILOCIP` (§1.4.2 item 2): an address
+    /// means the context is up. **Field assumption, not in the manuals**: a
+    /// module whose context is active already (the application restarted,
+    /// the module did not) refuses `AT+QIACT`; neither manual says what
+    /// `AT+QIACT` answers then, so the mailer does not rely on the answer
+    /// and asks for the address. Without one, SMTPS note §1.4.1: look at
+    /// attach (attaching with `AT+CGATT=1` when detached, then activating
+    /// once more, then `AT+QILOCIP` as §1.2 step 3) and registration. On
+    /// success the context is up and its address was queried.
     async fn recover_activation(&mut self, e: AtError) -> Result<(), MailError> {
         if e.is_timeout() {
             return Err(MailError::Modem(e));
         }
+        if self.has_local_ip().await {
+            tracing::info!(error = %e, "AT+QIACT failed, but the context has an address: it is up");
+            return Ok(());
+        }
+        let mut last = e;
         let mut states = Vec::new();
         let attached = match self.client.execute(&cmd::read_attach()).await {
             Ok(r) => {
@@ -420,8 +519,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         if attached == Some(0) {
             match self.client.execute(&cmd::attach()).await {
                 Ok(_) => match self.client.execute(&cmd::activate()).await {
-                    Ok(_) => return Ok(()),
-                    Err(again) => states.push(format!("attached, then {again}")),
+                    Ok(_) => {
+                        self.client.execute(&cmd::local_ip()).await.map_err(modem)?;
+                        return Ok(());
+                    }
+                    Err(again) => {
+                        states.push(format!("attached, then {again}"));
+                        last = again;
+                    }
                 },
                 Err(refused) => states.push(refused.to_string()),
             }
@@ -431,10 +536,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         }
         Err(MailError::Network {
             detail: format!(
-                "the PDP context could not be activated ({e}); module state: {}",
+                "the PDP context could not be activated ({last}); module state: {}",
                 states.join(", ")
             ),
-            vendor: None,
+            vendor: cme_vendor(&last),
         })
     }
 
@@ -490,15 +595,29 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                     if !self.uploaded.contains(&path) {
                         self.uploaded.push(path.clone());
                     }
-                    let expected = (u64::from(size), cmd::upload_checksum(bytes));
+                    // The size must be what was sent. The checksum is only
+                    // compared: the manuals show `+QFUPL: <size>,<checksum>`
+                    // results but not how the module computes the checksum,
+                    // so [`cmd::upload_checksum`] is unverified and a
+                    // mismatch is logged, not an error.
                     match cmd::parse_upload(&answer) {
-                        Some((size, sum))
-                            if size == expected.0 && sum.eq_ignore_ascii_case(&expected.1) => {}
+                        Some((stored, sum)) if stored == u64::from(size) => {
+                            let ours = cmd::upload_checksum(bytes);
+                            if !sum.eq_ignore_ascii_case(&ours) {
+                                tracing::warn!(
+                                    file = %path,
+                                    module = %sum,
+                                    host = %ours,
+                                    "AT+QFUPL: the module's checksum differs from the host's \
+                                     (unverified) computation; the size matches"
+                                );
+                            }
+                        }
                         other => {
                             return Err(MailError::Modem(AtError::Protocol {
                                 command: format!("AT+QFUPL=\"{path}\""),
                                 detail: format!(
-                                    "the module stored {other:?}, {expected:?} was sent"
+                                    "the module stored {other:?}, {size} bytes were sent"
                                 ),
                             }));
                         }
@@ -665,6 +784,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         let wait = Duration::from_secs(u64::from(timeout.get()) + 10);
         match (attachment.source(), size) {
             (AttachmentSource::Module(path), _) => {
+                self.dirty.attachments = true;
                 self.deferred(
                     &cmd::attach_module_file(&module_file_name(path)),
                     prefix::ATT,
@@ -673,15 +793,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 .await?;
             }
             (_, Some(size)) => {
+                // Opened before the module is asked to take data: a source
+                // that cannot be opened never puts the module in data mode.
+                let reader = attachment.open().await?;
                 let command = cmd::attach_serial(attachment.name(), size, timeout);
+                self.dirty.attachments = true;
                 self.client.begin(&command).await.map_err(modem)?;
                 self.client.wait_prompt().await.map_err(modem)?;
-                let reader = attachment.open().await?;
                 let phase = Phase::Attachment {
                     name: attachment.name().to_owned(),
                 };
                 let total = u64::from(size.get());
-                self.transfer(phase, reader, total).await?;
+                if let Err(e) = self.transfer(phase, reader, total).await {
+                    // The module is in data mode (after CONNECT): end it
+                    // with +++ before anything else is written.
+                    self.leave_data_mode(prefix::ATT).await;
+                    return Err(e);
+                }
                 self.client.write_escape().await.map_err(modem)?;
                 self.client.finish().await.map_err(modem)?;
                 let stored = self.collect(prefix::ATT, wait).await?;
@@ -697,9 +825,32 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         Ok(())
     }
 
+    /// A transfer through the UART failed after `CONNECT` (the source failed,
+    /// or ended early): `+++` ends data mode (GSM_SMTP_ATC_V1.1 §2.2.9), then
+    /// the module's `+QSMTPATT: <len|err>` for the bytes it got is read (and
+    /// only logged: the transfer error is what the caller gets; the clean-up
+    /// deletes the attachment). Best effort: on a failure here, the next
+    /// command resynchronises first.
+    async fn leave_data_mode(&mut self, result: &str) {
+        if let Err(e) = self.client.write_escape().await {
+            tracing::warn!(error = %e, "could not end data mode with +++");
+            return;
+        }
+        if let Err(e) = self.client.finish().await {
+            tracing::warn!(error = %e, "no final result after +++");
+            return;
+        }
+        match self.client.deferred(result, Duration::from_secs(10)).await {
+            Ok(line) => tracing::info!(result = %line, "the module's answer to the cut transfer"),
+            // Timed out: the client drops the result should it still come.
+            Err(e) => tracing::warn!(error = %e, "no result for the cut transfer"),
+        }
+    }
+
     /// Recipients, subject, body and attachments of one mail.
     async fn compose(&mut self, email: &Email, plan: &Plan) -> Result<(), MailError> {
         let wait = Duration::from_secs(10);
+        self.dirty.recipients = !email.recipients().is_empty() || self.dirty.recipients;
         for r in email.recipients() {
             let add = cmd::add_recipient(RecipientType::from(r.kind), r.address.as_str());
             self.deferred(&add, prefix::DST, wait).await?;
@@ -733,25 +884,34 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         Ok(())
     }
 
-    /// Removes this mail's recipients and attachments; the account settings stay.
-    async fn clean_up(&mut self, attachments: bool) {
+    /// Removes the recipients and attachments the module may hold of a mail
+    /// (`AT+QSMTPDST=0`, `AT+QSMTPDATT`, §2.2.6, §2.2.10); the account
+    /// settings stay. Each is known clean only once its delete succeeded;
+    /// the first failure is returned.
+    async fn clean_up(&mut self) -> Result<(), MailError> {
         let wait = Duration::from_secs(10);
-        if let Err(e) = self
-            .deferred(&cmd::delete_all_recipients(), prefix::DST, wait)
-            .await
-        {
-            tracing::warn!(error = %e, "could not delete the recipients");
-            self.configured.clear();
+        let mut first = None;
+        if self.dirty.recipients {
+            match self
+                .deferred(&cmd::delete_all_recipients(), prefix::DST, wait)
+                .await
+            {
+                Ok(_) => self.dirty.recipients = false,
+                Err(e) => first = Some(e),
+            }
         }
-        if attachments {
-            if let Err(e) = self
+        if self.dirty.attachments {
+            match self
                 .deferred(&cmd::delete_all_attachments(), prefix::DATT, wait)
                 .await
             {
-                tracing::warn!(error = %e, "could not delete the attachments");
-                self.configured.clear();
+                Ok(_) => self.dirty.attachments = false,
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
             }
         }
+        first.map_or(Ok(()), Err)
     }
 
     /// One `AT+QSMTPPUT=<timeout>` and its `+QSMTPPUT: <result>`.
@@ -761,11 +921,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             .execute(&cmd::send(Some(timeout)))
             .await
             .map_err(other)?;
+        // Until the result is read: a send dropped now leaves it to come.
+        self.put_pending = true;
         let line = self
             .client
             .deferred(prefix::PUT, cmd::send_wait(timeout))
-            .await
-            .map_err(other)?;
+            .await;
+        // Read, or timed out (then the client drops it should it still come).
+        self.put_pending = false;
+        let line = line.map_err(other)?;
         match cmd::parse_result(&line, prefix::PUT) {
             Some(0) => Ok(format!("{} 0", prefix::PUT)),
             // §1.4.3: "If <result> is not 0, it indicates the sending is failed".
@@ -791,7 +955,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
             };
             self.notice_urcs();
             // A reboot while sending (RDY) lost the mail itself: nothing to resend.
-            let mail_lost = self.configured.is_empty();
+            let mail_lost = self.reboot_seen;
             if attempt >= attempts || !failure.worth_resending() || mail_lost {
                 return Err(failure.into_mail_error());
             }
@@ -835,8 +999,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         if let Err(e) = self.catch_up().await {
             first.get_or_insert(e);
         }
-        if let Err(e) = self.client.execute(&cmd::clear()).await {
-            first.get_or_insert(modem(e));
+        match self.client.execute(&cmd::clear()).await {
+            // §2.2.11: recipients and attachments are cleared too.
+            Ok(_) => self.dirty = Dirty::default(),
+            Err(e) => {
+                first.get_or_insert(modem(e));
+            }
         }
         for path in std::mem::take(&mut self.uploaded) {
             if let Err(e) = self.client.execute(&cmd::delete_file(&path)).await {
@@ -857,6 +1025,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
     /// manuals' ranges, before any byte is written.
     fn plan(&self, email: &Email) -> Result<Plan, MailError> {
         let o = &self.options;
+        if let Some(bearer) = &o.bearer {
+            cmd::set_apn(
+                &bearer.apn,
+                bearer.user.as_deref(),
+                bearer.password.as_ref(),
+            )
+            .map_err(|e| MailError::invalid("bearer.password", e.to_string()))?;
+        }
         let (lo, hi) = self
             .caps
             .limits
@@ -989,6 +1165,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for QuectelMailer<T> {
         let started = Instant::now();
         let before = self.client.stats();
         self.catch_up().await?;
+        self.reboot_seen = false;
+        if self.put_pending {
+            // A send was dropped while it waited for its +QSMTPPUT: that
+            // result is not this mail's.
+            self.client.abandon_deferred(prefix::PUT);
+            self.put_pending = false;
+        }
         match self.bearer {
             _ if !self.manages_bearer() => {}
             BearerState::Up => {}
@@ -997,12 +1180,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for QuectelMailer<T> {
         }
         self.configure_tls(&plan).await?;
         self.configure_account(email).await?;
+        // An earlier mail's recipients or attachments left on the module
+        // (its clean-up failed, or its send was dropped) are deleted first.
+        if self.dirty != Dirty::default() {
+            tracing::info!("deleting an earlier mail's recipients and attachments first");
+            self.clean_up().await?;
+        }
         let composed = self.compose(email, &plan).await;
         let result = match composed {
             Ok(()) => self.put(plan.send_timeout).await,
             Err(e) => Err(e),
         };
-        self.clean_up(!email.attachments().is_empty()).await;
+        if let Err(e) = self.clean_up().await {
+            // Left dirty: the next send deletes them before anything else.
+            tracing::warn!(error = %e, "could not delete this mail's recipients or attachments");
+        }
         let module_result = result?;
         let after = self.client.stats();
         Ok(SendReport {

@@ -7,9 +7,10 @@
 mod support;
 
 use cellmail::{
-    Attachment, Auth, Bearer, CertSource, Charset, Email, MailSender, Secret, ServerAddr,
-    SmtpAccount, TlsMode, TlsSettings, Verify,
+    Attachment, Auth, Bearer, CertSource, Charset, Email, MailError, MailSender, Secret,
+    ServerAddr, SmtpAccount, TlsMode, TlsSettings, VendorCode, Verify,
 };
+use cellmail_at::AtError;
 use cellmail_quectel::commands::{
     self as cmd, AttachmentIndex, CipherSuite, RecipientType, SecLevel, SendTimeout, SmtpStyle,
     SslContext, SslSetting, SslVersion, TransferTimeout, prefix,
@@ -173,7 +174,7 @@ async fn ufs_attachment() {
 async fn send() {
     let mut c = replay("send.at");
     exec(&mut c, cmd::foreground_context(0)).await;
-    exec(&mut c, cmd::set_apn("CMNET", None, None)).await;
+    exec(&mut c, cmd::set_apn("CMNET", None, None).unwrap()).await;
     assert_eq!(result(&mut c, cmd::send(put(300)), prefix::PUT).await, 0);
     done(c);
 }
@@ -284,7 +285,7 @@ async fn smtps(
 ) {
     let mut c = replay(file);
     exec(&mut c, cmd::foreground_context(0)).await;
-    exec(&mut c, cmd::set_apn("CMNET", None, None)).await;
+    exec(&mut c, cmd::set_apn("CMNET", None, None).unwrap()).await;
     exec(&mut c, cmd::register_app()).await;
     exec(&mut c, cmd::activate()).await;
     assert_eq!(exec(&mut c, cmd::local_ip()).await.info, ["10.1.83.188"]);
@@ -720,6 +721,136 @@ async fn mailer_attaches_the_packet_domain_when_activation_fails() {
     };
     let mut mailer = mailer_163("mailer-activation-attach.at", options);
     mailer.send(&first_mail()).await.unwrap();
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_takes_an_active_context_when_activation_is_refused() {
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        ..Default::default()
+    };
+    let mut mailer = mailer_163("mailer-context-already-active.at", options);
+    let report = mailer.send(&first_mail()).await.unwrap();
+    assert_eq!(report.module_result, "+QSMTPPUT: 0");
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_keeps_the_cme_code_of_a_failed_activation() {
+    // AT+QIACT refused with +CME ERROR: 3, no address, attached and registered:
+    // the §1.4.1 checks find nothing to fix; the error keeps the CME code.
+    let text = "> AT+QIFGCNT=0\n< OK\n> AT+QICSGP=1,\"CMNET\"\n< OK\n> AT+QIREGAPP\n< OK\n\
+                > AT+QIACT\n< +CME ERROR: 3\n> AT+QILOCIP\n< ERROR\n\
+                > AT+CGATT?\n< +CGATT: 1\n< OK\n> AT+CGREG?\n< +CGREG: 0,1\n< OK\n";
+    let t = cellmail_replay::Transcript::parse(text).unwrap();
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        ..Default::default()
+    };
+    let mut mailer = QuectelMailer::new(
+        client_for(&t, cellmail_replay::Faults::new()),
+        account("quectel", ("smtp.163.com", 25), TlsSettings::default()),
+        options,
+    );
+    let err = mailer.send(&first_mail()).await.unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            MailError::Network { vendor: Some(VendorCode::Number(3)), detail }
+                if detail.contains("+CGREG: 0,1")
+        ),
+        "{err:?}"
+    );
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_refuses_an_apn_password_without_a_user() {
+    let options = QuectelOptions {
+        bearer: Some(Bearer {
+            apn: "CMNET".into(),
+            user: None,
+            password: Some(Secret::new("apn-secret")),
+        }),
+        ..Default::default()
+    };
+    let t = cellmail_replay::Transcript::parse("").unwrap();
+    let mut mailer = QuectelMailer::new(
+        client_for(&t, cellmail_replay::Faults::new()),
+        account("quectel", ("smtp.163.com", 25), TlsSettings::default()),
+        options,
+    );
+    let err = mailer.send(&first_mail()).await.unwrap_err();
+    assert!(
+        matches!(&err, MailError::Invalid { field, .. } if field == "bearer.password"),
+        "{err:?}"
+    );
+    assert_eq!(mailer.client().stats().bytes_written, 0);
+    done(mailer.into_client());
+}
+
+/// mailer-starttls-attachments.at with the module's `+QFUPL` answer replaced.
+fn starttls_with_upload_answer(answer: &str) -> String {
+    let path =
+        cellmail_replay::harness::folder("quectel-gsm").join("mailer-starttls-attachments.at");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .replace("< +QFUPL: 13,666e\n", &format!("< {answer}\n"))
+}
+
+/// The mailer of mailer-starttls-attachments.at over `text`.
+fn starttls_mailer(text: &str) -> QuectelMailer<cellmail_replay::ScriptedModem> {
+    let t = cellmail_replay::Transcript::parse(text).unwrap();
+    let tls = TlsSettings {
+        mode: TlsMode::StartTls,
+        verify: Verify::Server {
+            ca: CertSource::Pem(b"-----CA-----\n".to_vec()),
+        },
+        ignore_module_clock: true,
+        ..Default::default()
+    };
+    QuectelMailer::new(
+        client_for(&t, cellmail_replay::Faults::new()),
+        account("quectel_test@hotmail.com", ("smtp.live.com", 25), tls),
+        QuectelOptions {
+            bearer: cmnet(),
+            ..Default::default()
+        },
+    )
+}
+
+fn starttls_mail() -> Email {
+    Email::builder()
+        .from("quectel_test@hotmail.com", Some("quectel_company"))
+        .to("quectel_xxx@hotmail.com", None)
+        .bcc("quectel_xxx@aol.com", None)
+        .charset(Charset::Utf8)
+        .subject("Zähler")
+        .body("42,7 m³\r\n")
+        .attach(Attachment::from_bytes("log.txt", b"boot ok\n".to_vec()))
+        .attach(Attachment::from_module("UFS:attach.txt").unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn mailer_checks_the_upload_size_not_the_checksum() {
+    // The checksum algorithm is not in the shared manuals: another checksum
+    // is logged, and the mail goes.
+    let mut mailer = starttls_mailer(&starttls_with_upload_answer("+QFUPL: 13,1234"));
+    mailer.send(&starttls_mail()).await.unwrap();
+    done(mailer.into_client());
+    // Another size is an error: bytes were lost.
+    let text = starttls_with_upload_answer("+QFUPL: 12,666e");
+    let text = &text[..text.find("> AT+QSSLCFG=\"cacert\"").unwrap()];
+    let mut mailer = starttls_mailer(text);
+    let err = mailer.send(&starttls_mail()).await.unwrap_err();
+    assert!(
+        matches!(&err, MailError::Modem(AtError::Protocol { command, .. })
+            if command == "AT+QFUPL=\"RAM:cellmail-ca.pem\""),
+        "{err:?}"
+    );
     done(mailer.into_client());
 }
 

@@ -1,8 +1,9 @@
 //! What the SIM7000 and SIM5360 families share: the commands whose syntax is
 //! the same in both manuals, and the hex rule for non-ASCII text.
 
-use cellmail::RecipientKind;
-use cellmail_at::{Command, Response, Secret};
+use cellmail::{MailError, RecipientKind};
+use cellmail_at::{AtError, Client, Command, Response, Secret};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 /// `AT+SMTPSRV="<server>",<port>` (SIM7000 §3.2.3, SIM5360 §2).
 ///
@@ -38,8 +39,14 @@ pub fn set_smtp_auth(login: Option<(&str, &Secret)>) -> Command {
 }
 
 /// `AT+SMTPAUTH?` → `+SMTPAUTH: <authType>,<userName>,<password>` (SIM7000
-/// §3.2.4). The answer carries the password: its lines are never logged; read
-/// it with [`parse_smtp_auth`] and drop the response.
+/// §3.2.4).
+///
+/// **The raw [`Response`] of this command holds the password in plain text,
+/// in its `info` lines** (the client never logs them: the command is
+/// `sensitive_answer`). Prefer [`query_smtp_auth`], which returns only the
+/// parsed setting with the password as a [`Secret`]; if you execute this
+/// command yourself, read it with [`parse_smtp_auth`] and drop the response
+/// (never log or `Debug`-print it).
 pub fn read_smtp_auth() -> Command {
     Command::read("+SMTPAUTH").sensitive_answer()
 }
@@ -76,6 +83,27 @@ pub fn parse_smtp_auth(response: &Response) -> Option<SmtpAuthSetting> {
         }),
         _ => None,
     }
+}
+
+/// Runs [`read_smtp_auth`] and returns only what it parsed: the password is
+/// a [`Secret`], and the raw answer, which holds it in plain text, is dropped
+/// here. An answer that does not parse is a protocol error that does not
+/// quote it.
+pub async fn query_smtp_auth<T>(client: &mut Client<T>) -> Result<SmtpAuthSetting, MailError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let response = client.execute(&read_smtp_auth()).await?;
+    parse_smtp_auth(&response).ok_or_else(|| unreadable_secret_answer("AT+SMTPAUTH?"))
+}
+
+/// The error for an answer that carries a password and does not parse: it
+/// names the command, never the answer.
+fn unreadable_secret_answer(command: &str) -> MailError {
+    MailError::Modem(AtError::Protocol {
+        command: command.to_owned(),
+        detail: "unreadable answer (not shown: it carries the password)".into(),
+    })
 }
 
 /// `AT+SMTPAUTH=?`
@@ -187,8 +215,14 @@ pub fn set_pop3_server(host: &str, user: &str, password: &Secret, port: u16) -> 
 }
 
 /// `AT+POP3SRV?` → `+POP3SRV: <pop3Server>,<userName>,<password>,<pop3Port>`
-/// (SIM7000 §3.2.13). The answer carries the password: its lines are never
-/// logged; read it with [`parse_pop3_server`] and drop the response.
+/// (SIM7000 §3.2.13).
+///
+/// **The raw [`Response`] of this command holds the password in plain text,
+/// in its `info` lines** (the client never logs them: the command is
+/// `sensitive_answer`). Prefer [`query_pop3_server`], which returns only the
+/// parsed setting with the password as a [`Secret`]; if you execute this
+/// command yourself, read it with [`parse_pop3_server`] and drop the
+/// response (never log or `Debug`-print it).
 pub fn read_pop3_server() -> Command {
     Command::read("+POP3SRV").sensitive_answer()
 }
@@ -215,6 +249,18 @@ pub fn parse_pop3_server(response: &Response) -> Option<Pop3ServerSetting> {
         password: Secret::new(f.get(2)?.as_str()),
         port: u16::try_from(f.get(3)?.as_int()?).ok()?,
     })
+}
+
+/// Runs [`read_pop3_server`] and returns only what it parsed: the password
+/// is a [`Secret`], and the raw answer, which holds it in plain text, is
+/// dropped here. An answer that does not parse is a protocol error that does
+/// not quote it.
+pub async fn query_pop3_server<T>(client: &mut Client<T>) -> Result<Pop3ServerSetting, MailError>
+where
+    T: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    let response = client.execute(&read_pop3_server()).await?;
+    parse_pop3_server(&response).ok_or_else(|| unreadable_secret_answer("AT+POP3SRV?"))
 }
 
 /// `AT+POP3SRV=?`

@@ -33,6 +33,7 @@ use cellmail::{
 };
 use cellmail_at::{AtError, Client, Command, DecoderConfig, Response};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::common;
 
@@ -298,8 +299,13 @@ pub enum SmtpResult {
     NetworkError,
     /// `SERVER ERROR`: invalid server, or the link to it failed.
     ServerError,
-    /// `AUTH REQUIRED`: the server wants authentication (the manual also uses
-    /// it for a session the server released).
+    /// `AUTH REQUIRED`. The manual's table (§1, "SMTP URCs"; lines 80-81 of
+    /// simcom-sim5360-email-application-note-v0.01.txt) gives this text two
+    /// rows: "SMTP server released the session, or SMTP server rejects
+    /// the operation with wrong response, or SMTP server doesn't give SMTP
+    /// client a response in time", and "Authentication is required by SMTP
+    /// server". See [`SmtpResult::into_result_for`] for how the two are told
+    /// apart.
     AuthRequired,
     /// `AUTH ERROR`: bad user name and password.
     AuthError,
@@ -336,8 +342,35 @@ impl SmtpResult {
         !matches!(self, SmtpResult::Started)
     }
 
-    /// `Ok` for success, the facade's error otherwise, the text kept.
+    /// `Ok` for success, the facade's error otherwise, the text kept, when
+    /// the mailer does not say whether it logged in: `AUTH REQUIRED` is read
+    /// as "authentication is required" (`Auth`). Prefer
+    /// [`into_result_for`](Self::into_result_for).
     pub fn into_result(self, text: &str) -> Result<(), MailError> {
+        self.into_result_for(text, false)
+    }
+
+    /// `Ok` for success, the facade's error otherwise, the text kept.
+    ///
+    /// `AUTH REQUIRED` has two readings in the manual's table (§1). §2
+    /// `AT+SMTPAUTH` says when the first one applies: "If SMTP server
+    /// requests authentication but SMTP client does not provide, Email will
+    /// be sent with a failed result". So with `logged_in` false (the module
+    /// was set `AT+SMTPAUTH=0`) it is `Auth`: authentication is required
+    /// and was not given, a configuration fault. With `logged_in` true the
+    /// module did authenticate (bad credentials are `AUTH ERROR`), which
+    /// leaves the other reading: the server released the session, answered
+    /// wrongly or not in time, a transient `Network` failure.
+    ///
+    /// ```
+    /// use cellmail::MailError;
+    /// use cellmail_simcom::sim5360::SmtpResult;
+    /// let r = || SmtpResult::parse("AUTH REQUIRED");
+    /// assert!(matches!(r().into_result_for("AUTH REQUIRED", false), Err(MailError::Auth { .. })));
+    /// let e = r().into_result_for("AUTH REQUIRED", true).unwrap_err();
+    /// assert!(matches!(e, MailError::Network { .. }) && e.is_transient());
+    /// ```
+    pub fn into_result_for(self, text: &str, logged_in: bool) -> Result<(), MailError> {
         let vendor = Some(VendorCode::Text(text.trim().to_owned()));
         Err(match self {
             SmtpResult::Started | SmtpResult::Success => return Ok(()),
@@ -353,6 +386,12 @@ impl SmtpResult {
             },
             SmtpResult::ServerError => MailError::Network {
                 detail: "invalid SMTP server or bad link to it".into(),
+                vendor,
+            },
+            SmtpResult::AuthRequired if logged_in => MailError::Network {
+                detail: "the SMTP server released the session, or answered wrongly or not in \
+                         time (AUTH REQUIRED after a login, §1)"
+                    .into(),
                 vendor,
             },
             SmtpResult::AuthRequired | SmtpResult::AuthError => MailError::Auth { vendor },
@@ -375,9 +414,14 @@ pub enum Pop3Result {
     Failure,
     /// `NETWORK ERROR`: invalid server, or the link to it is bad.
     NetworkError,
-    /// `SERVER ERROR`: the server released the session, refused the operation
-    /// or did not answer in time, or the e-mail id is wrong; "POP3 client will
-    /// not close the session".
+    /// `SERVER ERROR` (§1 "POP3 URCs", line 114 of the note's text): "POP3
+    /// server released the session, or POP3 server rejects the operation
+    /// with wrong response, or POP3 server doesn't give POP3 client a
+    /// response in time, or POP3 client gives wrong e-mail's ID. POP3 client
+    /// will not close the session." Mapped like the SMTP `SERVER ERROR`: a
+    /// transient `Network` failure (the manual does not tell the readings
+    /// apart; a wrong id repeats, and `stat` tells how many messages there
+    /// are).
     ServerError,
     /// `INVALID UN`: invalid user name.
     InvalidUser,
@@ -443,9 +487,10 @@ impl Pop3Result {
                 detail: "invalid POP3 server or bad link".into(),
                 vendor,
             },
-            Pop3Result::ServerError => MailError::Rejected {
-                code: 0,
-                text: "the POP3 server refused or did not answer".into(),
+            Pop3Result::ServerError => MailError::Network {
+                detail: "the POP3 server released the session, answered wrongly or not in \
+                         time, or the e-mail id is wrong (SERVER ERROR, §1)"
+                    .into(),
                 vendor,
             },
             Pop3Result::InvalidUser | Pop3Result::InvalidCredentials => MailError::Auth { vendor },
@@ -545,11 +590,23 @@ impl Default for Sim5360Options {
 /// Sends and reads mail through a SIM5360.
 ///
 /// A call dropped while it waits for the module (a `select!` or timeout
-/// around `send`, `retrieve`...) leaves a session the module still runs: the
-/// next call first ends it with `AT+SMTPSTOP` (§3.3) or `AT+POP3STOP` (§4.6).
+/// around `send`, `retrieve`...), or a send whose `AT+SMTPSEND` got no answer
+/// in time, leaves a session the module may still run: the next call first
+/// ends it with `AT+SMTPSTOP` (§3.3) or `AT+POP3STOP` (§4.6).
 /// See the module's "known limits" for reading messages.
+///
+/// [`Mailbox::reset`] is `Unsupported`: the note has no command that
+/// unmarks deletions.
+///
+/// URCs stay with the application (`client().take_urcs()`,
+/// `client().subscribe()`): the mailer watches them (`RDY`, `START`,
+/// `NORMAL POWER DOWN`) through a subscription of its own. Off the client's
+/// queue it takes only its own results (`+SMTP:`, `+POP3:`, the saved path of
+/// `AT+POP3GET`) and the lines of a message answer that came after its `OK`.
 pub struct Sim5360Mailer<T> {
     client: Client<T>,
+    /// The mailer's own view of the URCs; the client's queue stays the application's.
+    urcs: broadcast::Receiver<String>,
     account: SmtpAccount,
     options: Sim5360Options,
     caps: Capabilities,
@@ -558,7 +615,9 @@ pub struct Sim5360Mailer<T> {
     stale_attachments: bool,
     pop3_open: bool,
     /// An SMTP session may be running (set before `AT+SMTPSEND`, cleared once
-    /// its result came): still set at the next call when a send was dropped.
+    /// its result came, the module refused the command, or `AT+SMTPSTOP`
+    /// succeeded): still set at the next call when a send was dropped or
+    /// `AT+SMTPSEND` got no answer in time.
     smtp_busy: bool,
     /// A POP3 exchange may be running (set before the wait for `AT+POP3GET`'s
     /// result): still set at the next call when it was dropped.
@@ -588,10 +647,17 @@ fn protocol(command: &str, detail: String) -> MailError {
 /// for (see the module's "known limits").
 const ANSWER_QUIET: Duration = Duration::from_millis(100);
 
+/// Why [`Mailbox::reset`] is `Unsupported` on a SIM5360.
+pub const RESET_UNSUPPORTED: &str = "unmarking deletions (POP3 RSET): the SIM5360 e-mail note \
+     has no such command; AT+POP3DEL marks a message for deletion when the session finishes \
+     normally, and AT+POP3STOP is only described as \"Force to finish the session\", not as \
+     dropping the marks";
+
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`].
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim5360Options) -> Self {
         Self {
+            urcs: client.subscribe(),
             client,
             account,
             options,
@@ -626,10 +692,44 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     }
 
     /// The manual: "only configure mandatory parameters once correctly, until
-    /// reboot". A reboot URC makes the mailer configure them again.
+    /// reboot". A reboot URC makes the mailer configure them again. The URCs
+    /// are read through the mailer's subscription: the client's queue stays
+    /// the application's.
     fn notice_reboot(&mut self) {
-        let urcs = self.client.take_urcs();
+        let urcs = self.take_seen();
         self.notice_reboot_in(&urcs);
+    }
+
+    /// The lines the subscription got since the last look.
+    fn take_seen(&mut self) -> Vec<String> {
+        let mut urcs = Vec::new();
+        loop {
+            match self.urcs.try_recv() {
+                Ok(urc) => urcs.push(urc),
+                Err(TryRecvError::Lagged(missed)) => {
+                    // A reboot may be among them: send every setting again
+                    // (the sessions are left as they are: a missed reboot is
+                    // not known to be one).
+                    tracing::warn!(missed, "URCs were missed; configuring the module again");
+                    self.configured.clear();
+                    self.stale_recipients =
+                        vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
+                    self.stale_attachments = true;
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
+        urcs
+    }
+
+    /// Takes the mailer's own results that no wait took (`+SMTP:` and
+    /// `+POP3:` of a stopped session, a saved path) off the client's queue,
+    /// so a later wait does not take an old one for its own. The
+    /// application's URCs stay queued.
+    async fn drop_own_results(&mut self) {
+        for p in ["+SMTP:", "+POP3:", commands::email_folder(false)] {
+            while self.client.wait_urc(p, Duration::ZERO).await.is_ok() {}
+        }
     }
 
     fn notice_reboot_in(&mut self, urcs: &[String]) {
@@ -657,15 +757,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         Ok(())
     }
 
-    /// Ends a session a dropped call left running (§3.3, §4.6), best effort.
+    /// Ends a session a dropped call (or a send without an answer) left
+    /// running (§3.3, §4.6), best effort.
     async fn recover(&mut self) {
         // What the module said while no call was running is still unread.
         let _ = self.client.idle(Duration::ZERO).await;
         self.notice_reboot();
         if self.smtp_busy {
-            tracing::info!("a send was cancelled: stopping its SMTP session");
-            let _ = self.client.execute(&commands::stop()).await;
-            self.smtp_busy = false;
+            tracing::info!("a send may still run: stopping its SMTP session");
+            self.stop_smtp().await;
         }
         if self.pop3_busy {
             tracing::info!("a POP3 call was cancelled: stopping the POP3 session");
@@ -674,8 +774,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             self.pop3_open = false;
         }
         // Results of a stopped session are not the next call's.
-        let urcs = self.client.take_urcs();
-        self.notice_reboot_in(&urcs);
+        self.drop_own_results().await;
+        self.notice_reboot();
+    }
+
+    /// `AT+SMTPSTOP` (§2: "Force to stop the TCP session and then SMTP client
+    /// is in idle state"): the session is known over only once it succeeded.
+    async fn stop_smtp(&mut self) {
+        match self.client.execute(&commands::stop()).await {
+            Ok(_) => self.smtp_busy = false,
+            Err(e) => tracing::warn!(error = %e, "AT+SMTPSTOP failed; trying again next call"),
+        }
     }
 
     async fn wait_smtp_result(&mut self) -> Result<String, MailError> {
@@ -688,14 +797,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
                 Ok(l) => l,
                 Err(e) => {
                     // The module's own timer is 30 s: stop the session rather than leave it hanging.
-                    let _ = self.client.execute(&commands::stop()).await;
+                    self.stop_smtp().await;
                     return Err(modem(e));
                 }
             };
             let text = line.trim_start_matches("+SMTP:").trim().to_owned();
             let result = SmtpResult::parse(&text);
             if result.is_final() {
-                result.into_result(&text)?;
+                // The session is over with its result.
+                self.smtp_busy = false;
+                let logged_in = matches!(self.account.auth, Auth::Login { .. });
+                result.into_result_for(&text, logged_in)?;
                 return Ok(line);
             }
         }
@@ -762,13 +874,21 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// answer short (see the module's "known limits"): they are taken off the
     /// line so the next command is not confused, and the call fails.
     async fn message_lines(&mut self, command: &Command) -> Result<Message, MailError> {
+        // What came before this command is looked at now; what the
+        // subscription gets from here on came with or after the answer.
+        self.notice_reboot();
         let r = self.client.execute(command).await.map_err(modem)?;
         self.client.idle(ANSWER_QUIET).await.map_err(modem)?;
-        let urcs = self.client.take_urcs();
+        let seen = self.take_seen();
         let config = self.client.config().decoder.clone();
         let (urcs, rest): (Vec<String>, Vec<String>) =
-            urcs.into_iter().partition(|l| config.is_urc(l));
+            seen.into_iter().partition(|l| config.is_urc(l));
         self.notice_reboot_in(&urcs);
+        // The lines after the OK are the message's, not URCs: off the
+        // client's queue (the application's URCs stay).
+        for line in &rest {
+            let _ = self.client.wait_urc(line, Duration::ZERO).await;
+        }
         if !rest.is_empty() {
             return Err(protocol(
                 &command.redacted(),
@@ -867,13 +987,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             self.stale_attachments = true;
         }
         // A `+SMTP:` of an earlier (stopped) session is not this mail's result.
-        let urcs = self.client.take_urcs();
-        self.notice_reboot_in(&urcs);
+        self.drop_own_results().await;
+        self.notice_reboot();
         self.smtp_busy = true;
-        self.client
-            .execute(&commands::send())
-            .await
-            .map_err(modem)?;
+        match self.client.execute(&commands::send()).await {
+            Ok(_) => {}
+            // Refused: no session started.
+            Err(e @ (AtError::Error { .. } | AtError::Cme { .. } | AtError::Cms { .. })) => {
+                self.smtp_busy = false;
+                return Err(modem(e));
+            }
+            // No answer in time (or the line failed): the session may run;
+            // `smtp_busy` stays set so the next call stops it first.
+            Err(e) => return Err(modem(e)),
+        }
         let line = self.wait_smtp_result().await?;
         let after = self.client.stats();
         Ok(SendReport {
@@ -941,10 +1068,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
         validate(email, &self.caps)?;
         validate_smtp_account(&self.account, &self.caps)?;
         self.recover().await;
-        let result = self.send_mail(email).await;
-        // Not reached when the call is dropped: the next call stops the session.
-        self.smtp_busy = false;
-        result
+        // `smtp_busy` is cleared inside, once the session is known over; a
+        // dropped call or a send without an answer leaves it set, and the next
+        // call stops the session first.
+        self.send_mail(email).await
     }
 }
 
@@ -954,10 +1081,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
         self.pop3_session().await?;
         let r = self.pop3_ok(&commands::count()).await?;
         match numbers(r.line("+POP3:").unwrap_or("")).as_slice() {
-            [count, size] => Ok(MailboxStat {
-                count: u32::try_from(*count).unwrap_or(0),
-                total_size: *size,
-            }),
+            [count, size] => match u32::try_from(*count) {
+                Ok(count) => Ok(MailboxStat {
+                    count,
+                    total_size: *size,
+                }),
+                Err(_) => Err(protocol(
+                    "AT+POP3NUM",
+                    format!("a count that does not fit: {:?}", r.info),
+                )),
+            },
             _ => Err(protocol(
                 "AT+POP3NUM",
                 format!("unreadable answer {:?}", r.info),
@@ -970,11 +1103,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
         let mut out = Vec::new();
         for id in 1..=stat.count {
             let r = self.pop3_ok(&commands::list(id)).await?;
-            if let [n, size] = numbers(r.line("+POP3:").unwrap_or("")).as_slice() {
-                out.push(MessageInfo {
-                    id: u32::try_from(*n).unwrap_or(id),
-                    size: *size,
-                });
+            // §4.3: `+POP3: <id>, <size>` for the id asked for.
+            match numbers(r.line("+POP3:").unwrap_or("")).as_slice() {
+                [n, size] if *n == u64::from(id) => out.push(MessageInfo { id, size: *size }),
+                _ => {
+                    return Err(protocol(
+                        &format!("AT+POP3LIST={id}"),
+                        format!("unreadable answer {:?}", r.info),
+                    ));
+                }
             }
         }
         Ok(out)
@@ -1005,17 +1142,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
         self.pop3_ok(&commands::delete(id)).await.map(|_| ())
     }
 
+    /// `Unsupported`, and nothing is sent: the note has no command that
+    /// unmarks deletions. `AT+POP3DEL` marks a message to be deleted "after
+    /// POP3 client finishes the session normally" (§2), i.e. by
+    /// `AT+POP3OUT` ("Finish the session normally"); `AT+POP3STOP` is only
+    /// described as "Force to finish the session" (§2, §4.6): whether it
+    /// drops the marks is not stated. Marks made stay until the session ends.
     async fn reset(&mut self) -> Result<(), MailError> {
-        self.recover().await;
-        // No RSET command: ending the session without logout forgets the marks.
-        if self.pop3_open {
-            self.client
-                .execute(&commands::stop_pop3())
-                .await
-                .map_err(modem)?;
-            self.pop3_open = false;
-        }
-        Ok(())
+        Err(MailError::unsupported(RESET_UNSUPPORTED))
     }
 
     async fn close(&mut self) -> Result<(), MailError> {

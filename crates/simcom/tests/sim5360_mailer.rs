@@ -129,9 +129,44 @@ smtp_results! {
     smtp_param_error: "PARAM ERROR" => MailError::Invalid { .. },
     smtp_network_error: "NETWORK ERROR" => MailError::Network { .. },
     smtp_server_error: "SERVER ERROR" => MailError::Network { .. },
-    smtp_auth_required: "AUTH REQUIRED" => MailError::Auth { .. },
+    // Logged in (AT+SMTPAUTH=1): the manual's other reading of AUTH REQUIRED,
+    // the server released the session or did not answer in time (§1).
+    smtp_auth_required_after_login: "AUTH REQUIRED" => MailError::Network { .. },
     smtp_auth_error: "AUTH ERROR" => MailError::Auth { .. },
     smtp_bad_rcpt: "BAD RCPT ToAddr@server.com" => MailError::BadRecipient { address: Some(_), .. },
+}
+
+#[tokio::test(start_paused = true)]
+async fn smtp_auth_required_without_login_is_auth() {
+    // §2 AT+SMTPAUTH: "If SMTP server requests authentication but SMTP client
+    // does not provide, Email will be sent with a failed result": with
+    // AT+SMTPAUTH=0, AUTH REQUIRED means authentication is required.
+    let (first, _) = two_mails();
+    let text = first
+        .replace(
+            "> AT+SMTPAUTH=1,\"UserName\",\"${password}\"",
+            "> AT+SMTPAUTH=0",
+        )
+        .replace("< +SMTP: SUCCESS", "< +SMTP: AUTH REQUIRED");
+    let t = Transcript::parse(&text).unwrap();
+    let account = SmtpAccount {
+        server: ServerAddr::new("smtp.server.com", 25),
+        auth: Auth::None,
+        tls: Default::default(),
+    };
+    let options = Sim5360Options {
+        apn: Some("3GNET".into()),
+        ..Default::default()
+    };
+    let client = harness::client(&t, decoder_config(), Faults::new()).unwrap();
+    let mut m = Sim5360Mailer::new(client, account, options);
+    let err = m.send(&self::first()).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Auth { vendor: Some(VendorCode::Text(ref t)) } if t == "AUTH REQUIRED"),
+        "{err:?}"
+    );
+    assert!(!err.is_transient());
+    harness::finish(m.into_client()).unwrap();
 }
 
 /// POP3 login answered `+POP3: <result>` then `OK`.
@@ -160,7 +195,9 @@ macro_rules! pop3_results {
 
 pop3_results! {
     pop3_network_error: "NETWORK ERROR" => MailError::Network { .. },
-    pop3_server_error: "SERVER ERROR" => MailError::Rejected { .. },
+    // §1: released, wrong response, no response in time (or a wrong id):
+    // transient, like the SMTP SERVER ERROR.
+    pop3_server_error: "SERVER ERROR" => MailError::Network { .. },
     pop3_invalid_un: "INVALID UN" => MailError::Auth { .. },
     pop3_invalid_un_pwd: "INVALID UN/PWD" => MailError::Auth { .. },
 }
@@ -273,6 +310,8 @@ async fn known_limit_a_message_line_reading_ok_is_refused() {
             if command == "AT+POP3READ" && detail.contains("reading OK")),
         "{err:?}"
     );
+    // The message's lines are not left in the application's URC queue.
+    assert!(m.client().take_urcs().is_empty());
     m.close().await.unwrap();
     harness::finish(m.into_client()).unwrap();
 }
@@ -459,4 +498,81 @@ async fn the_manuals_limits_are_checked_before_any_byte() {
         &cellmail_simcom::sim5360::capabilities(),
     )
     .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_send_without_an_answer_is_stopped_before_the_next() {
+    // AT+SMTPSEND gets no answer in time: the session may be running, so the
+    // next call resynchronises (AT) and stops it (§3.3) before its mail.
+    let (first, second_mail) = two_mails();
+    let first = first.replace(
+        "> AT+SMTPSEND\n< +SMTP: OK\n< OK\n~ 5s\n< +SMTP: SUCCESS\n",
+        "> AT+SMTPSEND\n",
+    );
+    let mut m = play(&format!(
+        "{first}> AT\n< OK\n> AT+SMTPSTOP\n< OK\n{second_mail}"
+    ));
+    let err = m.send(&self::first()).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Modem(ref e) if e.is_timeout()),
+        "{err:?}"
+    );
+    let report = m.send(&second()).await.unwrap();
+    assert_eq!(report.module_result, "+SMTP: SUCCESS");
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn urcs_stay_queued_for_the_application() {
+    // A URC during the first mail and one between the mails: the mailer
+    // notices reboots through its own subscription and leaves both queued.
+    let (first, second_mail) = two_mails();
+    let first = first.replacen("< OK\n", "< OK\n< PB DONE\n", 1);
+    let mut m = play(&format!("{first}< SMS DONE\n{second_mail}"));
+    m.send(&self::first()).await.unwrap();
+    m.send(&second()).await.unwrap();
+    assert_eq!(m.client().take_urcs(), ["PB DONE", "SMS DONE"]);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn reset_is_unsupported_and_writes_nothing() {
+    // §2: AT+POP3DEL marks for deletion "after POP3 client finishes the
+    // session normally"; nothing in the note unmarks, and AT+POP3STOP is only
+    // "Force to finish the session".
+    let mut m = play(&format!("{LOGIN}{STAT}"));
+    m.stat().await.unwrap();
+    let written = m.client().stats().bytes_written;
+    let err = m.reset().await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Unsupported { ref feature }
+            if feature == cellmail_simcom::sim5360::RESET_UNSUPPORTED),
+        "{err:?}"
+    );
+    assert_eq!(m.client().stats().bytes_written, written);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn counts_and_list_rows_that_do_not_read_are_protocol_errors() {
+    // A count beyond u32 is not taken for 0 messages.
+    let mut m = play(&format!(
+        "{LOGIN}> AT+POP3NUM\n< +POP3: 4294967296 2134\n< OK\n"
+    ));
+    let err = m.stat().await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { ref command, .. }) if command == "AT+POP3NUM"),
+        "{err:?}"
+    );
+    harness::finish(m.into_client()).unwrap();
+    // A row that does not read (or names another id) is not dropped.
+    for row in ["+POP3: 1", "+POP3: 2, 1050"] {
+        let mut m = play(&format!("{LOGIN}{STAT}> AT+POP3LIST=1\n< {row}\n< OK\n"));
+        let err = m.list().await.unwrap_err();
+        assert!(
+            matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { ref command, .. }) if command == "AT+POP3LIST=1"),
+            "{row}: {err:?}"
+        );
+        harness::finish(m.into_client()).unwrap();
+    }
 }

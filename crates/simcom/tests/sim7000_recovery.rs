@@ -633,3 +633,224 @@ async fn a_raw_block_without_its_ok_ends_the_session_and_the_next_call_works() {
     assert_eq!(m.stat().await.unwrap().count, 2);
     harness::finish(m.into_client()).unwrap();
 }
+
+// ---- answers that will never come, unreadable results, bad lengths ----
+
+/// Whether the client still waits for a result with this prefix: with no
+/// expectation left, asking for one is a protocol error at once.
+async fn still_expected(m: &mut Sim7000Mailer<ScriptedModem>, prefix: &str) -> bool {
+    match m.client().deferred(prefix, Duration::ZERO).await {
+        Err(cellmail_at::AtError::Protocol { .. }) => false,
+        Err(e) if e.is_timeout() => true,
+        other => panic!("{prefix}: {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_replaced_by_pop3out_is_no_longer_expected() {
+    // §3.2.15: +POP3OUT instead of +POP3NUM: the +POP3NUM will never come and
+    // must not stay expected (a later line with the prefix would be taken
+    // for a result).
+    let mut m = play(&format!("{LOGIN}> AT+POP3NUM\n< OK\n< +POP3OUT: 61\n"));
+    let err = m.stat().await.unwrap_err();
+    assert_code(&err, 61);
+    assert!(!still_expected(&mut m, "+POP3NUM:").await);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answer_replaced_by_pop3rest_is_no_longer_expected() {
+    // §3.2.21: +POP3REST: 0 (so spelt) instead of +POP3RSET.
+    let mut m = play(&format!(
+        "{LOGIN}> AT+POP3RSET\n< OK\n< +POP3REST: 0\n{STAT}"
+    ));
+    let err = m.reset().await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Rejected { vendor: Some(VendorCode::Text(ref l)), .. } if l == "+POP3REST: 0"),
+        "{err:?}"
+    );
+    assert!(!still_expected(&mut m, "+POP3RSET:").await);
+    // The session goes on.
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+}
+
+fn assert_protocol(err: &MailError, command: &str) {
+    assert!(
+        matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { command: c, .. }) if c == command),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unreadable_result_codes_are_protocol_errors_not_code_0() {
+    // +SMTPSEND
+    let t =
+        std::fs::read_to_string(harness::folder("sim7000").join("mailer-two-mails.at")).unwrap();
+    let first = &t[..t.find("# The second mail.").unwrap()];
+    let mut m = play(&first.replace("< +SMTPSEND: 1", "< +SMTPSEND: sent"));
+    let err = m.send(&mail()).await.unwrap_err();
+    assert_protocol(&err, "+SMTPSEND:");
+    harness::finish(m.into_client()).unwrap();
+    // +POP3IN
+    let login = LOGIN.replace("< +POP3IN: 1", "< +POP3IN: ?");
+    let mut m = play(&login);
+    let err = m.stat().await.unwrap_err();
+    assert_protocol(&err, "+POP3IN:");
+    harness::finish(m.into_client()).unwrap();
+    // +POP3OUT instead of an answer: the session is over all the same.
+    let mut m = play(&format!(
+        "{LOGIN}> AT+POP3NUM\n< OK\n< +POP3OUT: x\n{RELOGIN_STAT}"
+    ));
+    let err = m.stat().await.unwrap_err();
+    assert_protocol(&err, "+POP3OUT:");
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+    // +POP3OUT of the logout
+    let mut m = play(&format!("{LOGIN}{STAT}> AT+POP3OUT\n< OK\n< +POP3OUT: ?\n"));
+    m.stat().await.unwrap();
+    let err = m.close().await.unwrap_err();
+    assert_protocol(&err, "+POP3OUT:");
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_read_longer_than_asked_for_is_a_protocol_error_at_once() {
+    // +POP3READ: 1,5000 after AT+POP3READ=1460 (§3.2.19: <cnfLength> is at
+    // most <reqLength>): not a raw block to wait 10 s for; the session is
+    // ended (data may be unread) and the next call logs in again.
+    let text = format!(
+        "{LOGIN}> AT+POP3CMD=4,1\n< OK\n< +POP3CMD: 1\n> AT+POP3READ=1460\n< +POP3READ: 1,5000\n< OK\n\
+         > AT+POP3OUT\n< OK\n< +POP3OUT: 1\n{RELOGIN_STAT}"
+    );
+    let mut m = play(&text);
+    let started = tokio::time::Instant::now();
+    let err = m.retrieve(1).await.unwrap_err();
+    assert_protocol(&err, "AT+POP3READ");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn counts_and_listing_rows_that_do_not_read_are_protocol_errors() {
+    // A count beyond u32 is not taken for 0 messages.
+    let mut m = play(&format!(
+        "{LOGIN}> AT+POP3NUM\n< OK\n< +POP3NUM: 1,4294967296,9671\n"
+    ));
+    let err = m.stat().await.unwrap_err();
+    assert_protocol(&err, "AT+POP3NUM");
+    harness::finish(m.into_client()).unwrap();
+    // A LIST row or a UIDL row that does not read is not dropped.
+    for (cmd, call, data) in [
+        ("1", "list", "1 4103\\r\\ntwo 5568\\r\\n.\\r\\n"),
+        ("2", "uids", "1 AAAF\\r\\n2\\r\\n.\\r\\n"),
+    ] {
+        let len = data.replace("\\r\\n", "rn").len();
+        let text = format!(
+            "{LOGIN}> AT+POP3CMD={cmd}\n< OK\n< +POP3CMD: 1\n> AT+POP3READ=1460\n\
+             < +POP3READ: 2,{len}\n<raw \"{data}\"\n< OK\n"
+        );
+        let mut m = play(&text);
+        let err = match call {
+            "list" => m.list().await.map(|_| ()),
+            _ => m.uids().await.map(|_| ()),
+        }
+        .unwrap_err();
+        assert_protocol(&err, &format!("AT+POP3CMD={cmd}"));
+        harness::finish(m.into_client()).unwrap();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_missing_attachment_file_writes_nothing() {
+    // The file is gone when the mail is sent: it is opened before any byte,
+    // so no send session is started that the manual could not stop.
+    let dir = std::env::temp_dir().join(format!("cellmail-sim7000-gone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("log.bin");
+    std::fs::write(&path, vec![0xA5u8; 100]).unwrap();
+    let email = Email::builder()
+        .from("john@sim.com", Some("john"))
+        .to("john@sim.com", Some("john"))
+        .subject("Test")
+        .body("This is a new Email")
+        .attach(Attachment::from_file(&path).unwrap())
+        .build()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let mut m = play("");
+    let err = m.send(&email).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Io(ref e) if e.kind() == std::io::ErrorKind::NotFound),
+        "{err:?}"
+    );
+    assert_eq!(m.client().stats().bytes_written, 0);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_bearer_keeps_the_cme_code() {
+    // AT+SAPBR=1,1 refused with +CME ERROR: 3 and the query says closed.
+    let text = "> AT+SAPBR=3,1,\"APN\",\"CMNET\"\n< OK\n> AT+SAPBR=1,1\n< +CME ERROR: 3\n\
+                > AT+SAPBR=2,1\n< +SAPBR:1,3,\"0.0.0.0\"\n< OK\n";
+    let t = Transcript::parse(text).unwrap();
+    let mut m = Sim7000Mailer::new(
+        harness::client(&t, decoder_config(), Faults::new()).unwrap(),
+        account(),
+        Sim7000Options {
+            apn: Some("CMNET".into()),
+            ..options()
+        },
+    );
+    let err = m.send(&mail()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            MailError::Network {
+                vendor: Some(VendorCode::Number(3)),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn urcs_stay_queued_for_the_application() {
+    // A URC during the first mail and one between the mails: the mailer
+    // watches them through its own subscription and leaves both queued.
+    let path = harness::folder("sim7000").join("mailer-two-mails.at");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let second_starts = text
+        .lines()
+        .position(|l| l.starts_with("# The second"))
+        .unwrap()
+        + 2;
+    let faults = Faults::new()
+        .insert_before(7, "Call Ready")
+        .insert_before(second_starts, "SMS Ready");
+    let t = Transcript::load(&path).unwrap();
+    let mut m = mailer(harness::client(&t, decoder_config(), faults).unwrap());
+    m.send(&mail()).await.unwrap();
+    let second = Email::builder()
+        .from("john@sim.com", Some("john"))
+        .to("ops@sim.com", None)
+        .bcc("audit@sim.com", Some("Audit"))
+        .subject("Test 2")
+        .body("Reading 42\r\n")
+        .attach(Attachment::from_bytes(
+            "log.bin",
+            (0..=255u8).cycle().take(2000).collect::<Vec<u8>>(),
+        ))
+        .build()
+        .unwrap();
+    m.send(&second).await.unwrap();
+    assert_eq!(m.client().take_urcs(), ["Call Ready", "SMS Ready"]);
+    harness::finish(m.into_client()).unwrap();
+}

@@ -254,10 +254,24 @@ pub fn test_pop3_command() -> Command {
 }
 
 /// How many raw bytes follow `+POP3READ: 1,<n>` and `+POP3READ: 2,<n>`.
+///
+/// §3.2.19: `<cnfLength>` is what the module confirms of the `<reqLength>`
+/// asked for, 1-[`POP3READ_MAX`]. A larger length is not taken as a raw
+/// block (so the read ends at its final result, not after the client has
+/// swallowed bytes up to its timeout); the mailer reports it as a protocol
+/// error.
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::pop3read_length;
+/// assert_eq!(pop3read_length("+POP3READ: 2,1183"), Some(1183));
+/// assert_eq!(pop3read_length("+POP3READ: 1,1461"), None);
+/// ```
 pub fn pop3read_length(line: &str) -> Option<usize> {
     let f = fields::info(line, prefix::POP3READ)?;
     match f.as_slice() {
-        [mode, len] if matches!(mode.as_int(), Some(1 | 2)) => usize::try_from(len.as_int()?).ok(),
+        [mode, len] if matches!(mode.as_int(), Some(1 | 2)) => usize::try_from(len.as_int()?)
+            .ok()
+            .filter(|&n| n <= usize::from(POP3READ_MAX)),
         _ => None,
     }
 }
@@ -504,6 +518,9 @@ mod tests {
     #[test]
     fn raw_lengths_only_for_data_answers() {
         assert_eq!(pop3read_length("+POP3READ: 1,1460"), Some(1460));
+        assert_eq!(pop3read_length("+POP3READ: 1,0"), Some(0));
+        assert_eq!(pop3read_length("+POP3READ: 1,1461"), None);
+        assert_eq!(pop3read_length("+POP3READ: 2,99999"), None);
         assert_eq!(pop3read_length("+POP3READ: 2,1183"), Some(1183));
         assert_eq!(pop3read_length("+POP3READ: 3,1460"), None);
         assert_eq!(pop3read_length("+POP3OUT: 61"), None);

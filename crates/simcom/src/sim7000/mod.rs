@@ -12,11 +12,12 @@ use async_trait::async_trait;
 use cellmail::{
     AttachmentSource, Auth, Capabilities, Charset, Dialect, Email, MailError, MailSender, Mailbox,
     MailboxStat, Message, MessageInfo, MessageUid, ModuleInfo, Phase, Pop3Account, Progress,
-    ProgressEvent, RecipientKind, SendReport, SmtpAccount, validate, validate_pop3_account,
-    validate_smtp_account,
+    ProgressEvent, RecipientKind, SendReport, SmtpAccount, VendorCode, validate,
+    validate_pop3_account, validate_smtp_account,
 };
-use cellmail_at::{Arrived, AtError, Client, Command, DecoderConfig, Prompt, fields};
+use cellmail_at::{Arrived, AtError, Client, CmeError, Command, DecoderConfig, Prompt, fields};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::common;
 use codes::{Pop3Code, SendCode};
@@ -152,12 +153,22 @@ impl Default for Sim7000Options {
 ///
 /// When the module ends a POP3 session itself (`+POP3OUT: <code>` instead of
 /// an answer, §3.2.15-§3.2.21) the call fails with that code's error and the
-/// next call logs in again. After any other error in a session, or when a call
-/// was dropped mid-way, the mailer leaves the session with `AT+POP3OUT`: the
-/// only command the module takes while it holds unread data (§3.2.19) and the
-/// only way out the manual has; like [`Mailbox::close`] it commits the
-/// deletions marked so far. A send has no way to be stopped (§3.2.10); its
-/// late result is reported as a URC, never as the next mail's.
+/// next call logs in again. A server's negative answer (`+POP3NUM: 0`,
+/// `+POP3DEL: 0`, `+POP3REST: 0`...) fails the call and keeps the session
+/// open. After an AT-level failure in a session (`ERROR`, no answer in time,
+/// an error mid-read), or when a call was dropped mid-way, the mailer leaves
+/// the session with `AT+POP3OUT`: the only command the module takes while it
+/// holds unread data (§3.2.19) and the only way out the manual has; like
+/// [`Mailbox::close`] it commits the deletions marked so far. A send has no
+/// way to be stopped (§3.2.10); its late result is reported as a URC, never
+/// as the next mail's.
+///
+/// URCs stay with the application (`client().take_urcs()`,
+/// `client().subscribe()`): the mailer watches them through a subscription
+/// of its own (`RDY`, `+SAPBR <cid>: DEACT`, `+POP3OUT`). Off the client's
+/// queue it takes only the lines of its own exchanges (`+SMTPFT: 1,`,
+/// `+POP3READ: 3,`, `+POP3OUT:`, `+POP3REST:`), at the start of each call,
+/// so an old one is never taken for the call's own.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
@@ -174,6 +185,8 @@ impl Default for Sim7000Options {
 /// ```
 pub struct Sim7000Mailer<T> {
     client: Client<T>,
+    /// The mailer's own view of the URCs; the client's queue stays the application's.
+    urcs: broadcast::Receiver<String>,
     account: SmtpAccount,
     options: Sim7000Options,
     caps: Capabilities,
@@ -216,10 +229,34 @@ fn protocol(command: &str, detail: String) -> MailError {
     })
 }
 
+/// The code of a `+CME ERROR: <err>` answer, as the vendor code.
+fn cme_vendor(e: &AtError) -> Option<VendorCode> {
+    match e {
+        AtError::Cme {
+            error: CmeError::Code(c),
+            ..
+        } => Some(VendorCode::Number(i64::from(*c))),
+        AtError::Cme {
+            error: CmeError::Text(t),
+            ..
+        } => Some(VendorCode::Text(t.clone())),
+        _ => None,
+    }
+}
+
+/// The code of a result line such as `+SMTPSEND: 61`, or a protocol error
+/// naming the line: a line without a readable code is not a code the module
+/// sent.
+fn code_of(line: &str, prefix: &str) -> Result<i64, MailError> {
+    fields::int(line.trim(), prefix)
+        .ok_or_else(|| protocol(prefix, format!("unreadable result {line:?}")))
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`].
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim7000Options) -> Self {
         Self {
+            urcs: client.subscribe(),
             client,
             account,
             options,
@@ -244,19 +281,38 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         self.client
     }
 
-    fn forget(&mut self) {
+    /// Forgets the settings the module holds: every one is sent again.
+    fn forget_settings(&mut self) {
         self.configured.clear();
         self.stale_recipients = vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
         self.stale_attachment = true;
+    }
+
+    fn forget(&mut self) {
+        self.forget_settings();
         self.pop3_open = false;
     }
 
-    /// Looks at the URCs that came since the last call: a reboot (`RDY`)
-    /// forgets every setting; `+SAPBR <cid>: DEACT` (§4.1: "wireless bearer is
-    /// released by network") forgets the bearer; a `+POP3OUT: <code>` means the
-    /// module left the POP3 session (§3.2.19: unread data is not kept forever).
+    /// Looks at the URCs that came since the last look (through the mailer's
+    /// subscription: the client's queue stays the application's): a reboot
+    /// (`RDY`) forgets every setting; `+SAPBR <cid>: DEACT` (§4.1: "wireless
+    /// bearer is released by network") forgets the bearer; a `+POP3OUT:
+    /// <code>` means the module left the POP3 session (§3.2.19: unread data is
+    /// not kept forever).
     fn notice_urcs(&mut self) {
-        let urcs = self.client.take_urcs();
+        let mut urcs = Vec::new();
+        loop {
+            match self.urcs.try_recv() {
+                Ok(urc) => urcs.push(urc),
+                Err(TryRecvError::Lagged(missed)) => {
+                    // A reboot or a released bearer may be among them: send
+                    // every setting again and query the bearer again.
+                    tracing::warn!(missed, "URCs were missed; configuring the module again");
+                    self.forget_settings();
+                }
+                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+            }
+        }
         if urcs.iter().any(|u| u == "RDY" || u == "NORMAL POWER DOWN") {
             tracing::info!("the module rebooted: configuring it again");
             self.client.forget_deferred();
@@ -294,11 +350,28 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         }
     }
 
+    /// Takes the lines of the mailer's own exchanges that the client filed as
+    /// URCs and no wait took (e.g. a `+SMTPFT: 1,<max>` of a transfer that
+    /// failed, a `+POP3OUT` of a session that ended while idle) off the
+    /// client's queue, so a later wait does not take an old one for its own.
+    /// The application's URCs stay queued.
+    async fn drop_own_lines(&mut self) {
+        for p in [
+            prefix::SMTPFT_READY,
+            prefix::POP3READ_MORE,
+            prefix::POP3OUT,
+            prefix::POP3REST,
+        ] {
+            while self.client.wait_urc(p, Duration::ZERO).await.is_ok() {}
+        }
+    }
+
     /// The start of every call: notice URCs, then clean up after a call that
     /// was dropped mid-way.
     async fn recover(&mut self) {
         // What the module said while no call was running is still unread.
         let _ = self.client.idle(Duration::ZERO).await;
+        self.drop_own_lines().await;
         self.notice_urcs();
         self.give_up_smtp_result();
         if self.pop3_busy {
@@ -378,13 +451,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             .execute(&commands::bearer_apn(cid, &apn))
             .await
             .map_err(modem)?;
-        match self.client.execute(&commands::bearer_open(cid)).await {
-            Ok(_) => {}
+        let refused = match self.client.execute(&commands::bearer_open(cid)).await {
+            Ok(_) => None,
             // Refused: most often it is open already (an earlier run of the
             // application opened it); the query below decides.
-            Err(AtError::Error { .. } | AtError::Cme { .. }) => {}
+            Err(e @ (AtError::Error { .. } | AtError::Cme { .. })) => Some(e),
             Err(e) => return Err(modem(e)),
-        }
+        };
         let r = self
             .client
             .execute(&commands::bearer_query(cid))
@@ -394,9 +467,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             .fields("+SAPBR:")
             .is_some_and(|f| f.get(1).and_then(|s| s.as_int()) == Some(1));
         if !up {
+            let why = refused
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
             return Err(MailError::Network {
-                detail: format!("the bearer did not open: {:?}", r.info),
-                vendor: None,
+                detail: format!("the bearer did not open{why}: {:?}", r.info),
+                // The module's +CME ERROR code, when it refused with one.
+                vendor: refused.as_ref().and_then(cme_vendor),
             });
         }
         self.configured.insert("bearer", Vec::new());
@@ -527,13 +605,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     async fn stream_attachment(
         &mut self,
         email: &Email,
+        reader: Option<Box<dyn AsyncRead + Unpin + Send>>,
         wait: Duration,
     ) -> Result<Option<String>, MailError> {
-        let Some(attachment) = email.attachments().first() else {
+        let (Some(attachment), Some(mut reader)) = (email.attachments().first(), reader) else {
             return Ok(None);
         };
         let total = attachment.size().unwrap_or(0);
-        let mut reader = attachment.open().await?;
         let mut sent = 0u64;
         // Bytes read from the source and not yet taken by the module.
         let mut chunk: Vec<u8> = Vec::new();
@@ -624,6 +702,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     async fn send_mail(&mut self, email: &Email) -> Result<SendReport, MailError> {
         let started = Instant::now();
         let before = self.client.stats();
+        // The attachment's source is opened before any byte is written: a
+        // host file that cannot be opened must not leave the module in a
+        // send session (§3.2.10: once AT+SMTPSEND is answered OK, the manual
+        // has no way to stop it).
+        let reader = match email.attachments().first() {
+            Some(a) => Some(a.open().await?),
+            None => None,
+        };
         self.smtp_settings(email).await?;
         self.compose(email).await?;
         self.client
@@ -632,7 +718,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             .map_err(modem)?;
         self.smtp_awaiting = true;
         let wait = Duration::from_secs(u64::from(self.options.server_timeout_secs) * 4 + 30);
-        let line = match self.stream_attachment(email, wait).await? {
+        let line = match self.stream_attachment(email, reader, wait).await? {
             Some(line) => line,
             None => self
                 .client
@@ -641,8 +727,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                 .map_err(modem)?,
         };
         self.smtp_awaiting = false;
-        let code = fields::int(&line, prefix::SMTPSEND).unwrap_or(0);
-        SendCode::from_code(code).into_result()?;
+        SendCode::from_code(code_of(&line, prefix::SMTPSEND)?).into_result()?;
         let after = self.client.stats();
         Ok(SendReport {
             module_result: line,
@@ -671,6 +756,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         code.session_ended()
     }
 
+    /// The module sent `line` (`+POP3OUT: ...`) instead of an answer: the
+    /// session is over; a line without a readable code is a protocol error.
+    fn session_ended_by(&mut self, line: &str) -> MailError {
+        match commands::session_end(line) {
+            Some(code) => self.session_ended(code),
+            None => {
+                self.pop3_open = false;
+                self.pop3_busy = false;
+                protocol(prefix::POP3OUT, format!("unreadable result {line:?}"))
+            }
+        }
+    }
+
     /// Runs a POP3 command and returns its result line. A `+POP3OUT: <code>`
     /// instead of the result (§3.2.15-§3.2.21, "if some error occur") ends the
     /// session with that code's error; no result in time ends it too.
@@ -687,11 +785,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                 Ok(line)
             }
             Ok(Arrived::Urc(line)) => {
-                // The answer will not come. The client can only mark it
-                // "late", which would take the next answer of this prefix for
-                // it; left expected, answers keep matching in order.
-                let code = commands::session_end(&line).unwrap_or(Pop3Code::Other(0));
-                Err(self.session_ended(code))
+                // The +POP3OUT came instead of the answer: the session is
+                // over and the answer will never come. Not expected any more,
+                // it cannot be taken for a later command's answer.
+                self.client.forget_deferred_prefix(result);
+                Err(self.session_ended_by(&line))
             }
             Err(e) => {
                 self.end_pop3().await;
@@ -717,8 +815,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         );
         self.configure("pop3srv", server).await?;
         let line = self.pop3(&commands::pop3_login(), prefix::POP3IN).await?;
-        let code = fields::int(&line, prefix::POP3IN).unwrap_or(0);
-        Pop3Code::from_code(code).into_result()?;
+        Pop3Code::from_code(code_of(&line, prefix::POP3IN)?).into_result()?;
         self.pop3_open = true;
         Ok(())
     }
@@ -756,7 +853,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                 .await
                 .map_err(modem)?;
             let done = match commands::read_answer(&r.info) {
-                Some(commands::ReadAnswer::Data { done, .. }) => done,
+                // §3.2.19: <cnfLength> is at most the <reqLength> asked for
+                // (1460); the raw block is exactly that long.
+                Some(commands::ReadAnswer::Data { done, length })
+                    if length <= usize::from(commands::POP3READ_MAX) && length == r.raw.len() =>
+                {
+                    done
+                }
+                Some(commands::ReadAnswer::Data { length, .. }) => {
+                    return Err(protocol(
+                        "AT+POP3READ",
+                        format!(
+                            "the module announced {length} bytes (at most {} were asked for) \
+                             and sent {}",
+                            commands::POP3READ_MAX,
+                            r.raw.len()
+                        ),
+                    ));
+                }
                 Some(commands::ReadAnswer::SessionEnded(code)) => {
                     return Err(self.session_ended(code));
                 }
@@ -792,8 +906,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                     .map_err(modem)?
                 {
                     Arrived::Urc(l) if l.starts_with(prefix::POP3OUT) => {
-                        let code = commands::session_end(&l).unwrap_or(Pop3Code::Other(0));
-                        return Err(self.session_ended(code));
+                        return Err(self.session_ended_by(&l));
                     }
                     _ => {}
                 }
@@ -904,11 +1017,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
         match commands::pop3_answer(&line, prefix::POP3NUM) {
             commands::Pop3Answer::Positive(f) => {
                 let int = |i: usize| f.get(i).and_then(fields::Field::as_int);
-                match (int(0), int(1)) {
-                    (Some(count), Some(size)) => Ok(MailboxStat {
-                        count: u32::try_from(count).unwrap_or(0),
-                        total_size: u64::try_from(size).unwrap_or(0),
-                    }),
+                let count = int(0).and_then(|c| u32::try_from(c).ok());
+                let size = int(1).and_then(|s| u64::try_from(s).ok());
+                match (count, size) {
+                    (Some(count), Some(total_size)) => Ok(MailboxStat { count, total_size }),
                     _ => Err(protocol(
                         "AT+POP3NUM",
                         format!("unreadable answer {line:?}"),
@@ -921,30 +1033,35 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
 
     async fn list(&mut self) -> Result<Vec<MessageInfo>, MailError> {
         let data = self.multi_line(Pop3Request::List, None).await?;
-        Ok(listing(&data)
+        listing(&data)
             .iter()
-            .filter_map(|l| {
-                let (id, size) = l.split_once(' ')?;
-                Some(MessageInfo {
-                    id: id.parse().ok()?,
-                    size: size.trim().parse().ok()?,
-                })
+            .map(|l| {
+                let row = l.split_once(' ').and_then(|(id, size)| {
+                    Some(MessageInfo {
+                        id: id.parse().ok()?,
+                        size: size.trim().parse().ok()?,
+                    })
+                });
+                row.ok_or_else(|| protocol("AT+POP3CMD=1", format!("unreadable LIST row {l:?}")))
             })
-            .collect())
+            .collect()
     }
 
     async fn uids(&mut self) -> Result<Vec<MessageUid>, MailError> {
         let data = self.multi_line(Pop3Request::Uidl, None).await?;
-        Ok(listing(&data)
+        listing(&data)
             .iter()
-            .filter_map(|l| {
-                let (id, uid) = l.split_once(' ')?;
-                Some(MessageUid {
-                    id: id.parse().ok()?,
-                    uid: uid.trim().to_owned(),
-                })
+            .map(|l| {
+                let row = l.split_once(' ').and_then(|(id, uid)| {
+                    let uid = uid.trim();
+                    Some(MessageUid {
+                        id: id.parse().ok()?,
+                        uid: (!uid.is_empty()).then(|| uid.to_owned())?,
+                    })
+                });
+                row.ok_or_else(|| protocol("AT+POP3CMD=2", format!("unreadable UIDL row {l:?}")))
             })
-            .collect())
+            .collect()
     }
 
     async fn headers(&mut self, id: u32) -> Result<Message, MailError> {
@@ -989,9 +1106,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
         {
             Ok(Arrived::Deferred(l)) => l,
             Ok(Arrived::Urc(l)) => {
-                // +POP3REST / +POP3OUT replace the answer: see `pop3`.
-                if let Some(code) = commands::session_end(&l) {
-                    return Err(self.session_ended(code));
+                // +POP3REST / +POP3OUT replace the answer: the +POP3RSET will
+                // never come (see `pop3`).
+                self.client.forget_deferred_prefix(prefix::POP3RSET);
+                if l.starts_with(prefix::POP3OUT) {
+                    return Err(self.session_ended_by(&l));
                 }
                 l
             }
@@ -1015,8 +1134,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
         self.pop3_open = false;
         let line = self.pop3(&commands::pop3_logout(), prefix::POP3OUT).await?;
         self.pop3_busy = false;
-        let code = fields::int(&line, prefix::POP3OUT).unwrap_or(0);
-        Pop3Code::from_code(code).into_result()
+        Pop3Code::from_code(code_of(&line, prefix::POP3OUT)?).into_result()
     }
 }
 
