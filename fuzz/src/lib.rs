@@ -149,7 +149,7 @@ pub fn parsers(data: &[u8]) {
     let response = cellmail_at::Response {
         info: line.split('\n').map(str::to_owned).collect(),
         raw: data.to_vec(),
-        prompt: None,
+        ..Default::default()
     };
     let _ = q::parse_result(&line, q::prefix::PUT);
     let _ = q::parse_attachments(&response);

@@ -3,16 +3,36 @@
 //! All protocol decisions are the [`Decoder`]'s; this layer writes bytes, reads
 //! bytes, keeps time and routes URCs and deferred results to whoever waits.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::fmt;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::broadcast;
-use tokio::time::{Instant, sleep, sleep_until, timeout_at};
+use tokio::time::{Instant, sleep_until, timeout_at};
 
-use crate::command::Command;
+use crate::command::{Command, Payload};
 use crate::decode::{Decoder, DecoderConfig, Event, Final, Prompt};
 use crate::error::AtError;
+
+/// Where a deadline goes when a caller's timeout (e.g. `Duration::MAX`) does
+/// not fit in an `Instant`: as tokio's own `sleep` does, about 30 years on.
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `from + timeout`, or the far future when that overflows.
+fn after(from: Instant, timeout: Duration) -> Instant {
+    from.checked_add(timeout)
+        .or_else(|| from.checked_add(FAR_FUTURE))
+        .unwrap_or(from)
+}
+
+/// Whether `line` reads like the echo of a command line (ATE1).
+fn looks_like_echo(line: &str) -> bool {
+    line.as_bytes()
+        .get(..2)
+        .is_some_and(|at| at.eq_ignore_ascii_case(b"AT"))
+}
 
 /// Settings of a [`Client`].
 #[derive(Clone, Debug)]
@@ -66,7 +86,20 @@ pub struct Stats {
 }
 
 /// The answer to one command.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// `Debug` shows the information lines and raw data unless the command was
+/// marked [`sensitive_answer`](Command::sensitive_answer) (`sensitive`): then
+/// only the prefix of each line and the sizes.
+///
+/// ```
+/// let r = cellmail_at::Response {
+///     info: vec!["+SMTPAUTH: 1,\"john\",\"hunter2\"".into()],
+///     sensitive: true,
+///     ..Default::default()
+/// };
+/// assert!(!format!("{r:?}").contains("hunter2"));
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Response {
     /// Information lines, in order.
     pub info: Vec<String>,
@@ -74,6 +107,37 @@ pub struct Response {
     pub raw: Vec<u8>,
     /// The prompt, when the command asked for one.
     pub prompt: Option<Prompt>,
+    /// The answer carries a secret (the command was marked
+    /// [`sensitive_answer`](Command::sensitive_answer)): `Debug` redacts it.
+    pub sensitive: bool,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        /// A line shown as its prefix only (`+SMTPAUTH: ***`).
+        struct Redacted<'a>(&'a str);
+        impl fmt::Debug for Redacted<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self.0.split_once(':') {
+                    Some((prefix, _)) if prefix.starts_with('+') && !prefix.contains('"') => {
+                        write!(f, "\"{prefix}: ***\"")
+                    }
+                    _ => f.write_str("\"***\""),
+                }
+            }
+        }
+        let mut d = f.debug_struct("Response");
+        if self.sensitive {
+            let lines: Vec<Redacted<'_>> = self.info.iter().map(|l| Redacted(l)).collect();
+            d.field("info", &lines)
+                .field("raw", &format_args!("<{} bytes>", self.raw.len()));
+        } else {
+            d.field("info", &self.info).field("raw", &self.raw);
+        }
+        d.field("prompt", &self.prompt)
+            .field("sensitive", &self.sensitive)
+            .finish()
+    }
 }
 
 impl Response {
@@ -115,10 +179,89 @@ struct Current {
     label: String,
     timeout: Duration,
     deadline: Instant,
+    /// `response.sensitive`: its information lines carry a secret and are
+    /// not logged.
     response: Response,
     result: Option<Final>,
-    /// Its information lines carry a secret and are not logged.
+    /// What its answer may still hold should it be given up.
+    late: Late,
+    /// How its data-mode payload ends, when declared.
+    payload: Option<Payload>,
+    /// Its prompt came and, as far as the host knows, the module still
+    /// takes data.
+    in_data: bool,
+    /// Payload bytes handed to the line since its prompt.
+    data_written: u64,
+}
+
+impl Current {
+    /// What the module still takes, if it is in data mode.
+    fn data_left(&self) -> Option<DataLeft> {
+        if !self.in_data {
+            return None;
+        }
+        match self.payload {
+            Some(Payload::Escape) => Some(DataLeft::Escape),
+            Some(Payload::Length(n)) => {
+                let owed = n.saturating_sub(self.data_written);
+                (owed > 0).then_some(DataLeft::Owed(owed))
+            }
+            None => Some(DataLeft::Undeclared),
+        }
+    }
+}
+
+/// What a command given up may still send that must never be logged nor
+/// routed as a URC: the answer of a [sensitive](Command::sensitive_answer)
+/// query, and its echo (the command line, passwords included). Kept from the
+/// moment it is given up until the resynchronisation is over. No `Debug`: it
+/// holds the command line.
+struct Late {
+    /// Its answer carries a secret.
     sensitive: bool,
+    /// The prefix of its information lines.
+    prefix: Option<String>,
+    /// Its command line as the module echoes it.
+    echo: Vec<u8>,
+}
+
+impl Late {
+    fn of(cmd: &Command) -> Self {
+        Self {
+            sensitive: cmd.has_sensitive_answer(),
+            prefix: cmd.info_prefix().map(Cow::into_owned),
+            echo: cmd.echo_line(),
+        }
+    }
+
+    /// Whether `line`, which no command in flight claims, may be part of it.
+    /// While a sensitive answer may still come, any line but a declared URC
+    /// (with another prefix) may be.
+    fn may_hold(&self, line: &str, config: &DecoderConfig) -> bool {
+        line.as_bytes().eq_ignore_ascii_case(&self.echo)
+            || (self.sensitive
+                && (self.prefix.as_deref().is_some_and(|p| line.starts_with(p))
+                    || !config.is_urc(line)))
+    }
+}
+
+/// What a command given up in data mode leaves the module waiting for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DataLeft {
+    /// The `+++` that ends its payload.
+    Escape,
+    /// This many more bytes of a length-delimited payload.
+    Owed(u64),
+    /// An end nobody declared.
+    Undeclared,
+}
+
+/// A command given up in data mode.
+#[derive(Debug)]
+struct DataMode {
+    /// The command, redacted.
+    command: String,
+    left: DataLeft,
 }
 
 /// The AT client over any tokio byte stream (a serial port, a pseudo-terminal,
@@ -149,8 +292,18 @@ pub struct Client<T> {
     deferred: VecDeque<String>,
     urc_tx: broadcast::Sender<String>,
     stats: Stats,
+    /// A command may have been (partly) written whose answer is not read:
+    /// resynchronise before the next one.
     abandoned: bool,
+    /// What the answer of that command may hold (see [`Late`]).
+    late: Option<Late>,
+    /// It was given up in data mode.
+    data_mode: Option<DataMode>,
     quiet_until: Option<Instant>,
+    /// When the last byte was handed to the line, or (once `drained`) left it.
+    last_write: Option<Instant>,
+    /// The stream was flushed after the last byte handed to it.
+    drained: bool,
     read_buf: Box<[u8]>,
 }
 
@@ -168,7 +321,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             urc_tx,
             stats: Stats::default(),
             abandoned: false,
+            late: None,
+            data_mode: None,
             quiet_until: None,
+            last_write: None,
+            drained: true,
             read_buf: vec![0; 4096].into_boxed_slice(),
         }
     }
@@ -211,6 +368,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
 
     /// Sends `cmd`, waits for its prompt, sends `data`, ends it as `end` says and
     /// waits for the final result (which some modules send before the prompt).
+    /// The payload is [declared](Self::declare_payload) as `end` says: should
+    /// the call be given up in data mode, the next command first ends it
+    /// (`+++`) or fails (bytes still owed).
     pub async fn upload(
         &mut self,
         cmd: &Command,
@@ -218,6 +378,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         end: DataEnd,
     ) -> Result<Response, AtError> {
         self.begin(cmd).await?;
+        self.declare_payload(match end {
+            DataEnd::Escape => Payload::Escape,
+            DataEnd::Length => Payload::Length(data.len() as u64),
+        })?;
         self.wait_prompt().await?;
         self.write_data(data).await?;
         if end == DataEnd::Escape {
@@ -227,6 +391,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     }
 
     /// Writes `cmd`. Encoding errors come back before any byte is written.
+    ///
+    /// If an earlier command was given up (timeout, I/O error, cancelled
+    /// call) the line is made ready first: a data mode it left open is ended
+    /// with `+++` inside its guard times if its payload ends so, and `AT` is
+    /// sent so that its late answer is never taken for this one's. A
+    /// length-delimited payload it left short (or one whose end was never
+    /// declared) cannot be ended honestly: then nothing is written and this
+    /// fails with [`AtError::Protocol`] until [`forget_data_mode`](Self::forget_data_mode).
     pub async fn begin(&mut self, cmd: &Command) -> Result<(), AtError> {
         let bytes = cmd.encode()?;
         if let Some(current) = &self.current {
@@ -236,24 +408,82 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             tracing::debug!(command = %current.label, "abandoned: its caller went away");
             self.abandon();
         }
-        if self.abandoned {
-            self.resync().await?;
-        }
         let label = cmd.redacted();
+        self.recover(&label).await?;
+        self.keep_quiet().await;
+        // From its first byte on, the module may answer this command: a call
+        // cancelled (or failing) before it is in flight leaves that answer
+        // to be skipped by a resynchronisation, and its echo or secret
+        // answer to be kept out of the logs and the URCs.
+        self.abandoned = true;
+        self.late = Some(Late::of(cmd));
         tracing::debug!(command = %label, "send");
-        self.write(&bytes).await?;
+        self.send(&bytes, false).await?;
         self.stats.commands += 1;
         self.decoder.begin(cmd);
         let timeout = cmd.timeout_value().unwrap_or(self.config.command_timeout);
         self.current = Some(Current {
             label,
             timeout,
-            deadline: Instant::now() + timeout,
-            response: Response::default(),
+            deadline: after(Instant::now(), timeout),
+            response: Response {
+                sensitive: cmd.has_sensitive_answer(),
+                ..Response::default()
+            },
             result: None,
-            sensitive: cmd.has_sensitive_answer(),
+            late: self.late.take().unwrap_or_else(|| Late::of(cmd)),
+            payload: cmd.payload(),
+            in_data: false,
+            data_written: 0,
         });
+        self.abandoned = false;
         Ok(())
+    }
+
+    /// Declares how the data-mode payload of the command in flight ends
+    /// (when its [`Command`] did not, or when the module decides: the grant
+    /// of `+SMTPFT: 2,<n>`). [`upload`](Self::upload) declares it itself.
+    ///
+    /// Should the call be given up after the prompt (cancelled during
+    /// [`write_data`](Self::write_data), a source that fails in
+    /// [`copy_data`](Self::copy_data)...), the next command first ends an
+    /// [`Payload::Escape`] payload with `+++` inside its guard times; a
+    /// [`Payload::Length`] payload with bytes still owed, or an undeclared
+    /// one, leaves the next command failing with [`AtError::Protocol`] (the
+    /// host cannot end it without sending made-up data) until
+    /// [`forget_data_mode`](Self::forget_data_mode). An undeclared payload is
+    /// taken as complete once [`finish`](Self::finish) is called.
+    pub fn declare_payload(&mut self, payload: Payload) -> Result<(), AtError> {
+        match self.current.as_mut() {
+            Some(c) => {
+                c.payload = Some(payload);
+                Ok(())
+            }
+            None => Err(AtError::Protocol {
+                command: String::new(),
+                detail: "no command in flight to declare a payload for".into(),
+            }),
+        }
+    }
+
+    /// Whether a command given up in data mode left the module waiting for
+    /// data this client cannot send (a length-delimited payload cut short,
+    /// or one whose end was never declared): commands then fail until
+    /// [`forget_data_mode`](Self::forget_data_mode).
+    pub fn in_data_mode(&self) -> bool {
+        self.data_mode.is_some()
+    }
+
+    /// The module has left the data mode a command given up left open, by
+    /// other means than this client: its own input timeout, a reset, a power
+    /// cycle, a DTR drop. Commands are sent again, after an `AT` that
+    /// resynchronises. (A final result the module sends by itself in that
+    /// state, read while idle, is taken as the end of its data mode too.)
+    pub fn forget_data_mode(&mut self) {
+        if let Some(mode) = self.data_mode.take() {
+            tracing::debug!(command = %mode.command, "data mode forgotten");
+            self.abandoned = true;
+        }
     }
 
     /// Waits for the data prompt of the command in flight. A line the command
@@ -281,7 +511,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
 
     /// Writes data-mode bytes (after a prompt). Restarts the command's timeout.
     pub async fn write_data(&mut self, data: &[u8]) -> Result<(), AtError> {
-        self.write(data).await?;
+        self.keep_quiet().await;
+        self.send(data, true).await?;
         self.refresh_deadline();
         Ok(())
     }
@@ -309,18 +540,23 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         Ok(())
     }
 
-    /// Ends data mode with `+++` in one write, with the guard time before it and
-    /// no write after it for the guard time.
+    /// Ends data mode with `+++` in one write, with the guard time of silence
+    /// before it (counted from when the last byte left the line) and no
+    /// write after it for the guard time, even if this call is cancelled.
     pub async fn write_escape(&mut self) -> Result<(), AtError> {
-        sleep(self.config.guard_time).await;
-        self.write(b"+++").await?;
-        self.quiet_until = Some(Instant::now() + self.config.guard_time);
+        self.escape().await?;
         self.refresh_deadline();
         Ok(())
     }
 
-    /// Waits for the final result of the command in flight.
+    /// Waits for the final result of the command in flight. A payload whose
+    /// end was not [declared](Self::declare_payload) is complete from now on.
     pub async fn finish(&mut self) -> Result<Response, AtError> {
+        if let Some(c) = self.current.as_mut() {
+            if c.payload.is_none() {
+                c.in_data = false;
+            }
+        }
         loop {
             if let Some(Final::Ok | Final::Declared { success: true, .. }) =
                 self.current.as_ref().and_then(|c| c.result.as_ref())
@@ -354,7 +590,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Waits for the deferred result `prefix` (e.g. `+QSMTPPUT:`) of an earlier
     /// command. On timeout the result, should it still come, is dropped.
     pub async fn deferred(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = after(Instant::now(), timeout);
         loop {
             if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
                 if let Some(line) = self.deferred.remove(i) {
@@ -394,7 +630,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         urcs: &[&str],
         timeout: Duration,
     ) -> Result<Arrived, AtError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = after(Instant::now(), timeout);
         loop {
             if let Some(i) = self
                 .deferred
@@ -495,7 +731,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
 
     /// Waits for a URC starting with `prefix` (one already received counts).
     pub async fn wait_urc(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = after(Instant::now(), timeout);
         loop {
             if let Some(i) = self.urcs.iter().position(|l| l.starts_with(prefix)) {
                 if let Some(line) = self.urcs.remove(i) {
@@ -516,7 +752,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
 
     /// Reads and routes whatever the module sends for `duration` (URCs while idle).
     pub async fn idle(&mut self, duration: Duration) -> Result<(), AtError> {
-        let deadline = Instant::now() + duration;
+        let deadline = after(Instant::now(), duration);
         while let Some(ev) = self.next_event(deadline).await? {
             self.route(ev);
         }
@@ -525,13 +761,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
 
     fn refresh_deadline(&mut self) {
         if let Some(c) = self.current.as_mut() {
-            c.deadline = Instant::now() + c.timeout;
+            c.deadline = after(Instant::now(), c.timeout);
         }
     }
 
     fn complete(&mut self) -> Response {
         self.decoder.end();
-        self.current.take().map(|c| c.response).unwrap_or_default()
+        let Some(c) = self.current.take() else {
+            return Response::default();
+        };
+        if let Some(left) = c.data_left() {
+            // Its final came before its prompt (Quectel `OK`, `CONNECT`) and
+            // its caller finished without ending the payload: the module
+            // still takes data. Leave it before the next command.
+            tracing::debug!(command = %c.label, ?left, "finished while the module takes data");
+            self.data_mode = Some(DataMode {
+                command: c.label.clone(),
+                left,
+            });
+            self.abandoned = true;
+        }
+        c.response
     }
 
     fn fail(&mut self, result: Final) -> AtError {
@@ -552,7 +802,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     }
 
     /// Gives up on the command in flight; its late answer will be dropped,
-    /// and so will the deferred result its `OK` promised.
+    /// and so will the deferred result its `OK` promised. What its answer may
+    /// hold stays known until the resynchronisation, and so does a data mode
+    /// it leaves open.
     fn abandon(&mut self) {
         if let Some(line) = self.decoder.abandon() {
             if let Some(i) = self.deferred.iter().position(|l| *l == line) {
@@ -560,8 +812,82 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                 self.deferred.remove(i);
             }
         }
-        self.current = None;
+        if let Some(c) = self.current.take() {
+            if let Some(left) = c.data_left() {
+                tracing::debug!(command = %c.label, ?left, "given up in data mode");
+                self.data_mode = Some(DataMode {
+                    command: c.label.clone(),
+                    left,
+                });
+            }
+            self.late = Some(c.late);
+        }
         self.abandoned = true;
+    }
+
+    /// Makes the line ready for a command after one was given up: ends a
+    /// data mode it left open (`+++`) or refuses to go on (bytes owed), then
+    /// resynchronises.
+    async fn recover(&mut self, label: &str) -> Result<(), AtError> {
+        if let Some(mode) = &self.data_mode {
+            let detail = match mode.left {
+                DataLeft::Escape => None,
+                DataLeft::Owed(n) => Some(format!(
+                    "not sent: the line is still in data mode: {n} bytes owed to {} \
+                     (its length-delimited payload was cut short; the host sends no made-up \
+                     data, so call forget_data_mode() once the module has left data mode)",
+                    mode.command
+                )),
+                DataLeft::Undeclared => Some(format!(
+                    "not sent: the line may still be in data mode: {} was given up after its \
+                     prompt and how its payload ends was not declared (Command::expect_payload, \
+                     Client::declare_payload); call forget_data_mode() once the module has left \
+                     data mode",
+                    mode.command
+                )),
+            };
+            if let Some(detail) = detail {
+                return Err(AtError::Protocol {
+                    command: label.to_owned(),
+                    detail,
+                });
+            }
+            tracing::debug!(command = %mode.command, "ending the data mode of a command given up with +++");
+            self.escape().await?;
+            self.abandoned = true;
+        }
+        if self.abandoned {
+            self.resync().await?;
+        }
+        Ok(())
+    }
+
+    /// `+++` in one write, with the guard time of silence before it (from
+    /// when the last byte left the line) and after it.
+    async fn escape(&mut self) -> Result<(), AtError> {
+        let guard = self.config.guard_time;
+        if !self.drained {
+            // A flush cancelled earlier: the bytes may still be on their way.
+            self.io.flush().await?;
+            self.mark_drained();
+        }
+        if let Some(last) = self.last_write {
+            sleep_until(after(last, guard)).await;
+        }
+        self.keep_quiet().await;
+        // The silence after it is kept even if this call is cancelled while
+        // writing it.
+        self.quiet_until = Some(after(Instant::now(), guard));
+        self.hand_over(b"+++", false).await?;
+        // Handed over: the module's data mode ends with it.
+        if let Some(c) = self.current.as_mut() {
+            c.in_data = false;
+        }
+        self.data_mode = None;
+        self.io.flush().await?;
+        self.mark_drained();
+        self.quiet_until = Some(after(Instant::now(), guard));
+        Ok(())
     }
 
     /// The next event that concerns the command in flight; the rest is routed.
@@ -583,7 +909,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                         }
                     }
                 }
-                Ok(Some(ev @ (Event::Final(_) | Event::Prompt(_)))) => return Ok(ev),
+                Ok(Some(ev @ (Event::Final(_) | Event::Prompt(_)))) => {
+                    if let Some(c) = self.current.as_mut() {
+                        if matches!(ev, Event::Prompt(_)) {
+                            // The module takes data from now on.
+                            c.in_data = true;
+                            c.data_written = 0;
+                        } else {
+                            // It answers: it is back in command mode.
+                            c.in_data = false;
+                        }
+                    }
+                    return Ok(ev);
+                }
                 Ok(Some(ev)) => self.route(ev),
                 Ok(None) => {
                     let (command, after) = self
@@ -604,9 +942,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         }
     }
 
+    /// Whether `line`, which no command in flight claims, must be neither
+    /// logged nor routed: an echo of a command line (it may hold a password)
+    /// or what a command given up may still send (see [`Late`]).
+    fn hidden(&self, line: &str) -> bool {
+        let config = self.decoder.config();
+        (looks_like_echo(line) && !config.is_urc(line))
+            || self.late.as_ref().is_some_and(|l| l.may_hold(line, config))
+    }
+
     /// Files an event no one is waiting for right now.
     fn route(&mut self, ev: Event) {
         match ev {
+            Event::Urc(line) if self.hidden(&line) => {
+                tracing::debug!(
+                    len = line.len(),
+                    "line of a command given up (or an echo) dropped unread: it may hold a secret"
+                );
+            }
             Event::Urc(line) => {
                 tracing::debug!(urc = %line, "urc");
                 if self.urcs.len() >= self.config.urc_queue {
@@ -623,9 +976,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             Event::Final(f) if self.abandoned => {
                 tracing::debug!(result = ?f, "late final result of an abandoned command dropped");
                 self.abandoned = false;
+                self.late = None;
+                if let Some(mode) = self
+                    .data_mode
+                    .take_if(|m| matches!(m.left, DataLeft::Owed(_) | DataLeft::Undeclared))
+                {
+                    tracing::debug!(command = %mode.command, "the module ended its data mode itself");
+                }
             }
             // The echo may hold secrets (passwords are echoed too): never logged.
             Event::Echo(_) => {}
+            // Whose it is is unknown (a command given up, a sensitive answer):
+            // its length only.
+            Event::Info(line) => {
+                tracing::debug!(len = line.len(), "stray information line dropped");
+            }
+            Event::Raw(bytes) => tracing::debug!(len = bytes.len(), "stray raw data dropped"),
             other => tracing::debug!(event = ?other, "stray event dropped"),
         }
     }
@@ -647,7 +1013,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     }
 
     async fn resync_answer(&mut self) -> Result<(), AtError> {
-        let deadline = Instant::now() + self.config.resync_timeout;
+        let deadline = after(Instant::now(), self.config.resync_timeout);
         loop {
             match self.next_event(deadline).await? {
                 Some(Event::Final(_)) => break,
@@ -660,7 +1026,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                 }
             }
         }
-        let quiet = Instant::now() + self.config.resync_quiet;
+        let quiet = after(Instant::now(), self.config.resync_quiet);
         while let Some(ev) = self.next_event(quiet).await? {
             if matches!(ev, Event::Final(_)) {
                 break;
@@ -668,33 +1034,88 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             self.route(ev);
         }
         self.abandoned = false;
+        self.late = None;
         Ok(())
     }
 
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), AtError> {
+    /// Keeps the silence still due after `+++`. Only once it is over is it
+    /// forgotten: a call cancelled while waiting leaves it to the next write.
+    async fn keep_quiet(&mut self) {
         if let Some(until) = self.quiet_until {
             sleep_until(until).await;
-            // Only now: a call cancelled while waiting leaves the silence
-            // still to keep for the next write.
             self.quiet_until = None;
         }
-        self.io.write_all(bytes).await?;
+    }
+
+    /// Writes a command line (after the silence due after `+++`).
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), AtError> {
+        self.keep_quiet().await;
+        self.send(bytes, false).await
+    }
+
+    /// Hands `bytes` to the stream and flushes it (for a serial port from
+    /// [`serial::open`](crate::serial::open): waits, without blocking the
+    /// runtime, until they have left the line).
+    async fn send(&mut self, bytes: &[u8], data: bool) -> Result<(), AtError> {
+        self.hand_over(bytes, data).await?;
         self.io.flush().await?;
-        self.stats.bytes_written += bytes.len() as u64;
+        self.mark_drained();
         Ok(())
+    }
+
+    /// Writes `bytes`, counting each part as the stream takes it, so that a
+    /// call cancelled midway knows how much went out (payload bytes owed).
+    async fn hand_over(&mut self, mut bytes: &[u8], data: bool) -> Result<(), AtError> {
+        while !bytes.is_empty() {
+            let n = self.io.write(bytes).await?;
+            if n == 0 {
+                return Err(AtError::Io(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.stats.bytes_written += n as u64;
+            self.drained = false;
+            self.last_write = Some(Instant::now());
+            if data {
+                if let Some(c) = self.current.as_mut() {
+                    c.data_written += n as u64;
+                }
+            }
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    fn mark_drained(&mut self) {
+        self.drained = true;
+        self.last_write = Some(Instant::now());
+    }
+
+    /// Traces what came, never a secret: not the echo (it holds the command
+    /// line), not an information line of a sensitive answer, not a line no
+    /// command claims (whose it is is unknown), not raw data.
+    fn trace_received(&self, ev: &Event) {
+        match ev {
+            Event::Echo(_) | Event::Raw(_) => {}
+            Event::Info(_) if self.current.as_ref().is_some_and(|c| c.response.sensitive) => {
+                tracing::trace!("received an information line that carries a secret");
+            }
+            Event::Info(line) if self.current.is_none() => {
+                tracing::trace!(
+                    len = line.len(),
+                    "received a line no command in flight claims"
+                );
+            }
+            Event::Urc(line) if self.hidden(line) => {
+                tracing::trace!(len = line.len(), "received a line that may hold a secret");
+            }
+            _ => tracing::trace!(event = ?ev, "received"),
+        }
     }
 
     /// The next decoded event, reading as needed; `None` once `deadline` passed.
     async fn next_event(&mut self, deadline: Instant) -> Result<Option<Event>, AtError> {
         loop {
             if let Some(ev) = self.decoder.next_event() {
-                let secret = matches!(ev, Event::Info(_))
-                    && self.current.as_ref().is_some_and(|c| c.sensitive);
-                if secret {
-                    tracing::trace!("received an information line that carries a secret");
-                } else if !matches!(ev, Event::Echo(_) | Event::Raw(_)) {
-                    tracing::trace!(event = ?ev, "received");
-                }
+                self.trace_received(&ev);
                 return Ok(Some(ev));
             }
             let n = match timeout_at(deadline, self.io.read(&mut self.read_buf)).await {

@@ -39,6 +39,25 @@ pub enum PromptKind {
     Line(Cow<'static, str>),
 }
 
+/// What the module takes in data mode after the prompt, and how that mode ends.
+///
+/// Declared with [`Command::expect_payload`] or
+/// [`Client::declare_payload`](crate::Client::declare_payload) (and by
+/// [`Client::upload`](crate::Client::upload) itself), so that a call given up in
+/// data mode can leave it honestly: an `Escape` payload is ended with `+++`
+/// inside its guard times before the next command; a `Length` payload cut
+/// short cannot be completed without sending made-up bytes as mail content, so
+/// the next command fails until the caller
+/// [forgets](crate::Client::forget_data_mode) the data mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// The host ends the data with `+++` inside guard times (Quectel `CONNECT`).
+    Escape,
+    /// The module takes exactly this many bytes (`DOWNLOAD`, `AT+QFUPL`, the
+    /// grant of `+SMTPFT: 2,<n>`).
+    Length(u64),
+}
+
 /// Given an information line of the command in flight, how many raw bytes
 /// follow it (e.g. `+POP3READ: 1,1460` -> 1460), or `None` when none do.
 pub type RawLength = fn(&str) -> Option<usize>;
@@ -140,6 +159,7 @@ pub struct Command {
     timeout: Option<Duration>,
     prefix: Option<Cow<'static, str>>,
     sensitive_answer: bool,
+    payload: Option<Payload>,
 }
 
 /// Recognises an information line that also ends the command successfully,
@@ -161,6 +181,7 @@ impl Command {
             timeout: None,
             prefix: None,
             sensitive_answer: false,
+            payload: None,
         }
     }
 
@@ -252,6 +273,24 @@ impl Command {
     pub fn expect_raw(mut self, len: RawLength) -> Self {
         self.raw = Some(len);
         self
+    }
+
+    /// After its prompt the module takes `payload` (see [`Payload`]).
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Payload, PromptKind};
+    /// let body = Command::write("+SMTPBODY").int(19).expect_prompt(PromptKind::Download)
+    ///     .expect_payload(Payload::Length(19));
+    /// assert_eq!(body.payload(), Some(Payload::Length(19)));
+    /// ```
+    pub fn expect_payload(mut self, payload: Payload) -> Self {
+        self.payload = Some(payload);
+        self
+    }
+
+    /// The declared data-mode payload, if any.
+    pub fn payload(&self) -> Option<Payload> {
+        self.payload
     }
 
     /// An information line `is_final` accepts is the command's last line: it

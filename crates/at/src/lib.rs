@@ -36,7 +36,7 @@ mod secret;
 pub mod serial;
 
 pub use client::{Arrived, Client, ClientConfig, DataEnd, Response, Stats};
-pub use command::{Arg, Command, EncodeError, FinalLine, Form, PromptKind, RawLength};
+pub use command::{Arg, Command, EncodeError, FinalLine, Form, Payload, PromptKind, RawLength};
 pub use decode::{BOOT_URCS, CmeError, Decoder, DecoderConfig, Event, Final, FinalKind, Prompt};
 pub use error::AtError;
 pub use secret::Secret;

@@ -1,8 +1,201 @@
 //! Real serial ports, opened by path (`/dev/ttyUSB2`, `COM7`, a pseudo-terminal).
+//!
+//! [`SerialStream`] is tokio-serial's stream with one change: flushing never
+//! blocks a runtime thread. tokio-serial flushes with `tcdrain`, a blocking
+//! call that waits until the UART has sent every queued byte (a 4 KiB chunk
+//! takes about 355 ms at 115200 baud), on the runtime thread: on a
+//! current-thread runtime no timer fires meanwhile. Here writing hands the
+//! bytes to the kernel, as before, and flushing runs `tcdrain` on tokio's
+//! blocking pool, on a duplicate of the port's descriptor, and waits for it
+//! asynchronously.
+//!
+//! Flushing still means "the bytes have left the line", which is what the
+//! `+++` guard time needs: the [`Client`](crate::Client) flushes after every
+//! write, so the silence before `+++` is counted from when the last data byte
+//! left the UART, not from when it was queued in the kernel (which would cut
+//! the guard short by the time the queue takes to drain), and whatever the
+//! line really does (a USB adapter faster than its nominal rate, a UART
+//! paused by the kernel).
+
+use std::fmt;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+#[cfg(unix)]
+use tokio::task::JoinHandle;
 
 use crate::error::AtError;
 
-pub use tokio_serial::SerialStream;
+/// Blocks until every byte written to the port has left the line: a second
+/// descriptor of the port, whose `flush` is `tcdrain`.
+#[cfg(unix)]
+type Drainer = Box<dyn io::Write + Send>;
+
+/// How [`SerialStream`] waits for the line to drain.
+enum Drain {
+    /// Ready to drain.
+    #[cfg(unix)]
+    Idle(Drainer),
+    /// Draining on the blocking pool. `stale`: bytes were written since it
+    /// started, so its end says nothing about them.
+    #[cfg(unix)]
+    Running {
+        task: JoinHandle<(Drainer, io::Result<()>)>,
+        stale: bool,
+    },
+    /// No second descriptor: flushing is tokio-serial's on Windows (named
+    /// pipes flush asynchronously), and does not wait on Unix.
+    Unavailable,
+}
+
+/// A serial port from [`open`]: tokio-serial's stream whose flush waits for
+/// the line to drain without blocking the runtime (see the [module](self)
+/// documentation).
+pub struct SerialStream {
+    inner: tokio_serial::SerialStream,
+    drain: Drain,
+    /// Bytes were written since the last drain started.
+    dirty: bool,
+}
+
+impl SerialStream {
+    /// The tokio-serial stream, e.g. to change settings
+    /// (`tokio_serial::SerialPort`).
+    pub fn get_ref(&self) -> &tokio_serial::SerialStream {
+        &self.inner
+    }
+
+    /// The tokio-serial stream, mutably. Flushing it directly blocks the
+    /// calling thread (`tcdrain`).
+    pub fn get_mut(&mut self) -> &mut tokio_serial::SerialStream {
+        &mut self.inner
+    }
+
+    /// Gives the tokio-serial stream back.
+    pub fn into_inner(self) -> tokio_serial::SerialStream {
+        self.inner
+    }
+
+    /// Waits until every byte written has left the line (the same as
+    /// flushing).
+    pub async fn drain(&mut self) -> io::Result<()> {
+        tokio::io::AsyncWriteExt::flush(self).await
+    }
+
+    #[cfg(unix)]
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        use std::future::Future;
+        loop {
+            match std::mem::replace(&mut self.drain, Drain::Unavailable) {
+                Drain::Idle(drainer) if !self.dirty => {
+                    self.drain = Drain::Idle(drainer);
+                    return Poll::Ready(Ok(()));
+                }
+                Drain::Idle(mut drainer) => {
+                    self.dirty = false;
+                    let task = tokio::task::spawn_blocking(move || {
+                        let result = drainer.flush();
+                        (drainer, result)
+                    });
+                    self.drain = Drain::Running { task, stale: false };
+                }
+                Drain::Running { mut task, stale } => match Pin::new(&mut task).poll(cx) {
+                    Poll::Pending => {
+                        self.drain = Drain::Running { task, stale };
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Ok((drainer, result))) => {
+                        self.drain = Drain::Idle(drainer);
+                        if stale {
+                            // Started before the last write: drain again.
+                            continue;
+                        }
+                        if result.is_err() {
+                            self.dirty = true;
+                        }
+                        return Poll::Ready(result);
+                    }
+                    Poll::Ready(Err(e)) => {
+                        // The drainer is lost with its task.
+                        return Poll::Ready(Err(io::Error::other(e)));
+                    }
+                },
+                Drain::Unavailable => return Poll::Ready(Ok(())),
+            }
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+}
+
+impl fmt::Debug for SerialStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use tokio_serial::SerialPort;
+        let draining = match &self.drain {
+            #[cfg(unix)]
+            Drain::Idle(_) => "idle",
+            #[cfg(unix)]
+            Drain::Running { .. } => "running",
+            Drain::Unavailable => "unavailable",
+        };
+        f.debug_struct("SerialStream")
+            .field("name", &self.inner.name())
+            .field("drain", &draining)
+            .finish()
+    }
+}
+
+impl AsyncRead for SerialStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SerialStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        let written = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = written {
+            if n > 0 {
+                this.dirty = true;
+                #[cfg(unix)]
+                if let Drain::Running { stale, .. } = &mut this.drain {
+                    *stale = true;
+                }
+            }
+        }
+        written
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_drain(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // tokio-serial's shutdown is a flush (a blocking one).
+        self.poll_drain(cx)
+    }
+}
+
+#[cfg(unix)]
+impl std::os::unix::io::AsRawFd for SerialStream {
+    fn as_raw_fd(&self) -> std::os::unix::io::RawFd {
+        self.inner.as_raw_fd()
+    }
+}
 
 /// Opens `path` at `baud`, 8N1, no flow control, ready for [`Client::new`](crate::Client::new).
 ///
@@ -14,12 +207,154 @@ pub use tokio_serial::SerialStream;
 /// # Ok(()) }
 /// ```
 pub fn open(path: &str, baud: u32) -> Result<SerialStream, AtError> {
-    use tokio_serial::SerialPortBuilderExt;
-    tokio_serial::new(path, baud)
+    let cannot =
+        |e: tokio_serial::Error| AtError::Io(io::Error::other(format!("cannot open {path}: {e}")));
+    let builder = tokio_serial::new(path, baud)
         .data_bits(tokio_serial::DataBits::Eight)
         .parity(tokio_serial::Parity::None)
         .stop_bits(tokio_serial::StopBits::One)
-        .flow_control(tokio_serial::FlowControl::None)
-        .open_native_async()
-        .map_err(|e| AtError::Io(std::io::Error::other(format!("cannot open {path}: {e}"))))
+        .flow_control(tokio_serial::FlowControl::None);
+    #[cfg(unix)]
+    {
+        // What tokio-serial's `open_native_async` does, keeping a duplicate
+        // of the descriptor to drain the line with.
+        let port = builder.open_native().map_err(cannot)?;
+        let drain = match port.try_clone_native() {
+            Ok(second) => Drain::Idle(Box::new(second)),
+            Err(e) => {
+                tracing::warn!(path, error = %e, "no second descriptor: flushing will not wait for the line to drain");
+                Drain::Unavailable
+            }
+        };
+        let inner = tokio_serial::SerialStream::try_from(port).map_err(cannot)?;
+        Ok(SerialStream {
+            inner,
+            drain,
+            dirty: false,
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        use tokio_serial::SerialPortBuilderExt;
+        let inner = builder.open_native_async().map_err(cannot)?;
+        Ok(SerialStream {
+            inner,
+            drain: Drain::Unavailable,
+            dirty: false,
+        })
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A line that takes `per_drain` to drain, blocking the thread that waits,
+    /// as `tcdrain` does on a real UART.
+    struct SlowLine {
+        per_drain: Duration,
+        drains: Arc<AtomicU32>,
+    }
+
+    impl io::Write for SlowLine {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            std::thread::sleep(self.per_drain);
+            self.drains.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn slow_pair(
+        per_drain: Duration,
+    ) -> (SerialStream, tokio_serial::SerialStream, Arc<AtomicU32>) {
+        let (host, module) = tokio_serial::SerialStream::pair().expect("pseudo-terminal pair");
+        let drains = Arc::new(AtomicU32::new(0));
+        let line = SlowLine {
+            per_drain,
+            drains: Arc::clone(&drains),
+        };
+        let port = SerialStream {
+            inner: host,
+            drain: Drain::Idle(Box::new(line)),
+            dirty: false,
+        };
+        (port, module, drains)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn waiting_for_the_line_to_drain_never_blocks_the_runtime() {
+        let (mut port, mut module, drains) = slow_pair(Duration::from_millis(300));
+        let ticks = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&ticks);
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        port.write_all(b"AT\r").await.expect("write");
+        let started = std::time::Instant::now();
+        port.flush().await.expect("flush");
+        assert!(
+            started.elapsed() >= Duration::from_millis(300),
+            "the flush waits for the line"
+        );
+        let ticked = ticks.load(Ordering::SeqCst);
+        assert!(
+            ticked >= 10,
+            "timers stopped while the line drained: {ticked} ticks"
+        );
+        assert_eq!(drains.load(Ordering::SeqCst), 1);
+        // Nothing written since: nothing to wait for.
+        let started = std::time::Instant::now();
+        port.flush().await.expect("flush");
+        assert!(started.elapsed() < Duration::from_millis(100));
+        assert_eq!(drains.load(Ordering::SeqCst), 1);
+        let mut got = [0u8; 3];
+        module.read_exact(&mut got).await.expect("read");
+        assert_eq!(&got, b"AT\r");
+        ticker.abort();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_write_during_a_cancelled_drain_is_drained_too() {
+        let (mut port, _module, drains) = slow_pair(Duration::from_millis(200));
+        port.write_all(b"+").await.expect("write");
+        // Given up while draining...
+        let cancelled = tokio::time::timeout(Duration::from_millis(50), port.flush()).await;
+        assert!(cancelled.is_err());
+        // ...and more written: the drain under way does not cover it.
+        port.write_all(b"++").await.expect("write");
+        let started = std::time::Instant::now();
+        port.flush().await.expect("flush");
+        assert_eq!(drains.load(Ordering::SeqCst), 2);
+        assert!(
+            started.elapsed() >= Duration::from_millis(300),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn open_drains_through_a_second_descriptor() {
+        use tokio_serial::SerialPort;
+        let (mut module, slave) = tokio_serial::SerialStream::pair().expect("pair");
+        let path = slave.name().expect("slave name");
+        // It holds the port's lock; the master keeps the pair alive.
+        drop(slave);
+        let mut port = open(&path, 115_200).expect("open");
+        assert!(matches!(port.drain, Drain::Idle(_)), "{port:?}");
+        port.write_all(b"AT+CSQ\r").await.expect("write");
+        port.drain().await.expect("drain");
+        let mut got = [0u8; 7];
+        module.read_exact(&mut got).await.expect("read");
+        assert_eq!(&got, b"AT+CSQ\r");
+    }
 }

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use cellmail_at::{
-    Arrived, AtError, Client, ClientConfig, CmeError, Command, DataEnd, DecoderConfig, Prompt,
-    PromptKind,
+    Arrived, AtError, Client, ClientConfig, CmeError, Command, DataEnd, DecoderConfig, Payload,
+    Prompt, PromptKind,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
@@ -846,4 +846,441 @@ async fn a_read_error_mid_command_is_followed_by_a_resync() {
     let r = client.execute(&cgatt).await.unwrap();
     assert_eq!(r.info, ["+CGATT: 1"], "the first answer was not taken");
     task.await.unwrap();
+}
+
+// ---- Data mode, cancellation while writing, caller-supplied timeouts ----
+
+/// A stream whose every flush takes `delay`, as a serial port's does while
+/// its line drains.
+struct SlowFlush {
+    io: DuplexStream,
+    delay: Duration,
+    sleep: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+fn slow_flush_pair(delay: Duration) -> (Client<SlowFlush>, Module) {
+    let (host, module) = tokio::io::duplex(64 * 1024);
+    let io = SlowFlush {
+        io: host,
+        delay,
+        sleep: None,
+    };
+    (Client::new(io, ClientConfig::default()), Module(module))
+}
+
+impl tokio::io::AsyncRead for SlowFlush {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for SlowFlush {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        // New bytes: the next flush waits for them all over again.
+        self.sleep = None;
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future;
+        let delay = self.delay;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+        std::task::ready!(sleep.as_mut().poll(cx));
+        self.sleep = None;
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+fn quectel_body() -> Command {
+    Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect)
+}
+
+/// The module's side of an escape-ended upload given up after `data`: it
+/// must see silence, `+++` alone, silence, and only then `AT`.
+async fn expect_escape_then_resync(module: &mut Module, data: &[u8]) {
+    module.expect(b"AT+QSMTPBODY=1,60\r").await;
+    module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+    module.expect(data).await;
+    let data_seen = Instant::now();
+    // Not `AT\r` into the body: the escape, alone, after the guard time.
+    module.expect(b"+++").await;
+    assert!(
+        data_seen.elapsed() >= Duration::from_secs(1),
+        "no guard time before +++: {:?}",
+        data_seen.elapsed()
+    );
+    let escape_seen = Instant::now();
+    module.send(b"\r\n+QSMTPBODY: 5\r\n").await;
+    module.expect(b"AT\r").await;
+    assert!(
+        escape_seen.elapsed() >= Duration::from_millis(900),
+        "no guard time after +++: {:?}",
+        escape_seen.elapsed()
+    );
+    module.send(b"\r\nOK\r\n").await;
+    module.expect(b"AT+CSQ\r").await;
+    module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_upload_cancelled_in_the_guard_time_before_its_escape_is_escaped_before_the_next_command()
+ {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        expect_escape_then_resync(&mut module, b"Hello").await;
+        module
+    });
+    // Given up while it keeps the silence before `+++`.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(500),
+        client.upload(&quectel_body(), b"Hello", DataEnd::Escape),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_declared_escape_payload_left_open_is_escaped_before_the_next_command() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        expect_escape_then_resync(&mut module, b"Hel").await;
+        module
+    });
+    let body = quectel_body().expect_payload(Payload::Escape);
+    client.begin(&body).await.unwrap();
+    client.wait_prompt().await.unwrap();
+    client.write_data(b"Hel").await.unwrap();
+    // The caller goes away in the middle of the body.
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+fn smtpbody() -> Command {
+    Command::write("+SMTPBODY")
+        .int(19)
+        .expect_prompt(PromptKind::Download)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_length_delimited_upload_cut_short_refuses_the_next_command() {
+    // A small pipe: the upload blocks once the module stops reading.
+    let (host, module) = tokio::io::duplex(8);
+    let mut client = Client::new(host, ClientConfig::default());
+    let mut module = Module(module);
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPBODY=19\r").await;
+        module.send(b"\r\nDOWNLOAD\r\n").await;
+        module.expect(b"This is").await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Everything the host wrote since is payload, never `AT`.
+        module.expect(b" a new E").await;
+        // The module gives up on the body itself (its input timeout).
+        module.send(b"\r\nERROR\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let cancelled = tokio::time::timeout(
+        Duration::from_secs(1),
+        client.upload(&smtpbody(), b"This is a new Email", DataEnd::Length),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    let csq = Command::exec("+CSQ");
+    for _ in 0..2 {
+        let err = client.execute(&csq).await.unwrap_err();
+        assert!(
+            matches!(err, AtError::Protocol { ref command, ref detail }
+                if command == "AT+CSQ" && detail.contains("still in data mode: 4 bytes owed to AT+SMTPBODY=19")),
+            "{err}"
+        );
+        assert!(client.in_data_mode());
+    }
+    let written = client.stats().bytes_written;
+    assert_eq!(written, b"AT+SMTPBODY=19\r".len() as u64 + 15);
+    // The module's own final ends its data mode.
+    client.idle(Duration::from_secs(12)).await.unwrap();
+    assert!(!client.in_data_mode());
+    let r = client.execute(&csq).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+/// A source that fails after a few bytes.
+struct FailingSource(&'static [u8]);
+
+impl tokio::io::AsyncRead for FailingSource {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.0.is_empty() {
+            return std::task::Poll::Ready(Err(std::io::Error::other("disk error")));
+        }
+        let n = self.0.len().min(buf.remaining());
+        buf.put_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_source_leaves_bytes_owed_until_the_data_mode_is_forgotten() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPBODY=19\r").await;
+        module.send(b"\r\nDOWNLOAD\r\n").await;
+        module.expect(b"This ").await;
+        // Whatever the host does next, it is no AT command into the body
+        // until it says the module left data mode.
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    client
+        .begin(&smtpbody().expect_payload(Payload::Length(19)))
+        .await
+        .unwrap();
+    client.wait_prompt().await.unwrap();
+    let err = client
+        .copy_data(&mut FailingSource(b"This "), 19)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AtError::Io(_)), "{err}");
+    let csq = Command::exec("+CSQ");
+    let err = client.execute(&csq).await.unwrap_err();
+    assert!(err.to_string().contains("14 bytes owed"), "{err}");
+    // E.g. after the module's input timeout, or a reset.
+    client.forget_data_mode();
+    let r = client.execute(&csq).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_payload_given_up_whose_end_was_not_declared_refuses_the_next_command() {
+    let (mut client, mut module) = pair(ClientConfig::with_decoder(
+        DecoderConfig::default().urc("+SMTPFT:"),
+    ));
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPFT=10\r").await;
+        module.send(b"\r\n+SMTPFT: 2,10\r\n").await;
+        module.expect(b"01234").await;
+        module
+    });
+    let chunk = Command::write("+SMTPFT")
+        .int(10)
+        .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()));
+    client.begin(&chunk).await.unwrap();
+    client.wait_prompt().await.unwrap();
+    client.write_data(b"01234").await.unwrap();
+    // The caller went away without saying how much the module takes.
+    let err = client.execute(&Command::exec("+CSQ")).await.unwrap_err();
+    assert!(
+        matches!(err, AtError::Protocol { ref detail, .. } if detail.contains("not declared")),
+        "{err}"
+    );
+    let mut module = task.await.unwrap();
+    drop(client);
+    let mut rest = Vec::new();
+    module.0.read_to_end(&mut rest).await.unwrap();
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_grant_declared_after_the_prompt_counts_what_is_owed() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPFT=10\r").await;
+        module.send(b"\r\n+SMTPFT: 2,6\r\n").await;
+        module.expect(b"0123").await;
+        module
+    });
+    let chunk = Command::write("+SMTPFT")
+        .int(10)
+        .expect_prompt(PromptKind::Line("+SMTPFT: 2,".into()));
+    client.begin(&chunk).await.unwrap();
+    client.wait_prompt().await.unwrap();
+    // The module grants 6 of the 10 bytes asked for.
+    client.declare_payload(Payload::Length(6)).unwrap();
+    client.write_data(b"0123").await.unwrap();
+    let err = client.execute(&Command::exec("+CSQ")).await.unwrap_err();
+    assert!(err.to_string().contains("2 bytes owed"), "{err}");
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_cancelled_while_its_command_is_written_is_resynchronised() {
+    let (mut client, mut module) = slow_flush_pair(Duration::from_secs(2));
+    let task = spawn(async move {
+        module.expect(b"AT+CGATT?\r").await;
+        module.send(b"\r\n+CGATT: 0\r\n\r\nOK\r\n").await;
+        // Its answer was not read: the host resynchronises first.
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    // Given up while the line drains the command: all of it was written.
+    let cancelled = tokio::time::timeout(
+        Duration::from_secs(1),
+        client.execute(&Command::read("+CGATT")),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(
+        r.info,
+        ["+CSQ: 27,99"],
+        "the late answer was taken for ours"
+    );
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_command_cut_short_while_written_is_resynchronised() {
+    // A pipe too small for the command: the module reads it late.
+    let (host, module) = tokio::io::duplex(4);
+    let mut client = Client::new(host, ClientConfig::default());
+    let mut module = Module(module);
+    let task = spawn(async move {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Half a command, then the resynchronising AT (the module answers
+        // the garbled line with ERROR), then the next command.
+        module.expect(b"AT+CAT\r").await;
+        module.send(b"\r\nERROR\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let cancelled = tokio::time::timeout(
+        Duration::from_secs(1),
+        client.execute(&Command::read("+CGATT")),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_silence_after_an_escape_is_kept_when_the_call_is_cancelled_while_writing_it() {
+    let (mut client, mut module) = slow_flush_pair(Duration::from_secs(2));
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nOK\r\n\r\nCONNECT\r\n").await;
+        module.expect(b"Hi").await;
+        module.expect(b"+++").await;
+        let escape_seen = Instant::now();
+        module.expect(b"AT\r").await;
+        assert!(
+            escape_seen.elapsed() >= Duration::from_millis(900),
+            "no guard time after +++: {:?}",
+            escape_seen.elapsed()
+        );
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    // Command written by 2 s, data by 4 s, `+++` at 5 s: given up at 5.5 s,
+    // while the line drains it.
+    let started = Instant::now();
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(5500),
+        client.upload(&quectel_body(), b"Hi", DataEnd::Escape),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    assert_eq!(started.elapsed(), Duration::from_millis(5500));
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_longest_timeouts_do_not_overflow() {
+    let config = ClientConfig {
+        command_timeout: Duration::MAX,
+        resync_timeout: Duration::MAX,
+        ..ClientConfig::with_decoder(DecoderConfig::default().urc("+SMTP:"))
+    };
+    let (mut client, mut module) = pair(config);
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module.send(b"\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module
+            .send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n\r\n+SMTP: 1\r\n")
+            .await;
+        module.expect(b"AT+QSMTPPUT\r").await;
+        module.send(b"\r\nOK\r\n\r\n+QSMTPPUT: 1\r\n").await;
+        module.expect(b"AT+CGATT?\r").await;
+        // Too late for its 1 s timeout: resynchronised with no time limit.
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let put = Command::exec("+QSMTPPUT")
+        .expect_deferred("+QSMTPPUT:")
+        .timeout(Duration::MAX);
+    client.execute(&put).await.unwrap();
+    assert_eq!(
+        client.deferred("+QSMTPPUT:", Duration::MAX).await.unwrap(),
+        "+QSMTPPUT: 0"
+    );
+    // The configured command timeout.
+    client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(
+        client.wait_urc("+SMTP:", Duration::MAX).await.unwrap(),
+        "+SMTP: 1"
+    );
+    client.execute(&put).await.unwrap();
+    assert_eq!(
+        client
+            .wait_any(&["+QSMTPPUT:"], &["+SMTP:"], Duration::MAX)
+            .await
+            .unwrap(),
+        Arrived::Deferred("+QSMTPPUT: 1".into())
+    );
+    let cgatt = Command::read("+CGATT").timeout(Duration::from_secs(1));
+    assert!(client.execute(&cgatt).await.unwrap_err().is_timeout());
+    client.execute(&Command::exec("+CSQ")).await.unwrap();
+    let module = task.await.unwrap();
+    drop(module);
+    // The line closes while idling for ever.
+    let err = client.idle(Duration::MAX).await.unwrap_err();
+    assert!(matches!(err, AtError::Closed), "{err}");
 }
