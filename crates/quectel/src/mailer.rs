@@ -10,7 +10,7 @@ use cellmail::{
     MailError, MailSender, Phase, Progress, ProgressEvent, SendReport, SmtpAccount, TlsMode,
     TlsVersion, VendorCode, Verify, validate, validate_smtp_account,
 };
-use cellmail_at::{AtError, Client, CmeError, Command, DataEnd};
+use cellmail_at::{AtError, Client, CmeError, Command, DataEnd, Payload};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -587,7 +587,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                             format!("{name} is {} bytes long, too long to upload", bytes.len()),
                         )
                     })?;
-                    let upload = cmd::upload(&path, size);
+                    // Exactly `size` bytes: a cancelled upload leaves the line
+                    // in data mode, which the client then reports instead of
+                    // writing into the file.
+                    let upload =
+                        cmd::upload(&path, size).expect_payload(Payload::Length(size.into()));
                     self.client.begin(&upload).await.map_err(modem)?;
                     self.client.wait_prompt().await.map_err(modem)?;
                     self.client.write_data(bytes).await.map_err(modem)?;
@@ -796,7 +800,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 // Opened before the module is asked to take data: a source
                 // that cannot be opened never puts the module in data mode.
                 let reader = attachment.open().await?;
-                let command = cmd::attach_serial(attachment.name(), size, timeout);
+                // Ended by `+++`: if the call is cancelled mid-transfer the
+                // client escapes before its next command.
+                let command = cmd::attach_serial(attachment.name(), size, timeout)
+                    .expect_payload(Payload::Escape);
                 self.dirty.attachments = true;
                 self.client.begin(&command).await.map_err(modem)?;
                 self.client.wait_prompt().await.map_err(modem)?;

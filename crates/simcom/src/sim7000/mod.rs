@@ -15,7 +15,9 @@ use cellmail::{
     ProgressEvent, RecipientKind, SendReport, SmtpAccount, VendorCode, validate,
     validate_pop3_account, validate_smtp_account,
 };
-use cellmail_at::{Arrived, AtError, Client, CmeError, Command, DecoderConfig, Prompt, fields};
+use cellmail_at::{
+    Arrived, AtError, Client, CmeError, Command, DecoderConfig, Payload, Prompt, fields,
+};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -664,6 +666,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             };
             let granted =
                 usize::from(commands::smtpft_length(&grant).unwrap_or(0)).min(chunk.len());
+            // The module now takes exactly `granted` bytes: a call cancelled
+            // mid-chunk leaves the client reporting the bytes still owed.
+            self.client
+                .declare_payload(Payload::Length(granted as u64))
+                .map_err(modem)?;
             self.client
                 .write_data(&chunk[..granted])
                 .await
