@@ -27,13 +27,6 @@ fn after(from: Instant, timeout: Duration) -> Instant {
         .unwrap_or(from)
 }
 
-/// Whether `line` reads like the echo of a command line (ATE1).
-fn looks_like_echo(line: &str) -> bool {
-    line.as_bytes()
-        .get(..2)
-        .is_some_and(|at| at.eq_ignore_ascii_case(b"AT"))
-}
-
 /// Settings of a [`Client`].
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
@@ -238,11 +231,21 @@ impl Late {
     /// While a sensitive answer may still come, any line but a declared URC
     /// (with another prefix) may be.
     fn may_hold(&self, line: &str, config: &DecoderConfig) -> bool {
-        line.as_bytes().eq_ignore_ascii_case(&self.echo)
+        // Its own echo, exactly: a line that merely starts like a command
+        // (`At 10:00 ...`, `Attached ...`) is someone's data.
+        (!self.echo.is_empty() && line.as_bytes() == self.echo.as_slice())
             || (self.sensitive
                 && (self.prefix.as_deref().is_some_and(|p| line.starts_with(p))
                     || !config.is_urc(line)))
     }
+}
+
+/// How long a flush may take, and what to report when it takes longer.
+#[derive(Clone, Copy)]
+struct Limit<'a> {
+    deadline: Instant,
+    command: &'a str,
+    after: Duration,
 }
 
 /// What a command given up in data mode leaves the module waiting for.
@@ -418,7 +421,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         self.abandoned = true;
         self.late = Some(Late::of(cmd));
         tracing::debug!(command = %label, "send");
-        self.send(&bytes, false).await?;
+        let timeout = cmd.timeout_value().unwrap_or(self.config.command_timeout);
+        let limit = Limit {
+            deadline: after(Instant::now(), timeout),
+            command: &label,
+            after: timeout,
+        };
+        self.send(&bytes, false, limit).await?;
         self.stats.commands += 1;
         self.decoder.begin(cmd);
         let timeout = cmd.timeout_value().unwrap_or(self.config.command_timeout);
@@ -480,6 +489,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// resynchronises. (A final result the module sends by itself in that
     /// state, read while idle, is taken as the end of its data mode too.)
     pub fn forget_data_mode(&mut self) {
+        if let Some(c) = self.current.as_mut().filter(|c| c.in_data) {
+            // Its caller left it in flight, in data mode: given up later, it
+            // leaves no data mode behind.
+            tracing::debug!(command = %c.label, "data mode forgotten");
+            c.in_data = false;
+        }
         if let Some(mode) = self.data_mode.take() {
             tracing::debug!(command = %mode.command, "data mode forgotten");
             self.abandoned = true;
@@ -512,7 +527,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Writes data-mode bytes (after a prompt). Restarts the command's timeout.
     pub async fn write_data(&mut self, data: &[u8]) -> Result<(), AtError> {
         self.keep_quiet().await;
-        self.send(data, true).await?;
+        let (deadline, command, after) = self
+            .current
+            .as_ref()
+            .map(|c| (c.deadline, c.label.clone(), c.timeout))
+            .unwrap_or_else(|| {
+                let t = self.config.command_timeout;
+                (after(Instant::now(), t), String::new(), t)
+            });
+        let limit = Limit {
+            deadline,
+            command: &command,
+            after,
+        };
+        self.send(data, true, limit).await?;
         self.refresh_deadline();
         Ok(())
     }
@@ -571,15 +599,35 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                 }
                 Event::Final(f) => return Err(self.fail(f)),
                 Event::Prompt(p) => {
-                    let label = self
-                        .current
-                        .as_ref()
-                        .map(|c| c.label.clone())
-                        .unwrap_or_default();
+                    let mut detail = format!("unexpected prompt {p:?}");
+                    let mut label = String::new();
+                    if let Some(c) = self.current.as_mut() {
+                        label.clone_from(&c.label);
+                        match (&c.payload, &p) {
+                            (Some(_), _) => {}
+                            (None, Prompt::Connect) => {
+                                // Its data ends with `+++`: the next command
+                                // ends it so before resynchronising.
+                                c.payload = Some(Payload::Escape);
+                                detail.push_str(
+                                    " (no payload was sent; the next command first ends the                                      data mode with +++)",
+                                );
+                            }
+                            (None, _) => {
+                                // How its data ends is unknown: not taken for
+                                // a data mode that would block every later
+                                // command. The next one resynchronises first.
+                                c.in_data = false;
+                                detail.push_str(
+                                    " (no payload was declared nor sent; the next command                                      resynchronises with AT first)",
+                                );
+                            }
+                        }
+                    }
                     self.abandon();
                     return Err(AtError::Protocol {
                         command: label,
-                        detail: format!("unexpected prompt {p:?}"),
+                        detail,
                     });
                 }
                 _ => {}
@@ -729,6 +777,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         }
     }
 
+    /// Takes the first queued URC that is exactly `line` off the queue (a
+    /// line a dialect found to be its own), leaving every other one queued.
+    /// Reads nothing.
+    pub fn remove_urc(&mut self, line: &str) -> Option<String> {
+        let i = self.urcs.iter().position(|l| l == line)?;
+        self.urcs.remove(i)
+    }
+
     /// Waits for a URC starting with `prefix` (one already received counts).
     pub async fn wait_urc(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
         let deadline = after(Instant::now(), timeout);
@@ -829,6 +885,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// data mode it left open (`+++`) or refuses to go on (bytes owed), then
     /// resynchronises.
     async fn recover(&mut self, label: &str) -> Result<(), AtError> {
+        if self
+            .data_mode
+            .as_ref()
+            .is_some_and(|m| matches!(m.left, DataLeft::Owed(_) | DataLeft::Undeclared))
+        {
+            // A final result the module sent by itself (its input timeout)
+            // may already be here: read what is available, without waiting,
+            // before refusing.
+            let now = Instant::now();
+            while let Some(ev) = self.next_event(now).await? {
+                self.route(ev);
+            }
+        }
         if let Some(mode) = &self.data_mode {
             let detail = match mode.left {
                 DataLeft::Escape => None,
@@ -866,10 +935,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// when the last byte left the line) and after it.
     async fn escape(&mut self) -> Result<(), AtError> {
         let guard = self.config.guard_time;
+        let (deadline, command, timeout) = self
+            .current
+            .as_ref()
+            .map(|c| (c.deadline, c.label.clone(), c.timeout))
+            .unwrap_or_else(|| {
+                let t = self.config.command_timeout;
+                (after(Instant::now(), t), "+++".to_owned(), t)
+            });
+        // Flushing is bounded by the deadline of the command (or by the
+        // command timeout plus the guard after `+++`).
+        let limit = Limit {
+            deadline,
+            command: &command,
+            after: timeout,
+        };
         if !self.drained {
             // A flush cancelled earlier: the bytes may still be on their way.
-            self.io.flush().await?;
-            self.mark_drained();
+            self.flush_by(&limit).await?;
         }
         if let Some(last) = self.last_write {
             sleep_until(after(last, guard)).await;
@@ -884,8 +967,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             c.in_data = false;
         }
         self.data_mode = None;
-        self.io.flush().await?;
-        self.mark_drained();
+        let limit = Limit {
+            deadline: after(limit.deadline, guard),
+            ..limit
+        };
+        self.flush_by(&limit).await?;
         self.quiet_until = Some(after(Instant::now(), guard));
         Ok(())
     }
@@ -943,12 +1029,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     }
 
     /// Whether `line`, which no command in flight claims, must be neither
-    /// logged nor routed: an echo of a command line (it may hold a password)
-    /// or what a command given up may still send (see [`Late`]).
+    /// logged nor routed: what a command given up may still send, its echo
+    /// included (it may hold a password; see [`Late`]).
     fn hidden(&self, line: &str) -> bool {
         let config = self.decoder.config();
-        (looks_like_echo(line) && !config.is_urc(line))
-            || self.late.as_ref().is_some_and(|l| l.may_hold(line, config))
+        self.late.as_ref().is_some_and(|l| l.may_hold(line, config))
     }
 
     /// Files an event no one is waiting for right now.
@@ -1002,7 +1087,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     async fn resync(&mut self) -> Result<(), AtError> {
         tracing::debug!("resynchronising after a timeout");
         let probe = Command::exec("");
-        self.write(b"AT\r").await?;
+        let limit = self.config.resync_timeout;
+        self.keep_quiet().await;
+        let limit = Limit {
+            deadline: after(Instant::now(), limit),
+            command: "AT (resynchronisation)",
+            after: limit,
+        };
+        self.send(b"AT\r", false, limit).await?;
         self.stats.commands += 1;
         // In flight like any command: its echo (ATE1) is an echo, and late
         // lines of the abandoned command are dropped, not queued as URCs.
@@ -1047,20 +1139,36 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         }
     }
 
-    /// Writes a command line (after the silence due after `+++`).
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), AtError> {
-        self.keep_quiet().await;
-        self.send(bytes, false).await
-    }
-
     /// Hands `bytes` to the stream and flushes it (for a serial port from
     /// [`serial::open`](crate::serial::open): waits, without blocking the
-    /// runtime, until they have left the line).
-    async fn send(&mut self, bytes: &[u8], data: bool) -> Result<(), AtError> {
+    /// runtime, until they have left the line), by `limit`.
+    async fn send(&mut self, bytes: &[u8], data: bool, limit: Limit<'_>) -> Result<(), AtError> {
         self.hand_over(bytes, data).await?;
-        self.io.flush().await?;
-        self.mark_drained();
-        Ok(())
+        self.flush_by(&limit).await
+    }
+
+    /// Flushes the stream, by `limit.deadline`: a flush that never ends (a
+    /// wedged `tcdrain`) is a timeout like an answer that never comes, and
+    /// the command in flight is given up.
+    async fn flush_by(&mut self, limit: &Limit<'_>) -> Result<(), AtError> {
+        match timeout_at(limit.deadline, self.io.flush()).await {
+            Ok(result) => {
+                result?;
+                self.mark_drained();
+                Ok(())
+            }
+            Err(_elapsed) => {
+                tracing::debug!(command = %limit.command, "the line did not drain in time");
+                if self.current.is_some() {
+                    self.abandon();
+                }
+                self.abandoned = true;
+                Err(AtError::Timeout {
+                    command: limit.command.to_owned(),
+                    after: limit.after,
+                })
+            }
+        }
     }
 
     /// Writes `bytes`, counting each part as the stream takes it, so that a

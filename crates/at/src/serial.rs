@@ -28,10 +28,50 @@ use tokio::task::JoinHandle;
 
 use crate::error::AtError;
 
-/// Blocks until every byte written to the port has left the line: a second
-/// descriptor of the port, whose `flush` is `tcdrain`.
+/// Blocks until every byte written to the port has left the line.
 #[cfg(unix)]
-type Drainer = Box<dyn io::Write + Send>;
+trait DrainLine: Send {
+    fn drain(&mut self) -> io::Result<()>;
+}
+
+#[cfg(unix)]
+type Drainer = Box<dyn DrainLine>;
+
+/// Makes a new [`Drainer`] (after one was lost with a panicked task).
+#[cfg(unix)]
+type Remake = Box<dyn Fn() -> io::Result<Drainer> + Send>;
+
+/// A second descriptor of the port, owned here: `tcdrain` on it, and
+/// dropping it is a plain `close` (not serialport's, which clears the
+/// port's exclusive lock with `TIOCNXCL` while the port is still in use).
+/// nix 0.26 (serialport's own) works on raw descriptors without `unsafe`;
+/// an `OwnedFd` could not be made from the port's descriptor without it.
+#[cfg(unix)]
+struct Tcdrain(std::os::unix::io::RawFd);
+
+#[cfg(unix)]
+impl Tcdrain {
+    /// A duplicate of `fd` (close-on-exec).
+    fn duplicate(fd: std::os::unix::io::RawFd) -> io::Result<Self> {
+        use nix::fcntl::{FcntlArg, fcntl};
+        let second = fcntl(fd, FcntlArg::F_DUPFD_CLOEXEC(0)).map_err(io::Error::from)?;
+        Ok(Self(second))
+    }
+}
+
+#[cfg(unix)]
+impl DrainLine for Tcdrain {
+    fn drain(&mut self) -> io::Result<()> {
+        nix::sys::termios::tcdrain(self.0).map_err(io::Error::from)
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Tcdrain {
+    fn drop(&mut self) {
+        let _ = nix::unistd::close(self.0);
+    }
+}
 
 /// How [`SerialStream`] waits for the line to drain.
 enum Drain {
@@ -58,6 +98,9 @@ pub struct SerialStream {
     drain: Drain,
     /// Bytes were written since the last drain started.
     dirty: bool,
+    /// Makes the drainer again should it be lost with its task.
+    #[cfg(unix)]
+    remake: Option<Remake>,
 }
 
 impl SerialStream {
@@ -96,7 +139,7 @@ impl SerialStream {
                 Drain::Idle(mut drainer) => {
                     self.dirty = false;
                     let task = tokio::task::spawn_blocking(move || {
-                        let result = drainer.flush();
+                        let result = drainer.drain();
                         (drainer, result)
                     });
                     self.drain = Drain::Running { task, stale: false };
@@ -118,7 +161,17 @@ impl SerialStream {
                         return Poll::Ready(result);
                     }
                     Poll::Ready(Err(e)) => {
-                        // The drainer is lost with its task.
+                        // The drainer is lost with its task: a new one for
+                        // the next flush, which drains again.
+                        self.dirty = true;
+                        self.drain = match self.remake.as_ref().map(|remake| remake()) {
+                            Some(Ok(drainer)) => Drain::Idle(drainer),
+                            Some(Err(err)) => {
+                                tracing::warn!(error = %err, "no second descriptor: flushing will not wait for the line to drain");
+                                Drain::Unavailable
+                            }
+                            None => Drain::Unavailable,
+                        };
                         return Poll::Ready(Err(io::Error::other(e)));
                     }
                 },
@@ -218,12 +271,19 @@ pub fn open(path: &str, baud: u32) -> Result<SerialStream, AtError> {
     {
         // What tokio-serial's `open_native_async` does, keeping a duplicate
         // of the descriptor to drain the line with.
+        use std::os::unix::io::AsRawFd;
         let port = builder.open_native().map_err(cannot)?;
-        let drain = match port.try_clone_native() {
-            Ok(second) => Drain::Idle(Box::new(second)),
+        let (drain, remake) = match Tcdrain::duplicate(port.as_raw_fd())
+            .and_then(|spare| Ok((Tcdrain::duplicate(spare.0)?, spare)))
+        {
+            Ok((second, spare)) => {
+                let remake: Remake =
+                    Box::new(move || Ok(Box::new(Tcdrain::duplicate(spare.0)?) as Drainer));
+                (Drain::Idle(Box::new(second)), Some(remake))
+            }
             Err(e) => {
                 tracing::warn!(path, error = %e, "no second descriptor: flushing will not wait for the line to drain");
-                Drain::Unavailable
+                (Drain::Unavailable, None)
             }
         };
         let inner = tokio_serial::SerialStream::try_from(port).map_err(cannot)?;
@@ -231,6 +291,7 @@ pub fn open(path: &str, baud: u32) -> Result<SerialStream, AtError> {
             inner,
             drain,
             dirty: false,
+            remake,
         })
     }
     #[cfg(not(unix))]
@@ -260,11 +321,8 @@ mod tests {
         drains: Arc<AtomicU32>,
     }
 
-    impl io::Write for SlowLine {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
+    impl DrainLine for SlowLine {
+        fn drain(&mut self) -> io::Result<()> {
             std::thread::sleep(self.per_drain);
             self.drains.fetch_add(1, Ordering::SeqCst);
             Ok(())
@@ -284,6 +342,7 @@ mod tests {
             inner: host,
             drain: Drain::Idle(Box::new(line)),
             dirty: false,
+            remake: None,
         };
         (port, module, drains)
     }
@@ -340,6 +399,38 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    /// A drain whose task panics.
+    struct Panics;
+
+    impl DrainLine for Panics {
+        fn drain(&mut self) -> io::Result<()> {
+            panic!("tcdrain panicked");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_drainer_lost_with_its_task_is_made_again() {
+        let (host, _module) = tokio_serial::SerialStream::pair().expect("pseudo-terminal pair");
+        let drains = Arc::new(AtomicU32::new(0));
+        let counter = Arc::clone(&drains);
+        let mut port = SerialStream {
+            inner: host,
+            drain: Drain::Idle(Box::new(Panics)),
+            dirty: false,
+            remake: Some(Box::new(move || {
+                Ok(Box::new(SlowLine {
+                    per_drain: Duration::from_millis(10),
+                    drains: Arc::clone(&counter),
+                }) as Drainer)
+            })),
+        };
+        port.write_all(b"AT\r").await.expect("write");
+        assert!(port.flush().await.is_err());
+        // Not "drained" for ever after: the next flush drains again.
+        port.flush().await.expect("flush");
+        assert_eq!(drains.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test(flavor = "current_thread")]

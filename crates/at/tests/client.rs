@@ -1284,3 +1284,186 @@ async fn the_longest_timeouts_do_not_overflow() {
     let err = client.idle(Duration::MAX).await.unwrap_err();
     assert!(matches!(err, AtError::Closed), "{err}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_final_the_module_sent_by_itself_ends_its_data_mode_before_the_next_command() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPBODY=19\r").await;
+        module.send(b"\r\nDOWNLOAD\r\n").await;
+        module.expect(b"This ").await;
+        // Its input timeout: it ends the body itself.
+        module.send(b"\r\nERROR\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    client
+        .begin(&smtpbody().expect_payload(Payload::Length(19)))
+        .await
+        .unwrap();
+    client.wait_prompt().await.unwrap();
+    let err = client
+        .copy_data(&mut FailingSource(b"This "), 19)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AtError::Io(_)), "{err}");
+    // The module's ERROR is on the line; nobody read it yet.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    assert!(!client.in_data_mode());
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unexpected_connect_is_escaped_before_the_next_command() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nCONNECT\r\n").await;
+        // No payload, then the escape, alone, and the resync.
+        module.expect(b"+++").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect);
+    let err = client.execute(&body).await.unwrap_err();
+    assert!(
+        matches!(err, AtError::Protocol { ref detail, .. } if detail.contains("unexpected prompt") && detail.contains("+++")),
+        "{err}"
+    );
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unexpected_download_prompt_does_not_block_later_commands() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+SMTPBODY=19\r").await;
+        module.send(b"\r\nDOWNLOAD\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nERROR\r\n\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let err = client.execute(&smtpbody()).await.unwrap_err();
+    assert!(
+        matches!(err, AtError::Protocol { ref detail, .. } if detail.contains("unexpected prompt") && detail.contains("resynchronises")),
+        "{err}"
+    );
+    let r = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn lines_that_start_like_at_are_urcs_unless_they_are_the_exact_echo() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+CSQ\r").await;
+        // No answer: the host gives up; then its echo and two data lines.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        module
+            .send(b"\r\nAT+CSQ\r\n\r\nat+csq\r\n\r\nAt 10:00 the meter read 42\r\n")
+            .await;
+        module
+    });
+    let csq = Command::exec("+CSQ");
+    let err = client.execute(&csq).await.unwrap_err();
+    assert!(matches!(err, AtError::Timeout { .. }), "{err}");
+    let mut module = task.await.unwrap();
+    client.idle(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(client.take_urcs(), ["at+csq", "At 10:00 the meter read 42"]);
+    module.send(b"\r\nAttached 2 files\r\n").await;
+    client.idle(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(client.take_urcs(), ["Attached 2 files"]);
+}
+
+/// A line whose flush never ends (a wedged `tcdrain`), once `wedged` is set.
+struct WedgedFlush {
+    inner: DuplexStream,
+    wedged: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for WedgedFlush {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for WedgedFlush {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.wedged.load(std::sync::atomic::Ordering::SeqCst) {
+            return std::task::Poll::Pending;
+        }
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flush_that_never_ends_times_out_with_the_command() {
+    let (host, module) = tokio::io::duplex(1024);
+    let wedged = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let io = WedgedFlush {
+        inner: host,
+        wedged: std::sync::Arc::clone(&wedged),
+    };
+    let mut client = Client::new(io, ClientConfig::default());
+    let mut module = Module(module);
+    let csq = Command::exec("+CSQ");
+    let started = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(60), client.execute(&csq))
+        .await
+        .expect("the flush is bounded by the command's deadline")
+        .unwrap_err();
+    assert!(
+        matches!(err, AtError::Timeout { ref command, after } if command == "AT+CSQ" && after == Duration::from_secs(5)),
+        "{err}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    // The line drains again: the next command resynchronises first.
+    wedged.store(false, std::sync::atomic::Ordering::SeqCst);
+    let task = spawn(async move {
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 1,99\r\n\r\nOK\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let r = client.execute(&csq).await.unwrap();
+    assert_eq!(r.info, ["+CSQ: 27,99"]);
+    task.await.unwrap();
+}

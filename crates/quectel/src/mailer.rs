@@ -221,8 +221,10 @@ impl PutFailure {
 /// [`close`](Self::close): it clears the module and deletes the files the
 /// mailer uploaded, as the SMTPS note's last step does.
 ///
-/// If the clean-up fails, or a send is dropped (cancelled) mid-way, the next
-/// send deletes the recipients and attachments first, and a `+QSMTPPUT`
+/// If the clean-up fails the mailer clears the module (`AT+QSMTPCLR`) and
+/// configures it again for the next mail; if that fails too, or a send is
+/// dropped (cancelled) mid-way, the next send deletes the recipients and
+/// attachments first (clearing the module if that fails again), and a `+QSMTPPUT`
 /// result the dropped send still gets is never taken for the next mail's.
 ///
 /// URCs stay with the application (`client().take_urcs()`,
@@ -231,6 +233,14 @@ impl PutFailure {
 /// brings a bearer it manages up again after `+QSMTPPUT: -8` (SMTPS note §4)
 /// or `+PDP DEACT` (a field report: the URC Quectel modules send when the
 /// network releases the context; neither manual here describes it).
+///
+/// A length-delimited upload (`AT+QFUPL`) cut short leaves the module
+/// waiting for the bytes still owed, and the client refuses to write
+/// anything (`AtError::Protocol`, "still in data mode") rather than send
+/// made-up data. It recovers by itself once the module ends the upload with a
+/// final result of its own, or reboots (`RDY`). Otherwise the application
+/// reboots the module, or waits out the module's input timeout, then calls
+/// `client().forget_data_mode()`.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
@@ -356,6 +366,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
     /// attachments are gone, and no result it promised will come.
     fn rebooted(&mut self) {
         self.client.forget_deferred();
+        // A reboot ends any data mode a payload cut short left open.
+        self.client.forget_data_mode();
         self.configured.clear();
         self.uploaded.clear();
         self.bearer = BearerState::Down;
@@ -921,6 +933,28 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         first.map_or(Ok(()), Err)
     }
 
+    /// [`clean_up`](Self::clean_up), and when a delete fails,
+    /// `AT+QSMTPCLR` (§2.2.11: it clears recipients and attachments, and the
+    /// account too): then every cached setting is forgotten, so the next
+    /// configuration sends them all again. `Ok(true)` when it cleared.
+    async fn clean_up_or_clear(&mut self) -> Result<bool, MailError> {
+        let Err(e) = self.clean_up().await else {
+            return Ok(false);
+        };
+        tracing::warn!(error = %e, "deleting recipients or attachments failed: clearing the module (AT+QSMTPCLR)");
+        match self.client.execute(&cmd::clear()).await {
+            Ok(_) => {
+                self.dirty = Dirty::default();
+                self.configured.clear();
+                Ok(true)
+            }
+            Err(clear) => {
+                tracing::warn!(error = %clear, "AT+QSMTPCLR failed too");
+                Err(e)
+            }
+        }
+    }
+
     /// One `AT+QSMTPPUT=<timeout>` and its `+QSMTPPUT: <result>`.
     async fn put_once(&mut self, timeout: SendTimeout) -> Result<String, PutFailure> {
         let other = |e: AtError| PutFailure::Other(modem(e));
@@ -1191,14 +1225,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for QuectelMailer<T> {
         // (its clean-up failed, or its send was dropped) are deleted first.
         if self.dirty != Dirty::default() {
             tracing::info!("deleting an earlier mail's recipients and attachments first");
-            self.clean_up().await?;
+            if self.clean_up_or_clear().await? {
+                // AT+QSMTPCLR cleared the account: configured again.
+                self.configure_tls(&plan).await?;
+                self.configure_account(email).await?;
+            }
         }
         let composed = self.compose(email, &plan).await;
         let result = match composed {
             Ok(()) => self.put(plan.send_timeout).await,
             Err(e) => Err(e),
         };
-        if let Err(e) = self.clean_up().await {
+        if let Err(e) = self.clean_up_or_clear().await {
             // Left dirty: the next send deletes them before anything else.
             tracing::warn!(error = %e, "could not delete this mail's recipients or attachments");
         }

@@ -600,10 +600,11 @@ async fn a_missing_attachment_file_never_enters_data_mode() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_clean_up_is_done_before_the_next_mail() {
-    // The recipients of the first mail could not be deleted: the next mail
-    // deletes them before it adds its own (no mail to the old recipients).
+    // The recipients of the first mail could not be deleted, nor cleared:
+    // the next mail deletes them before it adds its own (no mail to the old
+    // recipients).
     let text = format!(
-        "{}> AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n{}",
+        "{}> AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPCLR\n< ERROR\n> AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n{}",
         plain_send(&["0"], false),
         again()
     );
@@ -616,7 +617,8 @@ async fn a_failed_clean_up_is_done_before_the_next_mail() {
 #[tokio::test(start_paused = true)]
 async fn a_clean_up_that_fails_again_stops_the_next_mail() {
     let text = format!(
-        "{}> AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPDST=0\n< ERROR\n",
+        "{}> AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPCLR\n< ERROR\n> AT+QSMTPDST=0\n< ERROR\n\
+         > AT+QSMTPCLR\n< ERROR\n",
         plain_send(&["0"], false),
     );
     let mut m = mailer(&text, Faults::new(), 1);
@@ -661,5 +663,37 @@ async fn missed_urcs_are_not_taken_for_a_reboot() {
     let mut m = mailer(&text, Faults::new(), 2);
     let report = m.send(&email()).await.unwrap();
     assert_eq!(report.module_result, "+QSMTPPUT: 0");
+    done(m.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_clean_up_clears_the_module_and_the_next_mail_configures_it_again() {
+    // The recipients cannot be deleted: AT+QSMTPCLR (§2.2.11) clears them,
+    // and the account with them, so the next mail sends every setting again.
+    let text = format!(
+        "{}> AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPCLR\n< OK\n{}",
+        plain_send(&["0"], false),
+        plain_send(&["0"], true)
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    m.send(&email()).await.unwrap();
+    m.send(&email()).await.unwrap();
+    done(m.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delete_that_keeps_failing_before_a_mail_falls_back_to_clearing() {
+    // Neither the delete nor the clear works after the first mail; before
+    // the second the delete fails again, the clear works, and the module is
+    // configured again before the mail.
+    let text = format!(
+        "{}> AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPCLR\n< ERROR\n\
+         > AT+QSMTPDST=0\n< ERROR\n> AT+QSMTPCLR\n< OK\n{}",
+        plain_send(&["0"], false),
+        plain_send(&["0"], true)
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    m.send(&email()).await.unwrap();
+    m.send(&email()).await.unwrap();
     done(m.into_client());
 }

@@ -603,6 +603,14 @@ impl Default for Sim5360Options {
 /// `NORMAL POWER DOWN`) through a subscription of its own. Off the client's
 /// queue it takes only its own results (`+SMTP:`, `+POP3:`, the saved path of
 /// `AT+POP3GET`) and the lines of a message answer that came after its `OK`.
+///
+/// A length-delimited payload cut short (e.g. one the application sent
+/// through `client()`) leaves the module waiting for the bytes still owed, and the
+/// client refuses to write anything (`AtError::Protocol`, "still in data
+/// mode") rather than send made-up data. It recovers by itself once the
+/// module ends the data with a final result of its own, or reboots (`RDY`).
+/// Otherwise the application reboots the module, or waits out the module's
+/// input timeout, then calls `client().forget_data_mode()`.
 pub struct Sim5360Mailer<T> {
     client: Client<T>,
     /// The mailer's own view of the URCs; the client's queue stays the application's.
@@ -739,6 +747,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         {
             tracing::info!("the module rebooted: configuring it again");
             self.client.forget_deferred();
+            // A reboot ends any data mode a payload cut short left open.
+            self.client.forget_data_mode();
             self.configured.clear();
             self.stale_recipients = vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
             self.stale_attachments = true;
@@ -887,7 +897,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         // The lines after the OK are the message's, not URCs: off the
         // client's queue (the application's URCs stay).
         for line in &rest {
-            let _ = self.client.wait_urc(line, Duration::ZERO).await;
+            // Exactly this line: a message line is no prefix of the
+            // application's URCs (`R` of `RDY`).
+            let _ = self.client.remove_urc(line);
         }
         if !rest.is_empty() {
             return Err(protocol(

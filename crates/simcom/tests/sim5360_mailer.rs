@@ -576,3 +576,24 @@ async fn counts_and_list_rows_that_do_not_read_are_protocol_errors() {
         harness::finish(m.into_client()).unwrap();
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn message_lines_after_the_ok_leave_the_applications_urcs_queued() {
+    // A line of the message after its OK is taken off the queue, and only
+    // that line: not the application's URC it is a prefix of.
+    let text = format!(
+        "{LOGIN}{GET}< +CMTI: \"SM\",3\n< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: Status\n< Did it work?\n< OK\n< +CMTI\n< OK\n\
+         > AT+POP3OUT\n< +POP3: SUCCESS\n< OK\n"
+    );
+    let mut m = play(&text);
+    let err = m.retrieve(1).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { ref detail, .. })
+            if detail.contains("reading OK")),
+        "{err:?}"
+    );
+    assert_eq!(m.client().take_urcs(), ["+CMTI: \"SM\",3"]);
+    m.close().await.unwrap();
+    harness::finish(m.into_client()).unwrap();
+}

@@ -716,11 +716,12 @@ async fn unreadable_result_codes_are_protocol_errors_not_code_0() {
 
 #[tokio::test(start_paused = true)]
 async fn a_read_longer_than_asked_for_is_a_protocol_error_at_once() {
-    // +POP3READ: 1,5000 after AT+POP3READ=1460 (§3.2.19: <cnfLength> is at
-    // most <reqLength>): not a raw block to wait 10 s for; the session is
-    // ended (data may be unread) and the next call logs in again.
+    // +POP3READ: 1,70000 after AT+POP3READ=1460 (§3.2.19: <cnfLength> is at
+    // most <reqLength>), beyond any sane block: not a raw block to wait 10 s
+    // for; the session is ended (data may be unread) and the next call logs
+    // in again.
     let text = format!(
-        "{LOGIN}> AT+POP3CMD=4,1\n< OK\n< +POP3CMD: 1\n> AT+POP3READ=1460\n< +POP3READ: 1,5000\n< OK\n\
+        "{LOGIN}> AT+POP3CMD=4,1\n< OK\n< +POP3CMD: 1\n> AT+POP3READ=1460\n< +POP3READ: 1,70000\n< OK\n\
          > AT+POP3OUT\n< OK\n< +POP3OUT: 1\n{RELOGIN_STAT}"
     );
     let mut m = play(&text);
@@ -732,6 +733,26 @@ async fn a_read_longer_than_asked_for_is_a_protocol_error_at_once() {
         "{:?}",
         started.elapsed()
     );
+    assert_eq!(m.stat().await.unwrap().count, 2);
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_longer_block_really_sent_is_read_as_data_then_rejected() {
+    // +POP3READ: 1,5000 and 5000 bytes that hold AT-looking lines: they are
+    // the block's, never an end of the command nor URCs; the read is a
+    // protocol error and the session is ended.
+    let lines = "\\r\\nOK\\r\\n\\r\\nRDY\\r\\n\\r\\n+POP3OUT: 1\\r\\n";
+    let block = format!("{lines}{}", "a".repeat(5000 - 28));
+    let text = format!(
+        "{LOGIN}> AT+POP3CMD=4,1\n< OK\n< +POP3CMD: 1\n> AT+POP3READ=1460\n< +POP3READ: 1,5000\n\
+         <raw \"{block}\"\n< OK\n> AT+POP3OUT\n< OK\n< +POP3OUT: 1\n{RELOGIN_STAT}"
+    );
+    let mut m = play(&text);
+    let err = m.retrieve(1).await.unwrap_err();
+    assert_protocol(&err, "AT+POP3READ");
+    assert!(err.to_string().contains("sent 5000"), "{err}");
+    assert!(m.client().take_urcs().is_empty());
     assert_eq!(m.stat().await.unwrap().count, 2);
     harness::finish(m.into_client()).unwrap();
 }
@@ -853,4 +874,53 @@ async fn urcs_stay_queued_for_the_application() {
     m.send(&second).await.unwrap();
     assert_eq!(m.client().take_urcs(), ["Call Ready", "SMS Ready"]);
     harness::finish(m.into_client()).unwrap();
+}
+
+/// The first mail of mailer-smtpft-error.at up to its recipients: what a module
+/// that rebooted is configured with again.
+fn configuration_after_reboot() -> String {
+    let t =
+        std::fs::read_to_string(harness::folder("sim7000").join("mailer-smtpft-error.at")).unwrap();
+    let start = t.find("> AT+EMAILCID=1\n").unwrap();
+    let end = t.find("> AT+SMTPRCPT=0,0").unwrap();
+    t[start..end].to_owned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_grant_larger_than_asked_for_is_a_protocol_error_and_writes_nothing() {
+    // The module grants 200 bytes of the 100 asked for: the host writes no
+    // byte of the attachment (it could not end the data honestly), reports
+    // it, and the client refuses to write (200 bytes owed) rather than
+    // resynchronise with AT into the attachment. A reboot (RDY) ends it.
+    let text = smtpft_variant(&format!(
+        "< +SMTPFT: 2,200\n< RDY\n> AT\n< OK\n{}",
+        configuration_after_reboot()
+    ))
+    .replacen(
+        "> AT+SMTPRCPT=2\n< OK\n> AT+SMTPRCPT=0\n< OK\n",
+        "> AT+SMTPRCPT=2\n< OK\n",
+        1,
+    );
+    let mut m = play(&text);
+    let err = m.send(&mail_with_test_txt()).await.unwrap_err();
+    assert_protocol(&err, "AT+SMTPFT");
+    assert!(err.to_string().contains("more than the 100"), "{err}");
+    let report = m.send(&mail()).await.unwrap();
+    assert_eq!(report.module_result, "+SMTPSEND: 1");
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unreadable_grant_is_a_protocol_error_and_writes_nothing() {
+    let mut m = play(&smtpft_variant("< +SMTPFT: 2,x\n"));
+    let err = m.send(&mail_with_test_txt()).await.unwrap_err();
+    assert_protocol(&err, "AT+SMTPFT");
+    // The module takes an unknown number of bytes: nothing is written.
+    assert!(
+        m.client()
+            .execute(&cellmail_at::Command::exec("+CSQ"))
+            .await
+            .is_err()
+    );
+    assert!(m.client().in_data_mode());
 }

@@ -45,6 +45,12 @@ pub mod prefix {
 /// The largest `AT+POP3READ` request (§3.2.19: 1-1460).
 pub const POP3READ_MAX: u16 = 1460;
 
+/// The largest `+POP3READ: 1|2,<n>` block read as raw data: a module that
+/// announces more than it was asked for (at most [`POP3READ_MAX`]) may
+/// still send it, and its bytes must not be decoded as AT lines; beyond this
+/// bound the announcement is not believed (the mailer ends the session).
+pub const POP3READ_RAW_BOUND: usize = 64 * 1024;
+
 /// `AT+EMAILCID=<cid>`: the bearer profile e-mail uses.
 pub fn set_cid(cid: u8) -> Command {
     Command::write("+EMAILCID").int(i64::from(cid))
@@ -256,22 +262,25 @@ pub fn test_pop3_command() -> Command {
 /// How many raw bytes follow `+POP3READ: 1,<n>` and `+POP3READ: 2,<n>`.
 ///
 /// §3.2.19: `<cnfLength>` is what the module confirms of the `<reqLength>`
-/// asked for, 1-[`POP3READ_MAX`]. A larger length is not taken as a raw
-/// block (so the read ends at its final result, not after the client has
-/// swallowed bytes up to its timeout); the mailer reports it as a protocol
-/// error.
+/// asked for, 1-[`POP3READ_MAX`]. A larger length is still read as a raw
+/// block, up to [`POP3READ_RAW_BOUND`] (should the module really send it,
+/// an `OK`, `RDY` or `+POP3OUT:` in the mail is data, not a line), and the
+/// mailer rejects it as a protocol error; a length beyond the bound is not
+/// taken as a raw block (the read ends at its final result) and the mailer
+/// ends the session.
 ///
 /// ```
 /// use cellmail_simcom::sim7000::commands::pop3read_length;
 /// assert_eq!(pop3read_length("+POP3READ: 2,1183"), Some(1183));
-/// assert_eq!(pop3read_length("+POP3READ: 1,1461"), None);
+/// assert_eq!(pop3read_length("+POP3READ: 1,1461"), Some(1461));
+/// assert_eq!(pop3read_length("+POP3READ: 1,65537"), None);
 /// ```
 pub fn pop3read_length(line: &str) -> Option<usize> {
     let f = fields::info(line, prefix::POP3READ)?;
     match f.as_slice() {
         [mode, len] if matches!(mode.as_int(), Some(1 | 2)) => usize::try_from(len.as_int()?)
             .ok()
-            .filter(|&n| n <= usize::from(POP3READ_MAX)),
+            .filter(|&n| n <= POP3READ_RAW_BOUND),
         _ => None,
     }
 }
@@ -519,7 +528,9 @@ mod tests {
     fn raw_lengths_only_for_data_answers() {
         assert_eq!(pop3read_length("+POP3READ: 1,1460"), Some(1460));
         assert_eq!(pop3read_length("+POP3READ: 1,0"), Some(0));
-        assert_eq!(pop3read_length("+POP3READ: 1,1461"), None);
+        assert_eq!(pop3read_length("+POP3READ: 1,1461"), Some(1461));
+        assert_eq!(pop3read_length("+POP3READ: 1,65536"), Some(65536));
+        assert_eq!(pop3read_length("+POP3READ: 1,65537"), None);
         assert_eq!(pop3read_length("+POP3READ: 2,99999"), None);
         assert_eq!(pop3read_length("+POP3READ: 2,1183"), Some(1183));
         assert_eq!(pop3read_length("+POP3READ: 3,1460"), None);

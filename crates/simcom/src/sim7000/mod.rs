@@ -172,6 +172,14 @@ impl Default for Sim7000Options {
 /// `+POP3READ: 3,`, `+POP3OUT:`, `+POP3REST:`), at the start of each call,
 /// so an old one is never taken for the call's own.
 ///
+/// A length-delimited payload cut short (`AT+SMTPBODY`/`AT+SMTPFT` data, or
+/// its equivalent) leaves the module waiting for the bytes still owed, and the
+/// client refuses to write anything (`AtError::Protocol`, "still in data
+/// mode") rather than send made-up data. It recovers by itself once the
+/// module ends the data with a final result of its own, or reboots (`RDY`).
+/// Otherwise the application reboots the module, or waits out the module's
+/// input timeout, then calls `client().forget_data_mode()`.
+///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
 /// use cellmail::{Email, MailSender};
@@ -318,6 +326,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         if urcs.iter().any(|u| u == "RDY" || u == "NORMAL POWER DOWN") {
             tracing::info!("the module rebooted: configuring it again");
             self.client.forget_deferred();
+            // A reboot ends any data mode a payload cut short left open.
+            self.client.forget_data_mode();
             self.forget();
             self.pop3_busy = false;
             self.smtp_awaiting = false;
@@ -664,13 +674,36 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
                 }
                 Err(e) => return self.transfer_failed(e).await,
             };
-            let granted =
-                usize::from(commands::smtpft_length(&grant).unwrap_or(0)).min(chunk.len());
-            // The module now takes exactly `granted` bytes: a call cancelled
-            // mid-chunk leaves the client reporting the bytes still owed.
+            // The module now takes exactly the bytes it granted: declared as
+            // granted, a call cancelled mid-chunk (or a grant that cannot be
+            // honoured) leaves the client reporting the bytes still owed,
+            // never resynchronising with `AT` into the attachment.
+            let Some(granted) = commands::smtpft_length(&grant) else {
+                // How much it takes is unknown: the payload stays undeclared
+                // and the client refuses to write until the module ends it.
+                return Err(protocol("AT+SMTPFT", format!("unreadable grant {grant:?}")));
+            };
             self.client
-                .declare_payload(Payload::Length(granted as u64))
+                .declare_payload(Payload::Length(u64::from(granted)))
                 .map_err(modem)?;
+            if granted == 0 {
+                // Nothing to send: the command ends as it should.
+                let _ = self.client.finish().await;
+                return Err(protocol(
+                    "AT+SMTPFT",
+                    format!("the module grants no bytes: {grant:?}"),
+                ));
+            }
+            let granted = usize::from(granted);
+            if granted > chunk.len() {
+                return Err(protocol(
+                    "AT+SMTPFT",
+                    format!(
+                        "the module grants {granted} bytes, more than the {} asked for",
+                        chunk.len()
+                    ),
+                ));
+            }
             self.client
                 .write_data(&chunk[..granted])
                 .await
