@@ -20,6 +20,32 @@ impl std::fmt::Display for VendorCode {
     }
 }
 
+impl VendorCode {
+    /// The code of a `+CME ERROR: <err>` answer, for dialects that report a
+    /// refused command with the module's own code.
+    ///
+    /// ```
+    /// use cellmail::VendorCode;
+    /// use cellmail_at::{AtError, CmeError};
+    /// let refused = AtError::Cme { command: "AT+QIACT".into(), error: CmeError::Code(3) };
+    /// assert_eq!(VendorCode::of_cme(&refused), Some(VendorCode::Number(3)));
+    /// assert_eq!(VendorCode::of_cme(&AtError::Closed), None);
+    /// ```
+    pub fn of_cme(error: &AtError) -> Option<Self> {
+        match error {
+            AtError::Cme {
+                error: cellmail_at::CmeError::Code(c),
+                ..
+            } => Some(VendorCode::Number(i64::from(*c))),
+            AtError::Cme {
+                error: cellmail_at::CmeError::Text(t),
+                ..
+            } => Some(VendorCode::Text(t.clone())),
+            _ => None,
+        }
+    }
+}
+
 fn code_suffix(code: &Option<VendorCode>) -> String {
     code.as_ref()
         .map(|c| format!(" (module code {c})"))

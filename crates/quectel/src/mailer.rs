@@ -10,7 +10,7 @@ use cellmail::{
     MailError, MailSender, Phase, Progress, ProgressEvent, SendReport, SmtpAccount, TlsMode,
     TlsVersion, VendorCode, Verify, validate, validate_smtp_account,
 };
-use cellmail_at::{AtError, Client, CmeError, Command, DataEnd, Payload};
+use cellmail_at::{AtError, Client, Command, DataEnd, Payload};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -294,21 +294,6 @@ fn modem(e: AtError) -> MailError {
     MailError::Modem(e)
 }
 
-/// The code of a `+CME ERROR: <err>` answer, as the vendor code.
-fn cme_vendor(e: &AtError) -> Option<VendorCode> {
-    match e {
-        AtError::Cme {
-            error: CmeError::Code(c),
-            ..
-        } => Some(VendorCode::Number(i64::from(*c))),
-        AtError::Cme {
-            error: CmeError::Text(t),
-            ..
-        } => Some(VendorCode::Text(t.clone())),
-        _ => None,
-    }
-}
-
 /// `Invalid` for an option outside its range.
 fn out_of_range(field: &str, value: i64, min: i64, max: i64) -> MailError {
     MailError::invalid(
@@ -551,7 +536,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 "the PDP context could not be activated ({last}); module state: {}",
                 states.join(", ")
             ),
-            vendor: cme_vendor(&last),
+            vendor: VendorCode::of_cme(&last),
         })
     }
 

@@ -15,9 +15,7 @@ use cellmail::{
     ProgressEvent, RecipientKind, SendReport, SmtpAccount, VendorCode, validate,
     validate_pop3_account, validate_smtp_account,
 };
-use cellmail_at::{
-    Arrived, AtError, Client, CmeError, Command, DecoderConfig, Payload, Prompt, fields,
-};
+use cellmail_at::{Arrived, AtError, Client, Command, DecoderConfig, Payload, Prompt, fields};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -237,21 +235,6 @@ fn protocol(command: &str, detail: String) -> MailError {
         command: command.to_owned(),
         detail,
     })
-}
-
-/// The code of a `+CME ERROR: <err>` answer, as the vendor code.
-fn cme_vendor(e: &AtError) -> Option<VendorCode> {
-    match e {
-        AtError::Cme {
-            error: CmeError::Code(c),
-            ..
-        } => Some(VendorCode::Number(i64::from(*c))),
-        AtError::Cme {
-            error: CmeError::Text(t),
-            ..
-        } => Some(VendorCode::Text(t.clone())),
-        _ => None,
-    }
 }
 
 /// The code of a result line such as `+SMTPSEND: 61`, or a protocol error
@@ -486,7 +469,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             return Err(MailError::Network {
                 detail: format!("the bearer did not open{why}: {:?}", r.info),
                 // The module's +CME ERROR code, when it refused with one.
-                vendor: refused.as_ref().and_then(cme_vendor),
+                vendor: refused.as_ref().and_then(VendorCode::of_cme),
             });
         }
         self.configured.insert("bearer", Vec::new());
