@@ -267,6 +267,53 @@ struct DataMode {
     left: DataLeft,
 }
 
+/// One reader's view of the URCs, apart from the client's own queue: every
+/// URC since the last look, and how many were missed when the reader fell
+/// more than the channel's capacity behind.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), cellmail_at::AtError> {
+/// use cellmail_at::{Client, ClientConfig};
+/// use tokio::io::AsyncWriteExt;
+/// let (host, mut module) = tokio::io::duplex(256);
+/// let mut client = Client::new(host, ClientConfig::default());
+/// let mut watch = client.watch_urcs();
+/// module.write_all(b"\r\nRDY\r\n").await?;
+/// client.idle(std::time::Duration::from_millis(10)).await?;
+/// let seen = watch.seen();
+/// assert_eq!((seen.lines, seen.missed), (vec!["RDY".to_owned()], 0));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct UrcWatch(broadcast::Receiver<String>);
+
+/// What a [`UrcWatch`] saw since the last look.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenUrcs {
+    /// URCs missed before `lines` (the reader fell behind); a dialect assumes
+    /// the worst of them, e.g. a reboot.
+    pub missed: u64,
+    /// The URCs, in order.
+    pub lines: Vec<String>,
+}
+
+impl UrcWatch {
+    /// The URCs since the last look, without waiting.
+    pub fn seen(&mut self) -> SeenUrcs {
+        let mut seen = SeenUrcs::default();
+        loop {
+            match self.0.try_recv() {
+                Ok(line) => seen.lines.push(line),
+                // The channel drops the oldest, so the missed ones came first.
+                Err(broadcast::error::TryRecvError::Lagged(n)) => seen.missed += n,
+                Err(
+                    broadcast::error::TryRecvError::Empty | broadcast::error::TryRecvError::Closed,
+                ) => return seen,
+            }
+        }
+    }
+}
+
 /// The AT client over any tokio byte stream (a serial port, a pseudo-terminal,
 /// `tokio::io::duplex` in tests).
 ///
@@ -356,6 +403,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Receives every URC from now on (in addition to [`wait_urc`](Self::wait_urc)).
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.urc_tx.subscribe()
+    }
+
+    /// A [`UrcWatch`]: the URCs from now on, for a dialect that acts on them
+    /// (`RDY`, a released bearer) while leaving the queue to the application.
+    pub fn watch_urcs(&self) -> UrcWatch {
+        UrcWatch(self.urc_tx.subscribe())
     }
 
     /// Takes the URCs received so far and not yet waited for.

@@ -35,7 +35,7 @@ mod secret;
 #[cfg(feature = "serial")]
 pub mod serial;
 
-pub use client::{Arrived, Client, ClientConfig, DataEnd, Response, Stats};
+pub use client::{Arrived, Client, ClientConfig, DataEnd, Response, SeenUrcs, Stats, UrcWatch};
 pub use command::{Arg, Command, EncodeError, FinalLine, Form, Payload, PromptKind, RawLength};
 pub use decode::{BOOT_URCS, CmeError, Decoder, DecoderConfig, Event, Final, FinalKind, Prompt};
 pub use error::AtError;

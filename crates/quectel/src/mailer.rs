@@ -12,7 +12,6 @@ use cellmail::{
 };
 use cellmail_at::{AtError, Client, Command, DataEnd, Payload};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::commands::{
     self as cmd, AttachmentSize, CipherSuite, RecipientType, SecLevel, SendTimeout, SmtpStyle,
@@ -263,7 +262,7 @@ impl PutFailure {
 pub struct QuectelMailer<T> {
     client: Client<T>,
     /// The mailer's own view of the URCs; the client's queue stays the application's.
-    urcs: broadcast::Receiver<String>,
+    urcs: cellmail_at::UrcWatch,
     account: SmtpAccount,
     options: QuectelOptions,
     caps: Capabilities,
@@ -316,7 +315,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
     /// A mailer over a client configured with [`decoder_config`](crate::decoder_config).
     pub fn new(client: Client<T>, account: SmtpAccount, options: QuectelOptions) -> Self {
         Self {
-            urcs: client.subscribe(),
+            urcs: client.watch_urcs(),
             client,
             account,
             options,
@@ -376,21 +375,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
     /// Acts on the URCs seen since the last look, leaving them queued for
     /// the application.
     fn notice_urcs(&mut self) {
-        loop {
-            match self.urcs.try_recv() {
-                Ok(urc) => self.notice(&urc),
-                Err(TryRecvError::Lagged(missed)) => {
-                    // A reboot may be among them: send every setting again.
-                    // Not known to be a reboot, though: a send under way is
-                    // not taken for lost (`reboot_seen` stays as it is).
-                    tracing::warn!(missed, "URCs were missed; configuring the module again");
-                    self.configured.clear();
-                    if self.bearer == BearerState::Up {
-                        self.bearer = BearerState::Lost;
-                    }
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
+        let seen = self.urcs.seen();
+        if seen.missed > 0 {
+            // A reboot may be among them: send every setting again. Not
+            // known to be a reboot, though: a send under way is not taken
+            // for lost (`reboot_seen` stays as it is).
+            tracing::warn!(
+                missed = seen.missed,
+                "URCs were missed; configuring the module again"
+            );
+            self.configured.clear();
+            if self.bearer == BearerState::Up {
+                self.bearer = BearerState::Lost;
             }
+        }
+        for urc in &seen.lines {
+            self.notice(urc);
         }
     }
 

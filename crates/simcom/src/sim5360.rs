@@ -33,7 +33,6 @@ use cellmail::{
 };
 use cellmail_at::{AtError, Client, Command, DecoderConfig, Response};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::common;
 
@@ -614,7 +613,7 @@ impl Default for Sim5360Options {
 pub struct Sim5360Mailer<T> {
     client: Client<T>,
     /// The mailer's own view of the URCs; the client's queue stays the application's.
-    urcs: broadcast::Receiver<String>,
+    urcs: cellmail_at::UrcWatch,
     account: SmtpAccount,
     options: Sim5360Options,
     caps: Capabilities,
@@ -665,7 +664,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`].
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim5360Options) -> Self {
         Self {
-            urcs: client.subscribe(),
+            urcs: client.watch_urcs(),
             client,
             account,
             options,
@@ -710,24 +709,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
 
     /// The lines the subscription got since the last look.
     fn take_seen(&mut self) -> Vec<String> {
-        let mut urcs = Vec::new();
-        loop {
-            match self.urcs.try_recv() {
-                Ok(urc) => urcs.push(urc),
-                Err(TryRecvError::Lagged(missed)) => {
-                    // A reboot may be among them: send every setting again
-                    // (the sessions are left as they are: a missed reboot is
-                    // not known to be one).
-                    tracing::warn!(missed, "URCs were missed; configuring the module again");
-                    self.configured.clear();
-                    self.stale_recipients =
-                        vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
-                    self.stale_attachments = true;
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
+        let seen = self.urcs.seen();
+        if seen.missed > 0 {
+            // A reboot may be among them: send every setting again (the
+            // sessions are left as they are: a missed reboot is not known to
+            // be one).
+            tracing::warn!(
+                missed = seen.missed,
+                "URCs were missed; configuring the module again"
+            );
+            self.configured.clear();
+            self.stale_recipients = vec![RecipientKind::To, RecipientKind::Cc, RecipientKind::Bcc];
+            self.stale_attachments = true;
         }
-        urcs
+        seen.lines
     }
 
     /// Takes the mailer's own results that no wait took (`+SMTP:` and

@@ -17,7 +17,6 @@ use cellmail::{
 };
 use cellmail_at::{Arrived, AtError, Client, Command, DecoderConfig, Payload, Prompt, fields};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::sync::broadcast::{self, error::TryRecvError};
 
 use crate::common;
 use codes::{Pop3Code, SendCode};
@@ -194,7 +193,7 @@ impl Default for Sim7000Options {
 pub struct Sim7000Mailer<T> {
     client: Client<T>,
     /// The mailer's own view of the URCs; the client's queue stays the application's.
-    urcs: broadcast::Receiver<String>,
+    urcs: cellmail_at::UrcWatch,
     account: SmtpAccount,
     options: Sim7000Options,
     caps: Capabilities,
@@ -249,7 +248,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`].
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim7000Options) -> Self {
         Self {
-            urcs: client.subscribe(),
+            urcs: client.watch_urcs(),
             client,
             account,
             options,
@@ -293,19 +292,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     /// <code>` means the module left the POP3 session (§3.2.19: unread data is
     /// not kept forever).
     fn notice_urcs(&mut self) {
-        let mut urcs = Vec::new();
-        loop {
-            match self.urcs.try_recv() {
-                Ok(urc) => urcs.push(urc),
-                Err(TryRecvError::Lagged(missed)) => {
-                    // A reboot or a released bearer may be among them: send
-                    // every setting again and query the bearer again.
-                    tracing::warn!(missed, "URCs were missed; configuring the module again");
-                    self.forget_settings();
-                }
-                Err(TryRecvError::Empty | TryRecvError::Closed) => break,
-            }
+        let seen = self.urcs.seen();
+        if seen.missed > 0 {
+            // A reboot or a released bearer may be among them: send every
+            // setting again and query the bearer again.
+            tracing::warn!(
+                missed = seen.missed,
+                "URCs were missed; configuring the module again"
+            );
+            self.forget_settings();
         }
+        let urcs = seen.lines;
         if urcs.iter().any(|u| u == "RDY" || u == "NORMAL POWER DOWN") {
             tracing::info!("the module rebooted: configuring it again");
             self.client.forget_deferred();
