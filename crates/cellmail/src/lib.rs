@@ -40,7 +40,7 @@ pub use message::{MailboxAddr, Message, ReceivedAttachment};
 pub use probe::{Dialect, ModuleInfo, probe};
 pub use sender::{
     MailSender, Mailbox, MailboxStat, MessageInfo, MessageUid, Phase, Progress, ProgressEvent,
-    SendReport,
+    SendReport, SendStage,
 };
 pub use settings::{
     Auth, Bearer, CertSource, CipherSuites, KeySource, Pop3Account, Secret, ServerAddr,

@@ -45,6 +45,46 @@ pub trait MailSender: Send {
 
     /// Validates and sends one e-mail.
     async fn send(&mut self, email: &Email) -> Result<SendReport, MailError>;
+
+    /// Sends like [`send`](Self::send), telling `observe` where the send stands as it goes.
+    ///
+    /// A caller that must not lose or duplicate a mail (a durable outbox) records
+    /// [`SendStage::Submitting`] before the module is told to hand the mail to the server: a
+    /// crash before that point cannot have delivered it, one after may have. The modules let the
+    /// host set no Message-ID, so this is the only way to know.
+    ///
+    /// The default implementation cannot tell where the point of no return is: it reports
+    /// `Submitting` before anything is sent, so the whole send counts as past it. Dialects that
+    /// know which exchange submits the mail override it.
+    ///
+    /// ```
+    /// # use cellmail::{Email, MailError, MailSender, SendReport, SendStage};
+    /// async fn send_once(mailer: &mut dyn MailSender, email: &Email) -> Result<SendReport, MailError> {
+    ///     let mark = |stage: SendStage| {
+    ///         if stage == SendStage::Submitting {
+    ///             println!("from here on the mail may arrive");
+    ///         }
+    ///     };
+    ///     mailer.send_observed(email, &mark).await
+    /// }
+    /// ```
+    async fn send_observed(
+        &mut self,
+        email: &Email,
+        observe: &(dyn Fn(SendStage) + Send + Sync),
+    ) -> Result<SendReport, MailError> {
+        observe(SendStage::Submitting);
+        self.send(email).await
+    }
+}
+
+/// Where a send stands, for [`MailSender::send_observed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendStage {
+    /// The next exchange (`AT+QSMTPPUT`, `AT+SMTPSEND`, ...) makes the module hand the mail to the
+    /// server: from here on a failure or a crash may still have delivered it.
+    Submitting,
 }
 
 /// Size of a mailbox.
