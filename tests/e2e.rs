@@ -156,6 +156,29 @@ async fn quectel_plain() {
     );
 }
 
+/// A real SIM5360 cannot attach a file its file system does not hold; neither may the virtual
+/// one (it once answered `+SMTP: SUCCESS` and sent the mail without it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim5360_module_attachment_that_does_not_exist_is_refused_and_nothing_is_sent() {
+    let stack = Stack::from_env();
+    let tag = unique("sim5360-missing");
+    let (mut mailer, _module) = sim5360(&stack, "alice", "carol", Vec::new());
+    let email = Email::builder()
+        .from(&stack.user("alice"), None)
+        .to(&stack.user("carol"), None)
+        .subject(format!("Photo {tag}"))
+        .body("See the attached photo.")
+        .attach(Attachment::from_module("C:/Picture/not-there.jpg").unwrap())
+        .build()
+        .unwrap();
+    let err = mailer.send(&email).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Modem(_) | MailError::Invalid { .. }),
+        "{err:?}"
+    );
+    assert!(!stack.maildir_has("carol", &tag));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim5360_send_with_module_attachment_then_pop3() {
     let stack = Stack::from_env();

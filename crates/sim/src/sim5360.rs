@@ -138,11 +138,20 @@ impl Behaviour for Sim5360 {
                         }
                     }
                     (Some(i), Some(name)) => {
+                        // The manual (§2 AT+SMTPFILE) selects a file "from current
+                        // directory": one that is not there cannot be selected. The manual
+                        // prints no answer for that case; ERROR is the module's answer to any
+                        // command it cannot carry out.
+                        let path = format!("{}/{name}", self.folder);
+                        if io.file(&path).is_none() {
+                            io.error().await;
+                            return Ok(true);
+                        }
                         let i = (i as usize).max(1);
                         if self.files.len() < i {
                             self.files.resize(i, None);
                         }
-                        self.files[i - 1] = Some(format!("{}/{name}", self.folder));
+                        self.files[i - 1] = Some(path);
                     }
                 }
                 io.ok().await;
@@ -154,12 +163,16 @@ impl Behaviour for Sim5360 {
                     (Some((host, port)), Some(from)) => {
                         let people = |t: usize| self.rcpt.of(t);
                         let mut attachments = Vec::new();
+                        let mut missing = false;
                         for path in self.files.iter().flatten() {
-                            if let Some(bytes) = io.file(path) {
-                                attachments.push((
+                            match io.file(path) {
+                                Some(bytes) => attachments.push((
                                     path.rsplit('/').next().unwrap_or(path).to_owned(),
                                     bytes,
-                                ));
+                                )),
+                                // Deleted after it was selected: the module cannot build
+                                // the mail, and never sends one without its attachment.
+                                None => missing = true,
                             }
                         }
                         let mail = Outgoing {
@@ -178,11 +191,15 @@ impl Behaviour for Sim5360 {
                             attachments,
                             date: Some(io.clock.now()),
                         };
-                        let r = net::send_mail(&mail, &io.faults).await;
-                        io.network_delay().await;
-                        match r {
-                            Ok(()) => "SUCCESS".to_owned(),
-                            Err(e) => smtp_result(&e),
+                        if missing {
+                            "PARAM ERROR".to_owned()
+                        } else {
+                            let r = net::send_mail(&mail, &io.faults).await;
+                            io.network_delay().await;
+                            match r {
+                                Ok(()) => "SUCCESS".to_owned(),
+                                Err(e) => smtp_result(&e),
+                            }
                         }
                     }
                     _ => "PARAM ERROR".to_owned(),
