@@ -78,7 +78,7 @@ impl Response {
     }
 }
 
-/// What [`Client::wait_any`] saw first.
+/// What [`Client::wait_any`](crate::Client::wait_any) saw first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Arrived {
     /// A deferred result line.

@@ -140,7 +140,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// otherwise exactly the one late line is dropped when it comes (reported
     /// as a URC), never taken for the result of a later command, whose own
     /// result with the same prefix still reaches its waiter (see
-    /// [`Decoder::abandon_deferred`] for how the two are told apart). If the
+    /// [`Decoder::abandon_deferred`](crate::Decoder::abandon_deferred) for how the two are told apart). If the
     /// module will never send it, use
     /// [`forget_deferred_prefix`](Self::forget_deferred_prefix).
     pub fn abandon_deferred(&mut self, prefix: &str) {
