@@ -142,10 +142,49 @@ pub enum MailError {
     },
     /// The AT exchange itself failed (ERROR, +CME ERROR, timeout, closed line).
     #[error(transparent)]
-    Modem(#[from] AtError),
+    Modem(AtError),
     /// Reading an attachment from the host failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The kinds of a serial-line I/O error that no retry mends: the port does
+/// not exist, is not a terminal or a device (`/dev/null`, a directory, a
+/// file), may not be opened, or cannot take the settings. Others (a line
+/// that failed mid-exchange, bytes lost on it) are worth another try.
+fn port_is_unusable(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::NotFound
+            | K::PermissionDenied
+            | K::IsADirectory
+            | K::NotADirectory
+            | K::InvalidInput
+            | K::Unsupported
+    )
+}
+
+/// An AT-level error as the facade's: `Modem`, except a serial setting
+/// [`cellmail_at::serial::open`] refused, which is `Invalid` naming it.
+///
+/// ```
+/// use cellmail::MailError;
+/// let refused = cellmail_at::serial::open("/dev/ttyUSB2", 0).unwrap_err();
+/// assert!(matches!(MailError::from(refused), MailError::Invalid { field, .. } if field == "baud"));
+/// ```
+impl From<AtError> for MailError {
+    fn from(e: AtError) -> Self {
+        if let AtError::Io(io) = &e {
+            if let Some(s) = io
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<cellmail_at::serial::InvalidSetting>())
+            {
+                return MailError::invalid(s.field, s.reason.clone());
+            }
+        }
+        MailError::Modem(e)
+    }
 }
 
 impl MailError {
@@ -169,7 +208,9 @@ impl MailError {
     ///
     /// - transient: `Network`, `Timeout`, `Busy`, `Dns` (on cellular links name
     ///   resolution fails while the bearer settles), `Rejected` with a 4xx code,
-    ///   and AT-level timeouts, closed lines and I/O errors other than a missing,
+    ///   and AT-level timeouts, closed lines and serial-line I/O errors other
+    ///   than a port that does not exist, is not a terminal, may not be opened
+    ///   or cannot take the settings; host I/O errors other than a missing,
     ///   unreadable or malformed file;
     /// - permanent: `Invalid`, `Unsupported`, `Auth`, `BadRecipient`, `Tls`
     ///   (certificates and versions are configuration), `Rejected` 5xx, and the
@@ -187,10 +228,8 @@ impl MailError {
             | MailError::Busy { .. }
             | MailError::Dns { .. } => true,
             MailError::Rejected { code, .. } => (400..500).contains(code),
-            MailError::Modem(e) => matches!(
-                e,
-                AtError::Timeout { .. } | AtError::Closed | AtError::Io(_)
-            ),
+            MailError::Modem(AtError::Io(e)) => !port_is_unusable(e.kind()),
+            MailError::Modem(e) => matches!(e, AtError::Timeout { .. } | AtError::Closed),
             MailError::Io(e) => !matches!(
                 e.kind(),
                 std::io::ErrorKind::NotFound
