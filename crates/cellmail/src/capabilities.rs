@@ -260,7 +260,10 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
     if let Some(seq) = caps.body_forbids.iter().find(|s| body.contains(**s)) {
         return Err(MailError::invalid(
             "body",
-            format!("contains {seq:?}, which ends the module's data mode"),
+            format!(
+                "contains {}, which ends the module's data mode",
+                cellmail_at::text::quoted(seq)
+            ),
         ));
     }
 
