@@ -157,6 +157,24 @@ pub enum Prompt {
     Line(String),
 }
 
+/// The prompt as the module sent it, for operators.
+///
+/// ```
+/// use cellmail_at::Prompt;
+/// assert_eq!(Prompt::Download.to_string(), "DOWNLOAD");
+/// assert_eq!(Prompt::Line("+SMTPFT: 2,100".into()).to_string(), "+SMTPFT: 2,100");
+/// ```
+impl std::fmt::Display for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Prompt::Connect => f.write_str("CONNECT"),
+            Prompt::Download => f.write_str("DOWNLOAD"),
+            Prompt::Angle => f.write_str("\"> \""),
+            Prompt::Line(line) => f.write_str(line),
+        }
+    }
+}
+
 /// One decoded item of the module's output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {

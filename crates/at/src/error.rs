@@ -46,7 +46,7 @@ pub enum AtError {
     },
     /// No answer in time. The client stays usable: a late answer is dropped,
     /// never taken for the next command's.
-    #[error("{command}: no answer within {after:?}")]
+    #[error("{command}: no answer within {}", crate::text::duration(*.after))]
     Timeout {
         /// The command (or the awaited result prefix).
         command: String,

@@ -34,6 +34,7 @@ pub mod fields;
 mod secret;
 #[cfg(feature = "serial")]
 pub mod serial;
+pub mod text;
 
 pub use client::{Arrived, Client, ClientConfig, DataEnd, Response, SeenUrcs, Stats, UrcWatch};
 pub use command::{Arg, Command, EncodeError, FinalLine, Form, Payload, PromptKind, RawLength};

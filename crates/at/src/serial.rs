@@ -250,7 +250,129 @@ impl std::os::unix::io::AsRawFd for SerialStream {
     }
 }
 
+/// A serial setting that cannot work, refused before the port is opened.
+/// [`open`] returns it inside [`AtError::Io`] (kind `InvalidInput`); the
+/// facade turns it into `MailError::Invalid` naming the same field.
+///
+/// ```
+/// use cellmail_at::serial;
+/// let e = serial::check("/dev/ttyUSB2", 0).unwrap_err();
+/// assert_eq!(e.field, "baud");
+/// assert!(serial::check("/dev/ttyUSB2", 115_200).is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {reason}")]
+pub struct InvalidSetting {
+    /// The setting: `serial port` or `baud`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Checks the settings [`open`] takes, without touching the port: a path
+/// that is not empty and holds no NUL byte, a baud rate above 0.
+pub fn check(path: &str, baud: u32) -> Result<(), InvalidSetting> {
+    let invalid = |field, reason: &str| {
+        Err(InvalidSetting {
+            field,
+            reason: reason.to_owned(),
+        })
+    };
+    if path.is_empty() {
+        return invalid(
+            "serial port",
+            "empty: name the port, e.g. /dev/ttyUSB2 or COM7",
+        );
+    }
+    if path.contains('\0') {
+        return invalid("serial port", "contains a NUL byte");
+    }
+    if baud == 0 {
+        return invalid(
+            "baud",
+            "0 is not a baud rate: use the module's UART rate, e.g. 115200",
+        );
+    }
+    Ok(())
+}
+
+/// The error of a port that could not be opened, keeping what kind of
+/// failure it was: a missing port is `NotFound`, a directory `IsADirectory`,
+/// a file or device that is not a terminal (`/dev/null`) `InvalidInput`, a
+/// port another program holds `ResourceBusy`.
+fn open_error(path: &str, e: &tokio_serial::Error) -> AtError {
+    use tokio_serial::ErrorKind as K;
+    let kind = match e.kind {
+        K::Io(kind) => kind,
+        K::InvalidInput => io::ErrorKind::InvalidInput,
+        // serialport's word for EBUSY: another program holds the port.
+        K::NoDevice => io::ErrorKind::ResourceBusy,
+        K::Unknown => {
+            #[cfg(unix)]
+            if !is_terminal(path) {
+                return AtError::Io(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("cannot open {path}: not a serial port (not a terminal)"),
+                ));
+            }
+            io::ErrorKind::Other
+        }
+    };
+    AtError::Io(io::Error::new(kind, format!("cannot open {path}: {e}")))
+}
+
+/// What the path is, found without opening it (opening a port raises DTR,
+/// which some modules take as a wake-up): a missing path, a directory, or
+/// something that is no device at all is refused here.
+#[cfg(unix)]
+fn check_path(path: &str) -> Result<(), AtError> {
+    use std::os::unix::fs::FileTypeExt;
+    let refuse = |kind, why: &str| {
+        Err(AtError::Io(io::Error::new(
+            kind,
+            format!("cannot open {path}: {why}"),
+        )))
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            refuse(io::ErrorKind::NotFound, "no such port")
+        }
+        Err(e) => refuse(e.kind(), &e.to_string()),
+        Ok(m) if m.is_dir() => refuse(
+            io::ErrorKind::IsADirectory,
+            "a directory, not a serial port",
+        ),
+        Ok(m) if !m.file_type().is_char_device() => refuse(
+            io::ErrorKind::InvalidInput,
+            "not a serial port (not a character device)",
+        ),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Whether `path` opens as a terminal (serialport already opened it and
+/// failed, so opening it once more changes nothing on the line).
+#[cfg(unix)]
+fn is_terminal(path: &str) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::io::AsRawFd;
+    let flags = nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_NONBLOCK;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(flags.bits())
+        .open(path)
+        .is_ok_and(|f| nix::unistd::isatty(f.as_raw_fd()).unwrap_or(false))
+}
+
 /// Opens `path` at `baud`, 8N1, no flow control, ready for [`Client::new`](crate::Client::new).
+///
+/// Settings that cannot work ([`check`]) are refused before the port is
+/// touched, as an [`AtError::Io`] of kind `InvalidInput` holding an
+/// [`InvalidSetting`]. A port that cannot be opened keeps its kind:
+/// `NotFound` (no such port), `IsADirectory`, `InvalidInput` (not a
+/// terminal, e.g. `/dev/null`), `PermissionDenied`, `ResourceBusy` (another
+/// program holds it).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail_at::AtError> {
@@ -260,8 +382,10 @@ impl std::os::unix::io::AsRawFd for SerialStream {
 /// # Ok(()) }
 /// ```
 pub fn open(path: &str, baud: u32) -> Result<SerialStream, AtError> {
-    let cannot =
-        |e: tokio_serial::Error| AtError::Io(io::Error::other(format!("cannot open {path}: {e}")));
+    check(path, baud).map_err(|e| AtError::Io(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+    #[cfg(unix)]
+    check_path(path)?;
+    let cannot = |e: tokio_serial::Error| open_error(path, &e);
     let builder = tokio_serial::new(path, baud)
         .data_bits(tokio_serial::DataBits::Eight)
         .parity(tokio_serial::Parity::None)
@@ -447,5 +571,79 @@ mod tests {
         let mut got = [0u8; 7];
         module.read_exact(&mut got).await.expect("read");
         assert_eq!(&got, b"AT+CSQ\r");
+    }
+
+    /// The kind of a failed open, and that the message names the path.
+    fn open_kind(path: &str, baud: u32) -> io::ErrorKind {
+        match open(path, baud) {
+            Err(AtError::Io(e)) => {
+                assert!(e.to_string().contains(path), "{e}");
+                e.kind()
+            }
+            Err(other) => panic!("{path}: not an I/O error: {other}"),
+            Ok(port) => panic!("{path}: opened {port:?}"),
+        }
+    }
+
+    #[test]
+    fn a_port_that_cannot_be_opened_keeps_its_kind() {
+        let dir = std::env::temp_dir().join(format!("cellmail-serial-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("not-a-port");
+        std::fs::write(&file, b"").expect("temp file");
+        let dir_path = dir.to_str().expect("utf-8 temp dir");
+        let file_path = file.to_str().expect("utf-8 temp file");
+        let missing = dir.join("ttyUSB9");
+        let cases = [
+            ("/dev/null", io::ErrorKind::InvalidInput),
+            (dir_path, io::ErrorKind::IsADirectory),
+            (file_path, io::ErrorKind::InvalidInput),
+            (missing.to_str().expect("utf-8"), io::ErrorKind::NotFound),
+        ];
+        for (path, kind) in cases {
+            assert_eq!(open_kind(path, 115_200), kind, "{path}");
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+
+    #[test]
+    fn impossible_settings_are_refused_before_the_port_is_touched() {
+        // A missing port would be NotFound: the setting is refused first.
+        let cases = [
+            ("/dev/does-not-exist", 0, "baud"),
+            ("", 115_200, "serial port"),
+            ("/dev/tty\0USB0", 115_200, "serial port"),
+        ];
+        for (path, baud, field) in cases {
+            match open(path, baud) {
+                Err(AtError::Io(e)) => {
+                    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+                    let inner = e.get_ref().and_then(|i| i.downcast_ref::<InvalidSetting>());
+                    assert_eq!(inner.map(|i| i.field), Some(field), "{e}");
+                    assert!(
+                        e.to_string().starts_with(&format!("invalid {field}: ")),
+                        "{e}"
+                    );
+                }
+                other => panic!("{path:?} at {baud}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_pseudo_terminal_opens_at_any_real_rate() {
+        use tokio_serial::SerialPort;
+        let (_module, slave) = tokio_serial::SerialStream::pair().expect("pair");
+        let path = slave.name().expect("slave name");
+        drop(slave);
+        let port = open(&path, 9_600);
+        assert!(port.is_ok(), "{port:?}");
+        drop(port);
+        // The same terminal at baud 0: refused, not opened.
+        let refused = open(&path, 0);
+        assert!(
+            matches!(&refused, Err(AtError::Io(e)) if e.kind() == io::ErrorKind::InvalidInput),
+            "{refused:?}"
+        );
     }
 }

@@ -1467,3 +1467,48 @@ async fn a_flush_that_never_ends_times_out_with_the_command() {
     assert_eq!(r.info, ["+CSQ: 27,99"]);
     task.await.unwrap();
 }
+
+/// What an operator reads when a prompt comes that nobody asked for: words,
+/// one space between them, what the next command will do.
+#[tokio::test(start_paused = true)]
+async fn an_unexpected_prompt_is_told_in_plain_words() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPBODY=1,60\r").await;
+        module.send(b"\r\nCONNECT\r\n").await;
+        module.expect(b"+++").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+SMTPBODY=19\r").await;
+        module.send(b"\r\nDOWNLOAD\r\n").await;
+        module
+    });
+    let body = Command::write("+QSMTPBODY")
+        .int(1)
+        .int(60)
+        .expect_prompt(PromptKind::Connect);
+    let connect = client.execute(&body).await.unwrap_err();
+    let download = client.execute(&smtpbody()).await.unwrap_err();
+    let cases = [
+        (
+            connect,
+            "unexpected prompt CONNECT (no payload was sent; the next command first ends the \
+             data mode with +++)",
+        ),
+        (
+            download,
+            "unexpected prompt DOWNLOAD (no payload was declared nor sent; the next command \
+             resynchronises with AT first)",
+        ),
+    ];
+    for (err, want) in cases {
+        let shown = err.to_string();
+        assert!(
+            matches!(err, AtError::Protocol { ref detail, .. } if detail == want),
+            "{shown}"
+        );
+        assert!(!shown.contains("  "), "{shown}");
+    }
+    task.await.unwrap();
+}

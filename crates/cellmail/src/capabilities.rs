@@ -5,7 +5,10 @@ use std::ops::RangeInclusive;
 
 use crate::email::{AttachmentSource, Charset, Email, Storage};
 use crate::error::MailError;
-use crate::settings::{Auth, Pop3Account, SmtpAccount, TlsMode, Verify};
+use crate::settings::TlsMode;
+
+// Where they were first: `cellmail::capabilities::validate_smtp_account` still names them.
+pub use crate::account::{validate_pop3_account, validate_smtp_account};
 
 /// How a module takes non-ASCII subject or body text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,7 +117,7 @@ fn too_long(what: &str, len: usize, max: usize) -> String {
     format!("{what} is {len} bytes long, the module takes at most {max}")
 }
 
-fn quoted(field: &str, value: &str) -> Result<(), MailError> {
+pub(crate) fn quoted(field: &str, value: &str) -> Result<(), MailError> {
     cellmail_at::command::check_string("value", value).map_err(|e| match e {
         cellmail_at::EncodeError::ForbiddenByte {
             byte_name, index, ..
@@ -128,7 +131,7 @@ fn quoted(field: &str, value: &str) -> Result<(), MailError> {
     })
 }
 
-fn length(field: &str, what: &str, len: usize, max: usize) -> Result<(), MailError> {
+pub(crate) fn length(field: &str, what: &str, len: usize, max: usize) -> Result<(), MailError> {
     if len > max {
         Err(MailError::invalid(field, too_long(what, len, max)))
     } else {
@@ -257,7 +260,10 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
     if let Some(seq) = caps.body_forbids.iter().find(|s| body.contains(**s)) {
         return Err(MailError::invalid(
             "body",
-            format!("contains {seq:?}, which ends the module's data mode"),
+            format!(
+                "contains {}, which ends the module's data mode",
+                cellmail_at::text::quoted(seq)
+            ),
         ));
     }
 
@@ -330,124 +336,6 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
         }
     }
     Ok(())
-}
-
-fn check_tls(
-    field: &str,
-    mode: TlsMode,
-    verify: &Verify,
-    supported: &[TlsMode],
-    caps: &Capabilities,
-) -> Result<(), MailError> {
-    if !supported.contains(&mode) {
-        return Err(MailError::unsupported(format!(
-            "{field}: TLS mode {mode:?}"
-        )));
-    }
-    if *verify != Verify::None && !caps.tls_verify {
-        return Err(MailError::unsupported(format!(
-            "{field}: certificate verification"
-        )));
-    }
-    Ok(())
-}
-
-/// Checks SMTP account settings against the module's limits.
-///
-/// ```
-/// use cellmail::{validate_smtp_account, Auth, MailError, Secret, ServerAddr, SmtpAccount};
-/// # let caps = cellmail::capabilities::example();
-/// let account = SmtpAccount {
-///     server: ServerAddr::new("smtp.example.com", 25),
-///     auth: Auth::Login { user: "u".into(), password: Secret::new("p".repeat(51)) },
-///     tls: Default::default(),
-/// };
-/// let err = validate_smtp_account(&account, &caps).unwrap_err();
-/// assert!(matches!(err, MailError::Invalid { ref field, .. } if field == "password"));
-/// assert!(!err.to_string().contains("ppp"));
-/// ```
-pub fn validate_smtp_account(account: &SmtpAccount, caps: &Capabilities) -> Result<(), MailError> {
-    let l = &caps.limits;
-    length(
-        "server",
-        "the server name",
-        account.server.host.len(),
-        l.server,
-    )?;
-    quoted("server", &account.server.host)?;
-    if account.server.port == 0 {
-        return Err(MailError::invalid("port", "0 is not a TCP port"));
-    }
-    if let Auth::Login { user, password } = &account.auth {
-        length("user", "the user name", user.len(), l.user)?;
-        quoted("user", user)?;
-        length("password", "the password", password.len(), l.password)?;
-        quoted("password", password.expose()).map_err(|_| {
-            // Never echo the password, not even the offending byte's position.
-            MailError::invalid(
-                "password",
-                "contains a character a module cannot take in an AT string",
-            )
-        })?;
-    }
-    check_tls(
-        "smtp",
-        account.tls.mode,
-        &account.tls.verify,
-        &caps.smtp_tls,
-        caps,
-    )
-}
-
-/// Checks POP3 account settings against the module's limits; mailers call it
-/// before their first POP3 command.
-///
-/// ```
-/// use cellmail::{validate_pop3_account, Capabilities, Pop3Account, Secret, ServerAddr};
-/// fn check(caps: &Capabilities) -> Result<(), cellmail::MailError> {
-///     let account = Pop3Account {
-///         server: ServerAddr::new("pop.example.com", 110),
-///         user: "meter-17".into(),
-///         password: Secret::new("s3cret"),
-///         tls: Default::default(),
-///     };
-///     validate_pop3_account(&account, caps)
-/// }
-/// # let _ = check;
-/// ```
-pub fn validate_pop3_account(account: &Pop3Account, caps: &Capabilities) -> Result<(), MailError> {
-    if !caps.pop3 {
-        return Err(MailError::unsupported("reading mail (POP3)"));
-    }
-    let l = &caps.limits;
-    length(
-        "server",
-        "the server name",
-        account.server.host.len(),
-        l.server,
-    )?;
-    quoted("server", &account.server.host)?;
-    length("user", "the user name", account.user.len(), l.user)?;
-    quoted("user", &account.user)?;
-    length(
-        "password",
-        "the password",
-        account.password.len(),
-        l.password,
-    )?;
-    quoted("password", account.password.expose()).map_err(|_| {
-        MailError::invalid(
-            "password",
-            "contains a character a module cannot take in an AT string",
-        )
-    })?;
-    check_tls(
-        "pop3",
-        account.tls.mode,
-        &account.tls.verify,
-        &caps.pop3_tls,
-        caps,
-    )
 }
 
 /// A small permissive capability set for examples and tests of this crate.

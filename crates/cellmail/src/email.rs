@@ -1,6 +1,7 @@
 //! The message model: [`Email`], built with [`EmailBuilder`] and checked before
 //! any byte reaches a module.
 
+use cellmail_at::text::{char_name, quoted};
 use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ impl Address {
         if !value.is_ascii() {
             return Err(MailError::invalid(
                 field,
-                format!("{value:?} is not an ASCII address"),
+                format!("{} is not an ASCII address", quoted(value)),
             ));
         }
         if let Some(c) = value
@@ -43,11 +44,14 @@ impl Address {
         {
             return Err(MailError::invalid(
                 field,
-                format!("{value:?} contains {c:?}"),
+                format!("{} contains {}", quoted(value), char_name(c)),
             ));
         }
         let parsed = email_address::EmailAddress::from_str(value).map_err(|e| {
-            MailError::invalid(field, format!("{value:?} is not an e-mail address: {e}"))
+            MailError::invalid(
+                field,
+                format!("{} is not an e-mail address: {e}", quoted(value)),
+            )
         })?;
         Ok(Address(parsed.email()))
     }
@@ -247,7 +251,7 @@ impl ModulePath {
 impl FromStr for ModulePath {
     type Err = MailError;
     fn from_str(s: &str) -> Result<Self, MailError> {
-        let bad = |why: &str| MailError::invalid("module path", format!("{s:?} {why}"));
+        let bad = |why: &str| MailError::invalid("module path", format!("{} {why}", quoted(s)));
         let (prefix, rest) = s
             .split_once(':')
             .ok_or_else(|| bad("has no storage prefix (RAM:, UFS:, SD:, C:/)"))?;
@@ -626,8 +630,12 @@ impl EmailBuilder {
             return Err(MailError::invalid(
                 "body",
                 format!(
-                    "contains control character {:?} at byte {i}",
-                    &self.body[i..=i]
+                    "contains {} at byte {i}",
+                    self.body[i..]
+                        .chars()
+                        .next()
+                        .map(char_name)
+                        .unwrap_or_default()
                 ),
             ));
         }
@@ -643,7 +651,7 @@ impl EmailBuilder {
             {
                 return Err(MailError::invalid(
                     field,
-                    format!("{:?} contains {c:?}", a.name),
+                    format!("{} contains {}", quoted(&a.name), char_name(c)),
                 ));
             }
         }
@@ -668,7 +676,7 @@ fn header_text(
     if let Some(c) = value.chars().find(|c| c.is_control()) {
         return Err(MailError::invalid(
             field,
-            format!("contains control character {c:?}; header fields are one line"),
+            format!("contains {}; header fields are one line", char_name(c)),
         ));
     }
     check_charset(&value, field, charset)?;

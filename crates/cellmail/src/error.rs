@@ -46,6 +46,14 @@ impl VendorCode {
     }
 }
 
+/// A server's refusal: with its reply code when the module gave one.
+fn rejected(code: u16, text: &str) -> String {
+    match code {
+        0 => format!("the server refused: {text}"),
+        code => format!("the server rejected the mail with {code}: {text}"),
+    }
+}
+
 fn code_suffix(code: &Option<VendorCode>) -> String {
     code.as_ref()
         .map(|c| format!(" (module code {c})"))
@@ -117,7 +125,7 @@ pub enum MailError {
         vendor: Option<VendorCode>,
     },
     /// The server answered with an error reply.
-    #[error("the server rejected the mail with {code}: {text}{}", code_suffix(.vendor))]
+    #[error("{}{}", rejected(*.code, .text), code_suffix(.vendor))]
     Rejected {
         /// The SMTP/POP3 reply code (e.g. 554), 0 when the module does not say.
         code: u16,
@@ -142,10 +150,49 @@ pub enum MailError {
     },
     /// The AT exchange itself failed (ERROR, +CME ERROR, timeout, closed line).
     #[error(transparent)]
-    Modem(#[from] AtError),
+    Modem(AtError),
     /// Reading an attachment from the host failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The kinds of a serial-line I/O error that no retry mends: the port does
+/// not exist, is not a terminal or a device (`/dev/null`, a directory, a
+/// file), may not be opened, or cannot take the settings. Others (a line
+/// that failed mid-exchange, bytes lost on it) are worth another try.
+fn port_is_unusable(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::NotFound
+            | K::PermissionDenied
+            | K::IsADirectory
+            | K::NotADirectory
+            | K::InvalidInput
+            | K::Unsupported
+    )
+}
+
+/// An AT-level error as the facade's: `Modem`, except a serial setting
+/// [`cellmail_at::serial::open`] refused, which is `Invalid` naming it.
+///
+/// ```
+/// use cellmail::MailError;
+/// let refused = cellmail_at::serial::open("/dev/ttyUSB2", 0).unwrap_err();
+/// assert!(matches!(MailError::from(refused), MailError::Invalid { field, .. } if field == "baud"));
+/// ```
+impl From<AtError> for MailError {
+    fn from(e: AtError) -> Self {
+        if let AtError::Io(io) = &e {
+            if let Some(s) = io
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<cellmail_at::serial::InvalidSetting>())
+            {
+                return MailError::invalid(s.field, s.reason.clone());
+            }
+        }
+        MailError::Modem(e)
+    }
 }
 
 impl MailError {
@@ -165,15 +212,29 @@ impl MailError {
         }
     }
 
-    /// Whether trying the same thing again later can help.
+    /// Whether trying the same thing again later can help: what a retry loop
+    /// (an outbox) asks. The one table of it; `tests/transient.rs` checks
+    /// every row against this function.
     ///
-    /// - transient: `Network`, `Timeout`, `Busy`, `Dns` (on cellular links name
-    ///   resolution fails while the bearer settles), `Rejected` with a 4xx code,
-    ///   and AT-level timeouts, closed lines and I/O errors other than a missing,
-    ///   unreadable or malformed file;
-    /// - permanent: `Invalid`, `Unsupported`, `Auth`, `BadRecipient`, `Tls`
-    ///   (certificates and versions are configuration), `Rejected` 5xx, and the
-    ///   module refusing a command (`ERROR`, `+CME ERROR`).
+    /// | error | transient | why |
+    /// |---|---|---|
+    /// | `Invalid` | no | the input breaks a rule or a limit: the same input fails again |
+    /// | `Unsupported` | no | the module cannot do it at all |
+    /// | `Auth` | no | the user name or password is wrong until someone changes it |
+    /// | `Dns` | yes | on cellular links name resolution fails while the bearer settles (an empty host is `Invalid`, refused before) |
+    /// | `Network` | yes | the bearer, the TCP connection or the radio link comes back |
+    /// | `Timeout` | yes | the module or the server was slow this time |
+    /// | `Tls` | no | certificates, versions and ciphers are configuration |
+    /// | `Rejected` with a 4xx code | yes | the server says: try again later |
+    /// | `Rejected` with a 5xx code, or 0 | no | the server refused this mail or command for good |
+    /// | `BadRecipient` | no | the address is refused |
+    /// | `Busy` | yes | another mail or session holds the module for now |
+    /// | `Modem(Timeout)`, `Modem(Closed)` | yes | the module said nothing, or the line dropped: it may answer again |
+    /// | `Modem(Io)` of a port that cannot work (`NotFound`, `IsADirectory`, `NotADirectory`, `InvalidInput`, `PermissionDenied`, `Unsupported`) | no | the port does not exist, is not a terminal, may not be opened or cannot take the settings |
+    /// | `Modem(Io)` of any other kind | yes | the line failed mid-exchange, or bytes were lost on it |
+    /// | `Modem(Error)`, `Modem(Cme)`, `Modem(Cms)`, `Modem(Failed)`, `Modem(Protocol)`, `Modem(Encode)` | no | the module refused the command, or its answer breaks the exchange |
+    /// | `Io` of a host file that cannot be read (`NotFound`, `PermissionDenied`, `InvalidInput`, `InvalidData`, `Unsupported`) | no | a missing, unreadable or malformed file stays so |
+    /// | `Io` of any other kind | yes | reading the host file failed this time |
     ///
     /// ```
     /// use cellmail::MailError;
@@ -187,10 +248,16 @@ impl MailError {
             | MailError::Busy { .. }
             | MailError::Dns { .. } => true,
             MailError::Rejected { code, .. } => (400..500).contains(code),
-            MailError::Modem(e) => matches!(
-                e,
-                AtError::Timeout { .. } | AtError::Closed | AtError::Io(_)
-            ),
+            MailError::Modem(e) => match e {
+                AtError::Timeout { .. } | AtError::Closed => true,
+                AtError::Io(io) => !port_is_unusable(io.kind()),
+                AtError::Encode(_)
+                | AtError::Error { .. }
+                | AtError::Cme { .. }
+                | AtError::Cms { .. }
+                | AtError::Failed { .. }
+                | AtError::Protocol { .. } => false,
+            },
             MailError::Io(e) => !matches!(
                 e.kind(),
                 std::io::ErrorKind::NotFound

@@ -19,6 +19,7 @@
 //! # Ok::<(), cellmail::MailError>(())
 //! ```
 
+mod account;
 pub mod capabilities;
 mod email;
 mod error;
@@ -27,10 +28,11 @@ mod probe;
 mod sender;
 mod settings;
 
-pub use capabilities::{
-    AttachmentSources, Capabilities, Limits, TextEncoding, validate, validate_pop3_account,
+pub use account::{
+    APN_MAX, validate_bearer, validate_message_id, validate_pop3_account, validate_serial,
     validate_smtp_account,
 };
+pub use capabilities::{AttachmentSources, Capabilities, Limits, TextEncoding, validate};
 pub use email::{
     Address, Attachment, AttachmentSource, Charset, Email, EmailBuilder, ModulePath, Recipient,
     RecipientKind, Sender, Storage,

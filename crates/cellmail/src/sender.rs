@@ -176,6 +176,25 @@ pub enum Phase {
     },
 }
 
+/// The phase as an operator reads it: `body`, `attachment log.txt`,
+/// `upload ca.pem`, `message 3`.
+///
+/// ```
+/// use cellmail::Phase;
+/// assert_eq!(Phase::Attachment { name: "log.txt".into() }.to_string(), "attachment log.txt");
+/// assert_eq!(Phase::Retrieve { id: 3 }.to_string(), "message 3");
+/// ```
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Body => f.write_str("body"),
+            Phase::Attachment { name } => write!(f, "attachment {name}"),
+            Phase::Upload { name } => write!(f, "upload {name}"),
+            Phase::Retrieve { id } => write!(f, "message {id}"),
+        }
+    }
+}
+
 /// Progress of a long transfer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgressEvent {
@@ -190,7 +209,7 @@ pub struct ProgressEvent {
 /// A callback dialects call during long transfers (progress bars, logs).
 ///
 /// ```
-/// let progress = cellmail::Progress::new(|e| println!("{:?}: {} bytes", e.phase, e.done));
+/// let progress = cellmail::Progress::new(|e| println!("{}: {} bytes", e.phase, e.done));
 /// progress.report(cellmail::ProgressEvent { phase: cellmail::Phase::Body, done: 10, total: Some(10) });
 /// ```
 #[derive(Clone)]
