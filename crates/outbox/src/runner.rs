@@ -151,7 +151,7 @@ pub struct Runner {
     pool: Pool,
     rng: fastrand::Rng,
     recovery: Recovery,
-    _lock: Connection,
+    _lock: Mutex<Connection>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -188,7 +188,7 @@ impl Runner {
             config,
             rng,
             recovery,
-            _lock: lock,
+            _lock: Mutex::new(lock),
         })
     }
 
@@ -238,7 +238,7 @@ impl Runner {
             let Some(due) = self.outbox.next_due()? else {
                 return Ok(summary);
             };
-            self.sleep_until(due).await;
+            tokio::time::sleep(self.wait_until(due)).await;
         }
     }
 
@@ -255,15 +255,13 @@ impl Runner {
             }
             let idle = self.config.clock.now() + self.config.poll_interval;
             let due = self.outbox.next_due()?.map_or(idle, |d| d.min(idle));
-            self.sleep_until(due).await;
+            tokio::time::sleep(self.wait_until(due)).await;
         }
     }
 
-    async fn sleep_until(&self, due: SystemTime) {
-        let wait = due
-            .duration_since(self.config.clock.now())
-            .unwrap_or_default();
-        tokio::time::sleep(wait).await;
+    fn wait_until(&self, due: SystemTime) -> Duration {
+        due.duration_since(self.config.clock.now())
+            .unwrap_or_default()
     }
 
     async fn attempt(&mut self, taken: Taken, index: usize) -> Result<RunEvent, OutboxError> {
@@ -346,8 +344,9 @@ impl Runner {
         };
         let (state, next_at, outcome) = match decision {
             Decision::Retry { min, max } => {
+                // After a failover the next mailer has not tried it yet.
                 let wait = if switched {
-                    Duration::ZERO // the next mailer has not tried it yet
+                    Duration::ZERO
                 } else {
                     self.draw(min, max)
                 };
@@ -378,6 +377,9 @@ impl Runner {
                 error: &error,
             },
         )?;
+        if switched {
+            self.outbox.make_all_due(now)?;
+        }
         event.possible_duplicate = was_in_doubt || duplicate_flag;
         event.outcome = outcome;
         event.state = state;

@@ -749,6 +749,20 @@ impl Outbox {
         })
     }
 
+    /// Makes every queued mail due at `now` (after a failover: their waits were
+    /// the previous mailer's).
+    pub(crate) fn make_all_due(&self, now: SystemTime) -> Result<(), OutboxError> {
+        let now = to_ms(now);
+        self.write(|c| {
+            c.execute(
+                "UPDATE mails SET next_ms = ?1 WHERE state = 'queued' AND next_ms > ?1",
+                [now],
+            )
+            .map_err(|e| self.err(e))?;
+            Ok(())
+        })
+    }
+
     /// When the next queued mail is due (`None`: nothing queued).
     pub(crate) fn next_due(&self) -> Result<Option<SystemTime>, OutboxError> {
         self.conn()
