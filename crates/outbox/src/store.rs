@@ -216,7 +216,7 @@ pub struct Status {
     pub last_error: Option<LastError>,
 }
 
-/// What recovery after a stop found (see [`Outbox::recover`]).
+/// What recovery after a stop found, when a [`Runner`](crate::Runner) started.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
     /// Mails stopped before the point of no return: queued again, no duplicate risk.
