@@ -126,7 +126,7 @@ async fn inject(
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut counts = HashMap::new();
     while !*stop.borrow() {
-        tokio::time::sleep(Duration::from_millis(rng.u64(100..=800))).await;
+        tokio::time::sleep(Duration::from_millis(rng.u64(200..=2000))).await;
         if *stop.borrow() {
             break;
         }
