@@ -15,15 +15,17 @@ use cellmail_sim::{Family, Faults, SimOptions, VirtualModule};
 
 use crate::mailstack::{self, Endpoints};
 
-const HELP: &str = "usage: cargo xtask soak [--mails N] [--family all|quectel-gsm|sim7000|sim5360] [--seed S] [--no-faults]
+const HELP: &str = "usage: cargo xtask soak [--mails N] [--family all|quectel-gsm|sim7000|sim5360] [--modules M] [--seed S] [--no-faults]
     sends N mails (default 1000) per family through the outbox with faults injected at random,
-    then counts the mailbox over POP3: sent / retried / failed / lost (0 lost expected)";
+    then counts the mailbox over POP3: sent / retried / failed / lost (0 lost expected);
+    --modules M: one runner over M virtual modules of the family (failover), each with its own faults";
 
 struct Args {
     mails: usize,
     families: Vec<Family>,
     seed: u64,
     faults: bool,
+    modules: usize,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -34,6 +36,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
             .duration_since(UNIX_EPOCH)
             .map_or(1, |d| d.as_secs()),
         faults: true,
+        modules: 1,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -64,6 +67,13 @@ fn parse(args: &[String]) -> Result<Args, String> {
                     .map_err(|_| format!("--seed takes a number\n{HELP}"))?
             }
             "--no-faults" => a.faults = false,
+            "--modules" => {
+                a.modules = value()?
+                    .parse()
+                    .ok()
+                    .filter(|m| *m >= 1)
+                    .ok_or_else(|| format!("--modules takes a number of at least 1\n{HELP}"))?
+            }
             "--help" | "-h" => return Err(HELP.to_owned()),
             other => return Err(format!("unknown option {other}\n{HELP}")),
         }
@@ -214,6 +224,8 @@ fn mailer(
 struct Report {
     family: Family,
     mails: usize,
+    modules: usize,
+    failovers: u64,
     attempts: u64,
     retried: u64,
     counts: cellmail_outbox::StateCounts,
@@ -277,11 +289,13 @@ impl Report {
             .collect();
         let c = &self.counts;
         println!(
-            "soak {}: {} mails in {:.1}s, {} attempts; sent {}, retried {}, failed {}, unknown {}, lost {}",
+            "soak {}: {} mails over {} module(s) in {:.1}s, {} attempts, {} failovers; sent {}, retried {}, failed {}, unknown {}, lost {}",
             self.family.name(),
             self.mails,
+            self.modules,
             self.took.as_secs_f64(),
             self.attempts,
+            self.failovers,
             c.sent,
             self.retried,
             c.failed,
@@ -364,8 +378,14 @@ async fn soak_family(
         },
         tls: TlsSettings::default(),
     };
-    let module = VirtualModule::spawn(family, SimOptions::default()).map_err(|e| e.to_string())?;
-    let sender = mailer(family, &module, account)?;
+    let mut modules = Vec::with_capacity(args.modules);
+    let mut senders = Vec::with_capacity(args.modules);
+    for _ in 0..args.modules {
+        let module =
+            VirtualModule::spawn(family, SimOptions::default()).map_err(|e| e.to_string())?;
+        senders.push(mailer(family, &module, account.clone())?);
+        modules.push(module);
+    }
     let config = RunnerConfig {
         retry: RetryPolicy {
             initial: Duration::from_millis(200),
@@ -378,10 +398,16 @@ async fn soak_family(
         seed: Some(seed),
         ..RunnerConfig::default()
     };
-    let mut runner =
-        Runner::new(outbox.clone(), vec![sender], config).map_err(|e| e.to_string())?;
+    let mut runner = Runner::new(outbox.clone(), senders, config).map_err(|e| e.to_string())?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(!args.faults);
-    let injector = tokio::spawn(inject(module.faults().clone(), family, seed, stop_rx));
+    let injectors: Vec<_> = modules
+        .iter()
+        .enumerate()
+        .map(|(k, m)| {
+            let seed = seed.wrapping_mul(31).wrapping_add(k as u64);
+            tokio::spawn(inject(m.faults().clone(), family, seed, stop_rx.clone()))
+        })
+        .collect();
     let started = Instant::now();
     let (mut done, mut next_line) = (0usize, 0usize);
     let summary = runner
@@ -396,7 +422,12 @@ async fn soak_family(
         .map_err(|e| e.to_string())?;
     let took = started.elapsed();
     let _ = stop_tx.send(true);
-    let faults = injector.await.map_err(|e| e.to_string())?;
+    let mut faults = HashMap::new();
+    for injector in injectors {
+        for (fault, n) in injector.await.map_err(|e| e.to_string())? {
+            *faults.entry(fault).or_insert(0) += n;
+        }
+    }
     let status = outbox.status().map_err(|e| e.to_string())?;
     let mut states = Vec::with_capacity(ids.len());
     for id in &ids {
@@ -405,6 +436,8 @@ async fn soak_family(
     let report = Report {
         family,
         mails: args.mails,
+        modules: args.modules,
+        failovers: summary.failovers,
         attempts: summary.attempts,
         retried: summary.retried,
         counts: status.counts,
