@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode};
 mod fuzz;
 mod hil;
 mod mailstack;
+mod soak;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,7 +20,8 @@ fn main() -> ExitCode {
         Some("mailstack") => mailstack::run(&args[1..]),
         Some("hil") => hil::run(&args[1..]),
         Some("demo") => hil::demo(&args[1..]),
-        _ => Err("usage: cargo xtask <demo|test|hil|mailstack|fuzz> [options]".to_owned()),
+        Some("soak") => soak::run(&args[1..]),
+        _ => Err("usage: cargo xtask <demo|test|hil|mailstack|fuzz|soak> [options]".to_owned()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
