@@ -38,10 +38,11 @@ pub struct LineArgs {
         conflicts_with = "sim"
     )]
     pub port: Option<PathBuf>,
-    /// The serial port's baud rate (8N1).
-    #[arg(long, global = true, help_heading = "Module and secrets", value_name = "N", default_value_t = 115_200,
+    /// The serial port's baud rate, 8N1 (default 115200). With --sim: the virtual module's
+    /// line is throttled to this rate, as a real UART would be (default: not throttled).
+    #[arg(long, global = true, help_heading = "Module and secrets", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
-    pub baud: u32,
+    pub baud: Option<u32>,
     /// A virtual module of this family on a pseudo-terminal instead of a port (it does real
     /// DNS, TCP, TLS, SMTP and POP3). Without --smtp/--pop3 it uses the local mail stack's
     /// account and CA (`cargo xtask mailstack up`; read from CELLMAIL_* variables or
@@ -121,6 +122,72 @@ pub enum Command {
     Send(SendArgs),
     /// Read a POP3 mailbox through the module.
     Fetch(FetchArgs),
+    /// A durable outbox on SQLite: queue mail now, send it when the module can.
+    Outbox(OutboxArgs),
+}
+
+/// `cellmail outbox`.
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// The outbox database file (created when missing; WAL files go beside it).
+    #[arg(long, value_name = "PATH")]
+    pub db: PathBuf,
+    /// What to do with it.
+    #[command(subcommand)]
+    pub command: OutboxCommand,
+}
+
+/// The outbox subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// Queue one mail (attachments are copied in now) and print its id once it is on disk.
+    /// Needs no module.
+    Enqueue(MailArgs),
+    /// Send the queued mail through the module, oldest first, retrying transient failures.
+    Run(RunArgs),
+    /// Counts per state, the oldest queued mail, possible duplicates, the last error.
+    /// Needs no module.
+    Status(StatusArgs),
+}
+
+/// `cellmail outbox run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The SMTP account: smtp://user@host:587?tls=starttls, smtps://user@host:465,
+    /// smtp://host:25 (no login).
+    #[arg(long, value_name = "URL")]
+    pub smtp: Option<String>,
+    /// Stop when no mail is left queued (waiting out retry delays); without it, keep running
+    /// and pick up mail enqueued meanwhile.
+    #[arg(long)]
+    pub until_empty: bool,
+    /// What to do with a mail that may have reached the server when a crash or a lost answer
+    /// leaves it unknown: at-least-once sends it again and counts it as a possible duplicate;
+    /// at-most-once ends it as unknown.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "POLICY",
+        default_value = "at-least-once"
+    )]
+    pub policy: PolicyArg,
+}
+
+/// `--policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Never lost; perhaps twice.
+    AtLeastOnce,
+    /// Never twice; perhaps never.
+    AtMostOnce,
+}
+
+/// `cellmail outbox status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print one JSON object: counts per state, oldest queued, possible duplicates, last error.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `cellmail send`.

@@ -2,6 +2,7 @@
 
 use cellmail::MailError;
 use cellmail_modem::OpenError;
+use cellmail_outbox::OutboxError;
 
 use crate::account::UrlError;
 
@@ -20,6 +21,12 @@ pub enum CliError {
     /// The library refused or failed.
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// The outbox database refused or failed; nothing queued in it was touched.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// Some mails of an `outbox run --until-empty` ended failed or unknown.
+    #[error("{0}")]
+    Undelivered(String),
     /// A host file or directory.
     #[error("{what}: {source}")]
     Io {
@@ -37,6 +44,13 @@ impl CliError {
         match self {
             Self::Usage(_) | Self::Url(_) | Self::Mail(MailError::Invalid { .. }) => 2,
             Self::Open(OpenError::Settings { .. }) => 2,
+            Self::Outbox(
+                OutboxError::IsDirectory { .. }
+                | OutboxError::Corrupt { .. }
+                | OutboxError::ForeignDatabase { .. }
+                | OutboxError::SchemaTooNew { .. }
+                | OutboxError::Mail(MailError::Invalid { .. }),
+            ) => 2,
             _ => 1,
         }
     }
@@ -46,6 +60,7 @@ impl CliError {
         let transient = match self {
             Self::Mail(e) => e.is_transient(),
             Self::Open(e) => e.is_transient(),
+            Self::Outbox(OutboxError::Locked { .. } | OutboxError::RunnerActive { .. }) => true,
             _ => false,
         };
         transient.then_some("this may work when tried again later")

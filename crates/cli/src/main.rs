@@ -4,6 +4,7 @@ mod account;
 mod args;
 mod error;
 mod fetch;
+mod outbox;
 mod progress;
 mod setup;
 
@@ -45,6 +46,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Probe => probe(&cli.line).await,
         Command::Send(args) => send(&cli.line, args).await,
         Command::Fetch(args) => fetch::run(&cli.line, args).await,
+        Command::Outbox(args) => outbox::run(&cli.line, args).await,
     }
 }
 

@@ -295,7 +295,9 @@ pub async fn open(
         progress,
         ..Default::default()
     };
-    let modem = cellmail_modem::open(&path_text(&path)?, line.baud, &settings).await?;
+    // A pseudo-terminal takes any rate; the virtual module throttles itself.
+    let baud = line.baud.filter(|_| module.is_none()).unwrap_or(115_200);
+    let modem = cellmail_modem::open(&path_text(&path)?, baud, &settings).await?;
     Ok(Line {
         modem,
         _virtual: module,
@@ -306,6 +308,13 @@ fn path_text(path: &Path) -> Result<String, CliError> {
     path.to_str()
         .map(str::to_owned)
         .ok_or_else(|| CliError::Usage(format!("--port {}: not a UTF-8 path", path.display())))
+}
+
+impl Line {
+    /// The module, and the virtual module to keep alive as long as it is used.
+    pub fn into_parts(self) -> (Modem<SerialStream>, Option<VirtualModule>) {
+        (self.modem, self._virtual)
+    }
 }
 
 /// A check of the mail against what the module can do, before any of it is sent.
