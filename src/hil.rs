@@ -12,63 +12,12 @@ use cellmail::{
     Attachment, Auth, Bearer, CertSource, Charset, Email, MailError, MailSender, Mailbox,
     Pop3Account, Progress, Secret, ServerAddr, SmtpAccount, TlsMode, TlsSettings, Verify,
 };
-use cellmail_at::{AtError, Client, ClientConfig, DecoderConfig};
+use cellmail_at::{AtError, Client, ClientConfig};
+use cellmail_modem::{Mailer, Modem, Settings};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// The module families the matrix knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DialectKind {
-    /// Quectel GSM.
-    QuectelGsm,
-    /// SIMCom SIM7000 family.
-    Sim7000,
-    /// SIMCom SIM5360 family.
-    Sim5360,
-}
-
-impl DialectKind {
-    /// `quectel-gsm`, `sim7000`, `sim5360`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "quectel-gsm" => Some(Self::QuectelGsm),
-            "sim7000" => Some(Self::Sim7000),
-            "sim5360" => Some(Self::Sim5360),
-            _ => None,
-        }
-    }
-
-    /// The family name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::QuectelGsm => cellmail_quectel::FAMILY,
-            Self::Sim7000 => cellmail_simcom::sim7000::FAMILY,
-            Self::Sim5360 => cellmail_simcom::sim5360::FAMILY,
-        }
-    }
-
-    /// The dialect that drives a probed module, if any.
-    pub fn for_module(info: &cellmail::ModuleInfo) -> Option<Self> {
-        use cellmail::Dialect;
-        if cellmail_quectel::QuectelGsm::drives(info) {
-            Some(Self::QuectelGsm)
-        } else if cellmail_simcom::Sim7000::drives(info) {
-            Some(Self::Sim7000)
-        } else if cellmail_simcom::Sim5360::drives(info) {
-            Some(Self::Sim5360)
-        } else {
-            None
-        }
-    }
-
-    /// The decoder settings of the dialect.
-    pub fn decoder(self) -> DecoderConfig {
-        match self {
-            Self::QuectelGsm => cellmail_quectel::decoder_config(),
-            Self::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
-            Self::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
-        }
-    }
-}
+/// The module families the matrix knows: the families `cellmail-modem` opens.
+pub use cellmail_modem::Family as DialectKind;
 
 /// The mail account and addresses a run uses.
 #[derive(Clone, Debug)]
@@ -164,83 +113,39 @@ pub struct ScenarioResult {
     pub bytes: u64,
 }
 
-enum AnyMailer<T> {
-    Quectel(cellmail_quectel::QuectelMailer<T>),
-    Sim7000(cellmail_simcom::Sim7000Mailer<T>),
-    Sim5360(cellmail_simcom::Sim5360Mailer<T>),
-}
-
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> AnyMailer<T> {
-    fn new(kind: DialectKind, client: Client<T>, account: SmtpAccount, cfg: &HilConfig) -> Self {
-        let pop3 = cfg.pop3_port.map(|port| Pop3Account {
+/// The one-call open's settings for a scenario: the dialect is the one the run probed
+/// (`kind`), the account the scenario's; hil keeps one send attempt and short module timers so a
+/// failing scenario ends quickly.
+fn settings(kind: DialectKind, account: SmtpAccount, cfg: &HilConfig) -> Settings {
+    Settings {
+        smtp: Some(account),
+        pop3: cfg.pop3_port.map(|port| Pop3Account {
             server: ServerAddr::new(cfg.host.clone(), port),
             user: cfg.user.clone(),
             password: cfg.password.clone(),
             tls: TlsSettings::default(),
-        });
-        match kind {
-            DialectKind::QuectelGsm => Self::Quectel(cellmail_quectel::QuectelMailer::new(
-                client,
-                account,
-                cellmail_quectel::QuectelOptions {
-                    bearer: cfg.apn.clone().map(|apn| Bearer {
-                        apn,
-                        user: None,
-                        password: None,
-                    }),
-                    send_timeout_secs: 100,
-                    retry: cellmail_quectel::RetryPolicy {
-                        attempts: 1,
-                        reactivate_before_last: false,
-                    },
-                    progress: cfg.progress.clone(),
-                    ..Default::default()
-                },
-            )),
-            DialectKind::Sim7000 => Self::Sim7000(cellmail_simcom::Sim7000Mailer::new(
-                client,
-                account,
-                cellmail_simcom::Sim7000Options {
-                    pop3,
-                    apn: cfg.apn.clone(),
-                    progress: cfg.progress.clone(),
-                    ..Default::default()
-                },
-            )),
-            DialectKind::Sim5360 => Self::Sim5360(cellmail_simcom::Sim5360Mailer::new(
-                client,
-                account,
-                cellmail_simcom::Sim5360Options {
-                    apn: cfg.apn.clone(),
-                    pop3,
-                    result_timeout: Duration::from_secs(60),
-                },
-            )),
-        }
-    }
-
-    fn sender(&mut self) -> &mut dyn MailSender {
-        match self {
-            Self::Quectel(m) => m,
-            Self::Sim7000(m) => m,
-            Self::Sim5360(m) => m,
-        }
-    }
-
-    fn mailbox(&mut self) -> Option<&mut dyn Mailbox> {
-        match self {
-            Self::Quectel(_) => None,
-            Self::Sim7000(m) => Some(m),
-            Self::Sim5360(m) => Some(m),
-        }
-    }
-
-    fn into_client(self) -> Client<T> {
-        match self {
-            Self::Quectel(m) => m.into_client(),
-            Self::Sim7000(m) => m.into_client(),
-            Self::Sim5360(m) => m.into_client(),
-        }
+        }),
+        bearer: cfg.apn.clone().map(|apn| Bearer {
+            apn,
+            user: None,
+            password: None,
+        }),
+        progress: cfg.progress.clone(),
+        command_timeout: Duration::from_secs(10),
+        family: Some(kind),
+        quectel: cellmail_quectel::QuectelOptions {
+            send_timeout_secs: 100,
+            retry: cellmail_quectel::RetryPolicy {
+                attempts: 1,
+                reactivate_before_last: false,
+            },
+            ..Default::default()
+        },
+        sim5360: cellmail_simcom::Sim5360Options {
+            result_timeout: Duration::from_secs(60),
+            ..Default::default()
+        },
+        ..Default::default()
     }
 }
 
@@ -299,7 +204,7 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
     };
     let outcome = match name {
         "probe" => match cellmail::probe(&mut client).await {
-            Ok(info) if DialectKind::for_module(&info) == Some(kind) => Outcome::Pass,
+            Ok(info) if cellmail_modem::identify(&info).ok() == Some(kind) => Outcome::Pass,
             Ok(info) => Outcome::Fail(format!("{info} is not driven by {}", kind.name())),
             Err(e) => Outcome::Fail(e.to_string()),
         },
@@ -387,28 +292,32 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                 // pop3: the mailbox below, no mail.
                 _ => (plain, Err(MailError::unsupported("pop3"))),
             };
-            let mut mailer = AnyMailer::new(kind, client, acct, cfg);
+            // A fresh client has sent nothing yet: its stream goes to the one-call open.
+            let io = client.into_inner();
+            let Ok(mut modem) = Modem::with_family(kind, io, &settings(kind, acct, cfg)) else {
+                unreachable!("hil's bearer has no APN user: its settings fit every dialect")
+            };
             let outcome = match (name, email) {
-                ("pop3", _) => match mailer.mailbox() {
-                    None => Outcome::Skipped(format!("{} has no POP3 client", kind.name())),
-                    Some(_) if cfg.pop3_port.is_none() => {
-                        Outcome::Skipped("no POP3 port given".into())
-                    }
-                    Some(mb) => pop3(mb, kind).await,
-                },
+                ("pop3", _) if !kind.reads_mail() => {
+                    Outcome::Skipped(format!("{} has no POP3 client", kind.name()))
+                }
+                ("pop3", _) if cfg.pop3_port.is_none() => {
+                    Outcome::Skipped("no POP3 port given".into())
+                }
+                ("pop3", _) => pop3(&mut modem, kind).await,
                 (_, Err(MailError::Unsupported { feature })) => Outcome::Skipped(feature),
                 (_, Err(e)) => Outcome::Fail(e.to_string()),
-                ("wrong-password", Ok(e)) => match mailer.sender().send(&e).await {
+                ("wrong-password", Ok(e)) => match modem.send(&e).await {
                     Err(MailError::Auth { .. }) => Outcome::Pass,
                     other => Outcome::Fail(format!("expected Auth, got {other:?}")),
                 },
-                ("unknown-server", Ok(e)) => match mailer.sender().send(&e).await {
+                ("unknown-server", Ok(e)) => match modem.send(&e).await {
                     Err(MailError::Dns { .. } | MailError::Network { .. }) => Outcome::Pass,
                     other => Outcome::Fail(format!("expected Dns, got {other:?}")),
                 },
-                (_, Ok(e)) => expect_ok(mailer.sender().send(&e).await),
+                (_, Ok(e)) => expect_ok(modem.send(&e).await),
             };
-            client = mailer.into_client();
+            client = modem.into_client();
             outcome
         }
     };
@@ -445,7 +354,8 @@ async fn bearer<T: AsyncRead + AsyncWrite + Unpin + Send>(
     match kind {
         DialectKind::QuectelGsm => {
             let acct = account(cfg, cfg.smtp_port, TlsSettings::default());
-            let AnyMailer::Quectel(mut m) = AnyMailer::new(kind, client, acct, cfg) else {
+            let modem = Modem::with_family(kind, client.into_inner(), &settings(kind, acct, cfg));
+            let Ok(Mailer::Quectel(mut m)) = modem.map(Modem::into_mailer) else {
                 unreachable!("a Quectel dialect makes a Quectel mailer")
             };
             // AT+QIFGCNT, AT+QICSGP, AT+QIREGAPP, AT+QIACT, AT+QILOCIP (a no-op without an APN).

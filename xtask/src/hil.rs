@@ -367,15 +367,18 @@ async fn matrix(args: Args) -> Result<bool, String> {
     let kind = match args.dialect {
         Some(k) => k,
         None => {
-            let mut client =
-                cellmail_at::Client::new(open()?, cellmail_at::ClientConfig::default());
-            let info = cellmail::probe(&mut client)
+            // The one-call open probes and picks the dialect; the scenarios then open the
+            // port again each, through a recorder.
+            let modem = cellmail_modem::open(&path, args.baud, &Default::default())
                 .await
-                .map_err(|e| format!("--dialect auto: probing {path} failed: {e}"))?;
-            let kind = DialectKind::for_module(&info).ok_or(format!(
-                "--dialect auto: no dialect drives the module on {path}: it answered manufacturer {:?}, model {:?}, revision {:?} (AT+CGMI/CGMM/CGMR, ATI); the dialects are quectel-gsm, sim7000, sim5360 (name one with --dialect to force it)",
-                info.manufacturer, info.model, info.revision
-            ))?;
+                .map_err(|e| {
+                    format!("--dialect auto on {path}: {e} (name one with --dialect to force it)")
+                })?;
+            let kind = modem.family();
+            let info = modem
+                .info()
+                .map_or_else(|| kind.name().to_owned(), ToString::to_string);
+            drop(modem);
             eprintln!("probed {info}: dialect {}", kind.name());
             kind
         }
