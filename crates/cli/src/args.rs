@@ -272,7 +272,7 @@ pub struct FetchArgs {
     /// Delete the retrieved messages (committed when the session ends normally).
     #[arg(long)]
     pub delete: bool,
-    /// Write each retrieved message to DIR as <number>.eml (without it: to stdout).
+    /// Write each retrieved message to DIR as `<number>.eml` (without it: to stdout).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print one JSON object per line: the listing (number, uid, size, from, subject), and

@@ -258,26 +258,37 @@ fn send_then_fetch_through_the_virtual_modules() {
         assert!(o.status.success(), "{family} send: {}", stderr(&o));
         assert!(stdout(&o).contains(&format!("sent through {family}")));
 
-        let o = cellmail(&[
-            "fetch",
-            "--sim",
-            "sim7000",
-            "--pop3",
-            &pop3,
-            "--password-env",
-            "CELLMAIL_PASSWORD_BOB",
-            "--list",
-            "--json",
-        ]);
-        assert!(o.status.success(), "fetch --list: {}", stderr(&o));
-        let listing: Vec<serde_json::Value> = stdout(&o)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let entry = listing
-            .iter()
-            .find(|e| e["subject"] == tag.as_str())
-            .unwrap_or_else(|| panic!("{tag} not listed: {}", stdout(&o)));
+        // Postfix hands the mail to Dovecot on its own time: list until it is there
+        // (a bounded wait, so a mail that never arrives still fails the test).
+        let mut tries = 0;
+        let entry = loop {
+            let o = cellmail(&[
+                "fetch",
+                "--sim",
+                "sim7000",
+                "--pop3",
+                &pop3,
+                "--password-env",
+                "CELLMAIL_PASSWORD_BOB",
+                "--list",
+                "--json",
+            ]);
+            assert!(o.status.success(), "fetch --list: {}", stderr(&o));
+            let listing: Vec<serde_json::Value> = stdout(&o)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            if let Some(entry) = listing.into_iter().find(|e| e["subject"] == tag.as_str()) {
+                break entry;
+            }
+            tries += 1;
+            assert!(
+                tries < 20,
+                "{tag} not listed after {tries} tries: {}",
+                stdout(&o)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        };
         assert_eq!(entry["from"], alice.as_str());
         assert!(entry["uid"].is_string() && entry["size"].as_u64().unwrap() > 0);
         let number = entry["number"].as_u64().unwrap().to_string();
