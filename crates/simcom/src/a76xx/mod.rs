@@ -12,7 +12,11 @@
 
 pub mod codes;
 pub mod commands;
+mod mailer;
+pub mod plan;
 pub mod setup;
+
+pub use mailer::{A76xxMailer, A76xxOptions, Session, no_smtps};
 
 use cellmail::{
     AttachmentSources, Capabilities, Charset, Dialect, Limits, ModuleInfo, Storage, TextEncoding,
