@@ -420,6 +420,38 @@ async fn bearer<T: AsyncRead + AsyncWrite + Unpin + Send>(
             };
             (outcome, client)
         }
+        DialectKind::A76xx => {
+            // The A76xxMailer brings the network up inside a send; the same typed
+            // commands here: the PDP context (with --apn), then AT+NETOPEN, which
+            // passes when it opens (+NETOPEN: 0) or says it is open already.
+            use cellmail_simcom::a76xx::setup;
+            let mut client = client;
+            let mut urcs = client.watch_urcs();
+            let cid = cellmail_simcom::A76xxOptions::default().pdp_cid;
+            if let Some(apn) = &cfg.apn {
+                let c = setup::pdp_context(cid, setup::PdpType::Ip, apn);
+                if let Err(e) = client.execute(&c).await {
+                    return (Outcome::Fail(e.to_string()), client);
+                }
+            }
+            let outcome = match client.execute(&setup::net_open()).await {
+                Ok(_) => match client
+                    .deferred(setup::prefix::NETOPEN, setup::LONG_TIMEOUT)
+                    .await
+                {
+                    Ok(l) if l.trim() == "+NETOPEN: 0" => Outcome::Pass,
+                    Ok(l) => Outcome::Fail(no_apn(&format!("AT+NETOPEN answered {l:?}"))),
+                    Err(e) => Outcome::Fail(no_apn(&e)),
+                },
+                Err(AtError::Error { .. })
+                    if urcs.seen().lines.iter().any(|l| setup::already_open(l)) =>
+                {
+                    Outcome::Pass
+                }
+                Err(e) => Outcome::Fail(no_apn(&e)),
+            };
+            (outcome, client)
+        }
         DialectKind::Sim5360 => (
             Outcome::Skipped(
                 "the SIM5360 dialect sets the PDP context with AT+CGSOCKCONT inside send; \

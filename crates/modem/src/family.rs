@@ -11,7 +11,7 @@ use cellmail_at::DecoderConfig;
 /// use cellmail_modem::Family;
 /// assert_eq!(Family::parse("sim7000"), Some(Family::Sim7000));
 /// assert_eq!(Family::Sim5360.name(), "sim5360");
-/// assert_eq!(Family::ALL.len(), 3);
+/// assert_eq!(Family::ALL.len(), 4);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
@@ -21,11 +21,18 @@ pub enum Family {
     Sim7000,
     /// SIMCom SIM5360 family: `cellmail_simcom::sim5360`.
     Sim5360,
+    /// SIMCom A76xx (A7670, A7672, A7682, A7608...): `cellmail_simcom::a76xx`.
+    A76xx,
 }
 
 impl Family {
     /// Every family, in the order [`identify`] asks them.
-    pub const ALL: [Family; 3] = [Family::QuectelGsm, Family::Sim7000, Family::Sim5360];
+    pub const ALL: [Family; 4] = [
+        Family::QuectelGsm,
+        Family::Sim7000,
+        Family::Sim5360,
+        Family::A76xx,
+    ];
 
     /// Parses a family name: `quectel-gsm`, `sim7000`, `sim5360`.
     pub fn parse(name: &str) -> Option<Self> {
@@ -38,6 +45,7 @@ impl Family {
             Self::QuectelGsm => cellmail_quectel::FAMILY,
             Self::Sim7000 => cellmail_simcom::sim7000::FAMILY,
             Self::Sim5360 => cellmail_simcom::sim5360::FAMILY,
+            Self::A76xx => cellmail_simcom::a76xx::FAMILY,
         }
     }
 
@@ -47,6 +55,7 @@ impl Family {
             Self::QuectelGsm => cellmail_quectel::QuectelGsm::drives(info),
             Self::Sim7000 => cellmail_simcom::Sim7000::drives(info),
             Self::Sim5360 => cellmail_simcom::Sim5360::drives(info),
+            Self::A76xx => cellmail_simcom::A76xx::drives(info),
         }
     }
 
@@ -56,6 +65,7 @@ impl Family {
             Self::QuectelGsm => cellmail_quectel::decoder_config(),
             Self::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
             Self::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+            Self::A76xx => cellmail_simcom::a76xx::decoder_config(),
         }
     }
 
@@ -65,12 +75,13 @@ impl Family {
             Self::QuectelGsm => cellmail_quectel::capabilities(),
             Self::Sim7000 => cellmail_simcom::sim7000::capabilities(),
             Self::Sim5360 => cellmail_simcom::sim5360::capabilities(),
+            Self::A76xx => cellmail_simcom::a76xx::capabilities(),
         }
     }
 
     /// Whether the family's modules have a POP3 client.
     pub fn reads_mail(self) -> bool {
-        !matches!(self, Self::QuectelGsm)
+        !matches!(self, Self::QuectelGsm | Self::A76xx)
     }
 }
 
@@ -206,6 +217,15 @@ mod tests {
             assert_eq!(Family::parse(f.name()), Some(f));
         }
         assert_eq!(Family::parse("a7670"), None);
+        assert_eq!(
+            identify(&info(
+                "SIMCOM INCORPORATED",
+                "A7670E-LASE",
+                "A7670M7_V1.11.1"
+            ))
+            .ok(),
+            Some(Family::A76xx)
+        );
     }
 
     #[test]

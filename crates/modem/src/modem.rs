@@ -11,7 +11,9 @@ use cellmail::{
 use cellmail_at::serial::SerialStream;
 use cellmail_at::{Client, ClientConfig, DecoderConfig};
 use cellmail_quectel::{QuectelMailer, QuectelOptions};
-use cellmail_simcom::{Sim5360Mailer, Sim5360Options, Sim7000Mailer, Sim7000Options};
+use cellmail_simcom::{
+    A76xxMailer, A76xxOptions, Sim5360Mailer, Sim5360Options, Sim7000Mailer, Sim7000Options,
+};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::family::{Family, OpenError, identify};
@@ -55,6 +57,8 @@ pub struct Settings {
     pub sim7000: Sim7000Options,
     /// SIM5360 options other than the shared fields.
     pub sim5360: Sim5360Options,
+    /// A76xx options other than the shared fields.
+    pub a76xx: A76xxOptions,
 }
 
 impl Default for Settings {
@@ -69,6 +73,7 @@ impl Default for Settings {
             quectel: QuectelOptions::default(),
             sim7000: Sim7000Options::default(),
             sim5360: Sim5360Options::default(),
+            a76xx: A76xxOptions::default(),
         }
     }
 }
@@ -104,6 +109,8 @@ pub enum Mailer<T> {
     Sim7000(Sim7000Mailer<T>),
     /// A SIM5360 module.
     Sim5360(Sim5360Mailer<T>),
+    /// An A76xx module (no POP3 client).
+    A76xx(A76xxMailer<T>),
 }
 
 /// The mailer of whichever dialect drives the module: [`MailSender`] and [`Mailbox`] for
@@ -225,6 +232,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
                     ..settings.sim5360.clone()
                 },
             )),
+            Family::A76xx => Mailer::A76xx(A76xxMailer::new(
+                client,
+                account,
+                A76xxOptions {
+                    apn: settings.apn_only(family)?,
+                    progress: settings.progress.clone(),
+                    ..settings.a76xx.clone()
+                },
+            )),
         };
         Ok(Self {
             mailer,
@@ -262,6 +278,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
             Mailer::Quectel(_) => Family::QuectelGsm,
             Mailer::Sim7000(_) => Family::Sim7000,
             Mailer::Sim5360(_) => Family::Sim5360,
+            Mailer::A76xx(_) => Family::A76xx,
         }
     }
 
@@ -286,6 +303,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
             Mailer::Quectel(m) => m.into_client(),
             Mailer::Sim7000(m) => m.into_client(),
             Mailer::Sim5360(m) => m.into_client(),
+            Mailer::A76xx(m) => m.into_client(),
         }
     }
 
@@ -300,6 +318,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
             Mailer::Quectel(m) => m,
             Mailer::Sim7000(m) => m,
             Mailer::Sim5360(m) => m,
+            Mailer::A76xx(m) => m,
         })
     }
 
@@ -308,6 +327,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
             Mailer::Quectel(_) => {
                 return Err(MailError::unsupported(
                     "POP3: the Quectel GSM modules have no POP3 client",
+                ));
+            }
+            Mailer::A76xx(_) => {
+                return Err(MailError::unsupported(
+                    "POP3: the A76xx modules have no POP3 client (the A76XX manual has none)",
                 ));
             }
             Mailer::Sim7000(m) => m,
@@ -330,6 +354,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Modem<T> {
             Mailer::Quectel(m) => m.capabilities(),
             Mailer::Sim7000(m) => m.capabilities(),
             Mailer::Sim5360(m) => m.capabilities(),
+            Mailer::A76xx(m) => m.capabilities(),
         }
     }
 
