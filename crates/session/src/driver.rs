@@ -75,6 +75,66 @@ pub enum OnStopError {
     Forget,
 }
 
+/// Where an exchange failed: before its final result came (the command, its
+/// prompt, its payload), or while waiting for the result after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The command (with its prompt and payload) up to its final result.
+    Command,
+    /// The wait for the result after the final result.
+    Wait,
+}
+
+/// An exchange that failed, and where: a policy decides on both.
+#[derive(Debug)]
+pub struct Failure {
+    /// Where.
+    pub stage: Stage,
+    /// What the client said.
+    pub error: AtError,
+}
+
+impl Failure {
+    /// Whether the module refused the command itself (`ERROR`, `+CME ERROR`,
+    /// `+CMS ERROR`): it did not carry it out, so it owes nothing.
+    pub fn is_refusal(&self) -> bool {
+        self.stage == Stage::Command && is_refusal(&self.error)
+    }
+}
+
+/// Whether `error` is the module's refusal of a command (a final result
+/// other than `OK`), not a fault of the line or a timeout.
+pub fn is_refusal(error: &AtError) -> bool {
+    matches!(
+        error,
+        AtError::Error { .. } | AtError::Cme { .. } | AtError::Cms { .. }
+    )
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<Failure> for AtError {
+    fn from(f: Failure) -> Self {
+        f.error
+    }
+}
+
+impl From<Failure> for cellmail::MailError {
+    fn from(f: Failure) -> Self {
+        cellmail::MailError::from(f.error)
+    }
+}
+
 /// The chunk a payload is written in (and progress reported by).
 pub const CHUNK: usize = 4096;
 
@@ -217,7 +277,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
 
     /// Runs one exchange (see [`Driver::run_observed`]); a wait for a URC
     /// result ends at its first line.
-    pub async fn run(&mut self, ex: &Exchange) -> Result<Outcome, AtError> {
+    pub async fn run(&mut self, ex: &Exchange) -> Result<Outcome, Failure> {
         self.run_observed(ex, &|_| {}, &|_| true).await
     }
 
@@ -236,8 +296,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
         ex: &Exchange,
         observe: &(dyn Fn(SendStage) + Send + Sync),
         last: &(dyn Fn(&str) -> bool + Send + Sync),
-    ) -> Result<Outcome, AtError> {
-        let bytes = ex.command.encode()?;
+    ) -> Result<Outcome, Failure> {
+        let command = |error: AtError| Failure {
+            stage: Stage::Command,
+            error,
+        };
+        let wait = |error: AtError| Failure {
+            stage: Stage::Wait,
+            error,
+        };
+        let bytes = ex.command.encode().map_err(|e| command(e.into()))?;
         if self.state.skips(&ex.then, &bytes) {
             return Ok(Outcome::Skipped);
         }
@@ -251,25 +319,26 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
             self.state.owe(service, ex.label());
         }
         let response = match &ex.payload {
-            None => self.client.execute(&ex.command).await?,
-            Some(payload) => self.transfer(&ex.command, payload).await?,
-        };
+            None => self.client.execute(&ex.command).await,
+            Some(payload) => self.transfer(&ex.command, payload).await,
+        }
+        .map_err(command)?;
         self.state.handle_done(&ex.then, &bytes);
         let result = match &ex.wait {
             Wait::Final => None,
             Wait::Deferred(timeout) => match ex.command.deferred() {
-                Some(prefix) => Some(self.client.deferred(prefix, *timeout).await?),
+                Some(prefix) => Some(self.client.deferred(prefix, *timeout).await.map_err(wait)?),
                 None => {
-                    return Err(AtError::Protocol {
+                    return Err(wait(AtError::Protocol {
                         command: ex.label(),
                         detail: "the exchange waits for a deferred result its command does not \
                                  declare"
                             .into(),
-                    });
+                    }));
                 }
             },
             Wait::Urc { prefix, timeout } => loop {
-                let line = self.client.wait_urc(prefix, *timeout).await?;
+                let line = self.client.wait_urc(prefix, *timeout).await.map_err(wait)?;
                 if last(&line) {
                     break Some(line);
                 }

@@ -36,7 +36,9 @@ mod driver;
 pub mod exchange;
 mod state;
 
-pub use driver::{CHUNK, Driver, Marks, Meter, OnStopError, Outcome, Stop};
+pub use driver::{
+    CHUNK, Driver, Failure, Marks, Meter, OnStopError, Outcome, Stage, Stop, is_refusal,
+};
 pub use exchange::{Exchange, Payload, Source, Then, Wait};
 pub use state::{
     Bearer, Debt, Left, Leftovers, ModuleState, Pop3, Residue, Service, Settings, Smtp,
