@@ -89,15 +89,17 @@ enum Fault {
     DnsFailure,
     ServerDown,
     SlowResult,
+    Garbled,
 }
 
 impl Fault {
-    const ALL: [Fault; 5] = [
+    const ALL: [Fault; 6] = [
         Fault::Reboot,
         Fault::BearerLost,
         Fault::DnsFailure,
         Fault::ServerDown,
         Fault::SlowResult,
+        Fault::Garbled,
     ];
 
     fn name(self) -> &'static str {
@@ -107,6 +109,7 @@ impl Fault {
             Fault::DnsFailure => "DNS failure",
             Fault::ServerDown => "server down",
             Fault::SlowResult => "slow result",
+            Fault::Garbled => "garbled bytes",
         }
     }
 }
@@ -149,12 +152,14 @@ async fn inject(
             Fault::DnsFailure => faults.dns_failure(true),
             Fault::ServerDown => faults.unreachable(true),
             Fault::SlowResult => faults.delay(Some(slow_result(family))),
+            Fault::Garbled => faults.garble(true),
         }
         tokio::time::sleep(lasting).await;
         faults.bearer_lost(false);
         faults.dns_failure(false);
         faults.unreachable(false);
         faults.delay(None);
+        faults.garble(false);
     }
     counts
 }

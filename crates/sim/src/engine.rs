@@ -77,6 +77,9 @@ pub struct FaultState {
     pub delay: Option<Duration>,
     /// Reboot at the next chance (`RDY`, settings lost).
     pub reboot: bool,
+    /// Line noise: while set, one byte of each burst the module sends arrives with its high bit
+    /// set, as a framing error on a real UART delivers it.
+    pub garble: bool,
 }
 
 /// A handle to change faults while the module runs.
@@ -107,6 +110,15 @@ impl Faults {
     /// Network results come this much later (`None`: at once).
     pub fn delay(&self, delay: Option<Duration>) {
         self.with(|s| s.delay = delay);
+    }
+
+    /// Line noise starts (or stops): one byte of each burst the module sends is garbled.
+    pub fn garble(&self, on: bool) {
+        self.with(|s| s.garble = on);
+    }
+
+    pub(crate) fn garbling(&self) -> bool {
+        self.with(|s| s.garble)
     }
 
     /// The module reboots: it sends `RDY` and forgets every setting.
@@ -187,6 +199,17 @@ impl Io {
 
     /// Sends bytes to the host at the line rate.
     pub async fn send(&mut self, bytes: &[u8]) {
+        let garbled;
+        let bytes = if self.faults.garbling() && !bytes.is_empty() {
+            // The middle byte: a line's text, not its CR LF, so the host sees a line it
+            // cannot read rather than two lines run together.
+            let mut copy = bytes.to_vec();
+            copy[bytes.len() / 2] |= 0x80;
+            garbled = copy;
+            &garbled[..]
+        } else {
+            bytes
+        };
         if self.rate.is_some() {
             for chunk in bytes.chunks(256) {
                 self.line_free_out =
@@ -450,5 +473,19 @@ mod tests {
         assert!(c.show().starts_with("80/01/06,"));
         assert!(c.set("18/12/26,10:36:57+32"));
         assert!(c.show().starts_with("18/12/26,10:36:5"));
+    }
+
+    #[tokio::test]
+    async fn line_noise_garbles_one_byte_of_each_burst_until_it_stops() {
+        let (_to_module, from_host) = mpsc::channel(4);
+        let (to_host, mut received) = mpsc::channel(4);
+        let faults = Faults::default();
+        let mut io = Io::new(from_host, to_host, None, faults.clone(), Arc::default());
+        faults.garble(true);
+        io.ok().await;
+        assert_eq!(received.recv().await.unwrap(), b"\r\nO\xcb\r\n");
+        faults.garble(false);
+        io.ok().await;
+        assert_eq!(received.recv().await.unwrap(), b"\r\nOK\r\n");
     }
 }
