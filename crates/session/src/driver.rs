@@ -9,7 +9,7 @@ use cellmail::{Progress, ProgressEvent, SendReport, SendStage};
 use cellmail_at::{AtError, Client, Command, DataEnd, Response, Stats, UrcWatch};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use crate::exchange::{Exchange, Payload, Source, Wait};
+use crate::exchange::{Exchange, Owing, Payload, Source, Wait};
 use crate::state::{ModuleState, Service};
 
 /// The URCs a dialect's driver acts on, and the results it owns.
@@ -19,6 +19,9 @@ pub struct Marks {
     pub reboot: &'static [&'static str],
     /// Lines that mean the module released the data bearer.
     pub bearer_lost: &'static [&'static str],
+    /// Prefixes of a result given up on ([`Smtp::Late`](crate::Smtp::Late))
+    /// that arrives later as a URC (`+SMTPSEND:`).
+    pub late_results: &'static [&'static str],
     /// Prefixes of the dialect's own results that arrive as URCs
     /// (`+SMTP:`): one a stopped session left queued is dropped before the
     /// next exchange that waits for one, never taken for its result.
@@ -231,6 +234,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
             tracing::info!("the module released the bearer");
             self.state.handle_bearer_lost();
         }
+        if urcs
+            .iter()
+            .any(|u| self.marks.late_results.iter().any(|p| u.starts_with(p)))
+        {
+            self.state.handle_late_result();
+        }
     }
 
     /// Takes the dialect's own results that no wait took off the client's
@@ -309,13 +318,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
         if self.state.skips(&ex.then, &bytes) {
             return Ok(Outcome::Skipped);
         }
-        let submits = ex.then == crate::Then::Submits;
-        if submits {
+        if matches!(ex.then, crate::Then::Submits(_)) {
             self.drain_own_results().await;
             self.notice();
             observe(SendStage::Submitting);
         }
-        if let Some(service) = ex.owes() {
+        let owes = ex.owes().zip(ex.owing());
+        if let Some((service, Owing::FirstByte)) = owes {
             self.state.owe(service, ex.label());
         }
         let response = match &ex.payload {
@@ -323,6 +332,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
             Some(payload) => self.transfer(&ex.command, payload).await,
         }
         .map_err(command)?;
+        if let Some((service, Owing::Ok)) = owes {
+            self.state.owe(service, ex.label());
+        }
         self.state.handle_done(&ex.then, &bytes);
         let result = match &ex.wait {
             Wait::Final => None,

@@ -87,8 +87,20 @@ pub enum Then {
     Owes(Service),
     /// It hands the mail to the server: the point of no return. The driver
     /// reports [`cellmail::SendStage::Submitting`] just before it, and
-    /// records the SMTP result as owed.
-    Submits,
+    /// records the SMTP result as owed from when [`Owing`] says.
+    Submits(Owing),
+}
+
+/// From when a submitting command owes its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owing {
+    /// From its first byte: the module may start the session as soon as it
+    /// reads the command, answered or not (SIM5360 `AT+SMTPSEND`).
+    FirstByte,
+    /// From its `OK`: a command the module refused or never answered
+    /// started nothing the host can wait for (SIM7000 `AT+SMTPSEND`, whose
+    /// `+SMTPSEND: <code>` follows the `OK`).
+    Ok,
 }
 
 /// One AT exchange.
@@ -154,8 +166,17 @@ impl Exchange {
     /// The service that owes a result while it runs, if any.
     pub fn owes(&self) -> Option<Service> {
         match self.then {
-            Then::Submits => Some(Service::Smtp),
+            Then::Submits(_) => Some(Service::Smtp),
             Then::Owes(service) => Some(service),
+            _ => None,
+        }
+    }
+
+    /// From when its debt runs, if it owes one.
+    pub fn owing(&self) -> Option<Owing> {
+        match self.then {
+            Then::Submits(owing) => Some(owing),
+            Then::Owes(_) => Some(Owing::FirstByte),
             _ => None,
         }
     }
@@ -208,10 +229,12 @@ mod tests {
 
     #[test]
     fn submitting_owes_the_smtp_result() {
-        let ex = Exchange::new(Command::exec("+SMTPSEND")).then(Then::Submits);
+        let ex = Exchange::new(Command::exec("+SMTPSEND")).then(Then::Submits(Owing::Ok));
         assert_eq!(ex.owes(), Some(Service::Smtp));
+        assert_eq!(ex.owing(), Some(Owing::Ok));
         let get = Exchange::new(Command::exec("+POP3GET")).then(Then::Owes(Service::Pop3));
         assert_eq!(get.owes(), Some(Service::Pop3));
+        assert_eq!(get.owing(), Some(Owing::FirstByte));
         let clear =
             Exchange::new(Command::exec("+SMTPFILE")).then(Then::Clears(Residue::Attachments));
         assert_eq!(clear.owes(), None);

@@ -39,7 +39,7 @@ mod state;
 pub use driver::{
     CHUNK, Driver, Failure, Marks, Meter, OnStopError, Outcome, Stage, Stop, is_refusal,
 };
-pub use exchange::{Exchange, Payload, Source, Then, Wait};
+pub use exchange::{Exchange, Owing, Payload, Source, Then, Wait};
 pub use state::{
     Bearer, Debt, Left, Leftovers, ModuleState, Pop3, Residue, Service, Settings, Smtp,
 };

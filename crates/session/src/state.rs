@@ -165,6 +165,9 @@ pub enum Smtp {
     Idle,
     /// A session may run: its result is still owed.
     Owed(Debt),
+    /// A result given up on (a timeout, a cancelled call) that the module
+    /// will still send, as a URC: never to be taken for a later mail's.
+    Late,
 }
 
 /// The POP3 session of the module.
@@ -173,6 +176,8 @@ pub enum Pop3 {
     /// Logged out (or never logged in, or the module ended the session).
     #[default]
     Closed,
+    /// Logging in: the login's result is owed, no session to end yet.
+    Opening(Debt),
     /// Logged in, nothing owed.
     Open,
     /// Logged in, and a command's result is still owed.
@@ -266,28 +271,49 @@ impl ModuleState {
         };
         match service {
             Service::Smtp => self.smtp = Smtp::Owed(debt),
-            // A POP3 command owes only inside a session.
-            Service::Pop3 => self.pop3 = Pop3::Owed(debt),
+            Service::Pop3 => {
+                self.pop3 = match self.pop3 {
+                    Pop3::Closed | Pop3::Opening(_) => Pop3::Opening(debt),
+                    Pop3::Open | Pop3::Owed(_) => Pop3::Owed(debt),
+                }
+            }
+        }
+    }
+
+    /// The host stops waiting for the SMTP result it is owed; the module
+    /// will still send it ([`Smtp::Late`]).
+    pub fn give_up_smtp(&mut self) {
+        if matches!(self.smtp, Smtp::Owed(_)) {
+            self.smtp = Smtp::Late;
+        }
+    }
+
+    /// A late SMTP result arrived (as a URC): nothing is owed any more.
+    pub fn handle_late_result(&mut self) {
+        if self.smtp == Smtp::Late {
+            self.smtp = Smtp::Idle;
         }
     }
 
     /// The result `service` owed came (or the module said none will): the
-    /// SMTP client is idle, the POP3 session open again.
+    /// SMTP client is idle; the POP3 session is open again, or, for a login,
+    /// still closed until the caller reads the result as a success.
     pub fn settle(&mut self, service: Service) {
         match service {
             Service::Smtp => self.smtp = Smtp::Idle,
-            Service::Pop3 => {
-                if matches!(self.pop3, Pop3::Owed(_)) {
-                    self.pop3 = Pop3::Open;
-                }
-            }
+            Service::Pop3 => match self.pop3 {
+                Pop3::Owed(_) => self.pop3 = Pop3::Open,
+                Pop3::Opening(_) => self.pop3 = Pop3::Closed,
+                Pop3::Closed | Pop3::Open => {}
+            },
         }
     }
 
     /// What `service` still owes, if anything.
     pub fn debt(&self, service: Service) -> Option<&Debt> {
         match (service, &self.smtp, &self.pop3) {
-            (Service::Smtp, Smtp::Owed(d), _) | (Service::Pop3, _, Pop3::Owed(d)) => Some(d),
+            (Service::Smtp, Smtp::Owed(d), _)
+            | (Service::Pop3, _, Pop3::Owed(d) | Pop3::Opening(d)) => Some(d),
             _ => None,
         }
     }
@@ -296,7 +322,7 @@ impl ModuleState {
     /// are the command's encoded bytes (what a setting holds).
     pub fn handle_done(&mut self, then: &Then, bytes: &[u8]) {
         match then {
-            Then::Keep | Then::Submits | Then::Owes(_) => {}
+            Then::Keep | Then::Submits(_) | Then::Owes(_) => {}
             Then::Setting(key) => self.settings.hold(key, bytes.to_vec()),
             Then::Clears(r) => self.leftovers.mark(*r, Left::Clear),
             Then::Leaves(r) => self.leftovers.mark(*r, Left::MaybeSet),
@@ -385,16 +411,45 @@ mod tests {
     }
 
     #[test]
-    fn a_pop3_debt_settles_back_to_open_and_only_inside_a_session() {
+    fn a_pop3_debt_settles_back_to_open_and_a_login_back_to_closed() {
         let mut s = ModuleState::new();
         s.pop3 = Pop3::Open;
         s.owe(Service::Pop3, "AT+POP3GET=1");
-        assert!(s.debt(Service::Pop3).is_some());
+        assert!(matches!(s.pop3, Pop3::Owed(_)));
         s.settle(Service::Pop3);
         assert_eq!(s.pop3, Pop3::Open);
         s.pop3 = Pop3::Closed;
+        s.owe(Service::Pop3, "AT+POP3IN");
+        assert!(
+            matches!(s.pop3, Pop3::Opening(_)),
+            "a login owes, no session yet"
+        );
+        assert!(s.debt(Service::Pop3).is_some());
         s.settle(Service::Pop3);
         assert_eq!(s.pop3, Pop3::Closed, "settling opens no session");
+    }
+
+    #[test]
+    fn a_given_up_smtp_result_is_late_until_it_comes() {
+        let mut s = ModuleState::new();
+        s.give_up_smtp();
+        assert_eq!(s.smtp, Smtp::Idle, "nothing owed, nothing late");
+        s.owe(Service::Smtp, "AT+SMTPSEND");
+        s.give_up_smtp();
+        assert_eq!(s.smtp, Smtp::Late);
+        assert_eq!(s.debt(Service::Smtp), None, "late is no debt to stop");
+        s.handle_late_result();
+        assert_eq!(s.smtp, Smtp::Idle);
+    }
+
+    #[test]
+    fn a_reboot_forgets_a_late_result_and_a_login_in_flight() {
+        let mut s = ModuleState::new();
+        s.owe(Service::Smtp, "AT+SMTPSEND");
+        s.give_up_smtp();
+        s.owe(Service::Pop3, "AT+POP3IN");
+        s.handle_reboot();
+        assert_eq!((s.smtp, s.pop3), (Smtp::Idle, Pop3::Closed));
     }
 
     #[test]

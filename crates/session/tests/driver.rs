@@ -9,8 +9,8 @@ use std::time::Duration;
 use cellmail::{Phase, Progress, SendStage};
 use cellmail_at::{Client, ClientConfig, Command, DataEnd, DecoderConfig, PromptKind};
 use cellmail_session::{
-    Driver, Exchange, Marks, ModuleState, OnStopError, Outcome, Payload, Pop3, Service, Smtp,
-    Source, Stop, Then, Wait,
+    Driver, Exchange, Marks, ModuleState, OnStopError, Outcome, Owing, Payload, Pop3, Service,
+    Smtp, Source, Stop, Then, Wait,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 const MARKS: Marks = Marks {
     reboot: &["RDY"],
     bearer_lost: &["+SAPBR 1: DEACT"],
+    late_results: &["+SMTPSEND:"],
     own_results: &["+SMTP:"],
 };
 
@@ -91,7 +92,7 @@ async fn submitting_is_reported_before_the_command_and_its_result_waited_for() {
             prefix: "+SMTP:",
             timeout: Duration::from_secs(5),
         })
-        .then(Then::Submits);
+        .then(Then::Submits(Owing::FirstByte));
     let observe = move |stage: SendStage| {
         assert_eq!(stage, SendStage::Submitting);
         *seen.lock().unwrap() = Some(());
@@ -204,6 +205,24 @@ async fn a_failed_stop_keeps_the_debt_when_the_policy_says_so() {
     };
     d.stop(Service::Smtp, &stop).await;
     assert!(matches!(d.state().smtp, Smtp::Owed(_)));
+    drop(d);
+    m.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_late_result_seen_as_a_urc_ends_the_wait_for_it() {
+    let (mut d, m) = driver(vec![(
+        b"AT+SMTPSRV=\"a\",25\r",
+        b"\r\nOK\r\n\r\n+SMTPSEND: 1\r\n",
+    )]);
+    d.state_mut().owe(Service::Smtp, "AT+SMTPSEND");
+    d.state_mut().give_up_smtp();
+    assert_eq!(d.state().smtp, Smtp::Late);
+    d.run(&server()).await.unwrap();
+    d.recover(&[]).await;
+    assert_eq!(d.state().smtp, Smtp::Idle);
+    // It stays the application's URC.
+    assert_eq!(d.client().take_urcs(), ["+SMTPSEND: 1"]);
     drop(d);
     m.await.unwrap();
 }

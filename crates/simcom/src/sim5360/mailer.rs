@@ -47,6 +47,7 @@ impl Default for Sim5360Options {
 const MARKS: Marks = Marks {
     reboot: &["RDY", "START", "NORMAL POWER DOWN"],
     bearer_lost: &[],
+    late_results: &[],
     own_results: &[SMTP_RESULT, POP3_RESULT, commands::email_folder(false)],
 };
 

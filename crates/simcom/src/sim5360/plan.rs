@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use cellmail::{AttachmentSource, Auth, Email, MailError, Pop3Account, RecipientKind, SmtpAccount};
-use cellmail_session::{Exchange, ModuleState, Residue, Service, Then, Wait};
+use cellmail_session::{Exchange, ModuleState, Owing, Residue, Service, Then, Wait};
 
 use super::commands::{self, POP3_RESULT, SMTP_RESULT};
 use crate::common;
@@ -144,7 +144,7 @@ pub fn send(
             prefix: SMTP_RESULT,
             timeout: result_timeout,
         })
-        .then(Then::Submits);
+        .then(Then::Submits(Owing::FirstByte));
     plan.push(planned(Step::Send, send));
     Ok(plan)
 }
@@ -257,7 +257,10 @@ mod tests {
             ]
         );
         assert_eq!(plan.last().map(|p| &p.step), Some(&Step::Send));
-        assert_eq!(plan.last().map(|p| &p.exchange.then), Some(&Then::Submits));
+        assert_eq!(
+            plan.last().map(|p| &p.exchange.then),
+            Some(&Then::Submits(Owing::FirstByte))
+        );
         assert_eq!(
             plan[13].step,
             Step::Attachment("C:/Picture/20100202_100006.jpg".into())
