@@ -13,12 +13,16 @@ use crate::exchange::{Exchange, Owing, Payload, Source, Wait};
 use crate::state::{ModuleState, Service};
 
 /// The URCs a dialect's driver acts on, and the results it owns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Marks {
     /// Lines that mean the module rebooted (`RDY`, `NORMAL POWER DOWN`).
     pub reboot: &'static [&'static str],
-    /// Lines that mean the module released the data bearer.
-    pub bearer_lost: &'static [&'static str],
+    /// Lines that mean the module released the data bearer (they may name
+    /// the profile: `+SAPBR 1: DEACT`).
+    pub bearer_lost: Vec<String>,
+    /// Prefixes of lines that mean the module ended the POP3 session by
+    /// itself (`+POP3OUT:`).
+    pub pop3_ended: &'static [&'static str],
     /// Prefixes of a result given up on ([`Smtp::Late`](crate::Smtp::Late))
     /// that arrives later as a URC (`+SMTPSEND:`).
     pub late_results: &'static [&'static str],
@@ -229,16 +233,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
         }
         if urcs
             .iter()
-            .any(|u| self.marks.bearer_lost.contains(&u.trim()))
+            .any(|u| self.marks.bearer_lost.iter().any(|b| b == u.trim()))
         {
             tracing::info!("the module released the bearer");
             self.state.handle_bearer_lost();
         }
-        if urcs
-            .iter()
-            .any(|u| self.marks.late_results.iter().any(|p| u.starts_with(p)))
-        {
+        let starts = |prefixes: &[&str]| {
+            urcs.iter()
+                .any(|u| prefixes.iter().any(|p| u.starts_with(p)))
+        };
+        if starts(self.marks.late_results) {
             self.state.handle_late_result();
+        }
+        if starts(self.marks.pop3_ended) {
+            self.state.handle_pop3_ended();
         }
     }
 
@@ -456,9 +464,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
     }
 
     fn progress(&self, payload: &Payload, done: u64, total: u64) {
-        if let Some(p) = &self.progress {
+        if let (Some(p), Some(phase)) = (&self.progress, &payload.phase) {
             p.report(ProgressEvent {
-                phase: payload.phase.clone(),
+                phase: phase.clone(),
                 done,
                 total: Some(total),
             });

@@ -47,8 +47,8 @@ pub struct Payload {
     pub source: Source,
     /// How it ends: the module counts it, or the host sends `+++`.
     pub end: DataEnd,
-    /// What progress events call it.
-    pub phase: Phase,
+    /// What progress events call it; `None`: none are reported.
+    pub phase: Option<Phase>,
 }
 
 /// What ends the wait of an exchange, after the command's final result.

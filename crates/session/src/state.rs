@@ -176,8 +176,9 @@ pub enum Pop3 {
     /// Logged out (or never logged in, or the module ended the session).
     #[default]
     Closed,
-    /// Logging in: the login's result is owed, no session to end yet.
-    Opening(Debt),
+    /// No session to end, but a command's result is still owed: a login in
+    /// flight, or a command under which the module ended the session.
+    ClosedOwed(Debt),
     /// Logged in, nothing owed.
     Open,
     /// Logged in, and a command's result is still owed.
@@ -259,6 +260,15 @@ impl ModuleState {
         }
     }
 
+    /// The module ended the POP3 session by itself (SIM7000 `+POP3OUT`): a
+    /// result still owed stays owed, with no session left to end.
+    pub fn handle_pop3_ended(&mut self) {
+        self.pop3 = match std::mem::take(&mut self.pop3) {
+            Pop3::Owed(d) | Pop3::ClosedOwed(d) => Pop3::ClosedOwed(d),
+            Pop3::Closed | Pop3::Open => Pop3::Closed,
+        };
+    }
+
     /// The module released the bearer.
     pub fn handle_bearer_lost(&mut self) {
         self.bearer = Bearer::Lost;
@@ -273,7 +283,7 @@ impl ModuleState {
             Service::Smtp => self.smtp = Smtp::Owed(debt),
             Service::Pop3 => {
                 self.pop3 = match self.pop3 {
-                    Pop3::Closed | Pop3::Opening(_) => Pop3::Opening(debt),
+                    Pop3::Closed | Pop3::ClosedOwed(_) => Pop3::ClosedOwed(debt),
                     Pop3::Open | Pop3::Owed(_) => Pop3::Owed(debt),
                 }
             }
@@ -303,7 +313,7 @@ impl ModuleState {
             Service::Smtp => self.smtp = Smtp::Idle,
             Service::Pop3 => match self.pop3 {
                 Pop3::Owed(_) => self.pop3 = Pop3::Open,
-                Pop3::Opening(_) => self.pop3 = Pop3::Closed,
+                Pop3::ClosedOwed(_) => self.pop3 = Pop3::Closed,
                 Pop3::Closed | Pop3::Open => {}
             },
         }
@@ -313,7 +323,7 @@ impl ModuleState {
     pub fn debt(&self, service: Service) -> Option<&Debt> {
         match (service, &self.smtp, &self.pop3) {
             (Service::Smtp, Smtp::Owed(d), _)
-            | (Service::Pop3, _, Pop3::Owed(d) | Pop3::Opening(d)) => Some(d),
+            | (Service::Pop3, _, Pop3::Owed(d) | Pop3::ClosedOwed(d)) => Some(d),
             _ => None,
         }
     }
@@ -421,12 +431,25 @@ mod tests {
         s.pop3 = Pop3::Closed;
         s.owe(Service::Pop3, "AT+POP3IN");
         assert!(
-            matches!(s.pop3, Pop3::Opening(_)),
+            matches!(s.pop3, Pop3::ClosedOwed(_)),
             "a login owes, no session yet"
         );
         assert!(s.debt(Service::Pop3).is_some());
         s.settle(Service::Pop3);
         assert_eq!(s.pop3, Pop3::Closed, "settling opens no session");
+    }
+
+    #[test]
+    fn a_session_the_module_ended_keeps_the_debt_but_nothing_to_end() {
+        let mut s = ModuleState::new();
+        s.pop3 = Pop3::Open;
+        s.handle_pop3_ended();
+        assert_eq!(s.pop3, Pop3::Closed);
+        s.pop3 = Pop3::Open;
+        s.owe(Service::Pop3, "AT+POP3NUM");
+        s.handle_pop3_ended();
+        assert!(matches!(s.pop3, Pop3::ClosedOwed(_)));
+        assert!(s.debt(Service::Pop3).is_some());
     }
 
     #[test]

@@ -15,12 +15,15 @@ use cellmail_session::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::task::JoinHandle;
 
-const MARKS: Marks = Marks {
-    reboot: &["RDY"],
-    bearer_lost: &["+SAPBR 1: DEACT"],
-    late_results: &["+SMTPSEND:"],
-    own_results: &["+SMTP:"],
-};
+fn marks() -> Marks {
+    Marks {
+        reboot: &["RDY"],
+        bearer_lost: vec!["+SAPBR 1: DEACT".into()],
+        pop3_ended: &["+POP3OUT:"],
+        late_results: &["+SMTPSEND:"],
+        own_results: &["+SMTP:"],
+    }
+}
 
 /// A module that waits for each expected write, then answers; returns all it read.
 fn module(
@@ -55,7 +58,7 @@ fn driver(
     let (host, far) = tokio::io::duplex(4096);
     let config = ClientConfig::with_decoder(DecoderConfig::default().urc("+SMTP:"));
     let client = Client::new(host, config);
-    (Driver::new(client, MARKS), module(far, script))
+    (Driver::new(client, marks()), module(far, script))
 }
 
 fn server() -> Exchange {
@@ -134,7 +137,7 @@ async fn a_payload_from_memory_streams_in_chunks_with_progress() {
     .payload(Payload {
         source: Source::Memory(data),
         end: DataEnd::Length,
-        phase: Phase::Body,
+        phase: Some(Phase::Body),
     });
     d.run(&up).await.unwrap();
     assert_eq!(*events.lock().unwrap(), [4096, 5000]);
@@ -223,6 +226,22 @@ async fn a_late_result_seen_as_a_urc_ends_the_wait_for_it() {
     assert_eq!(d.state().smtp, Smtp::Idle);
     // It stays the application's URC.
     assert_eq!(d.client().take_urcs(), ["+SMTPSEND: 1"]);
+    drop(d);
+    m.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bearer_released_and_a_session_ended_move_the_state() {
+    let (mut d, m) = driver(vec![(
+        b"AT+SMTPSRV=\"a\",25\r",
+        b"\r\nOK\r\n\r\n+SAPBR 1: DEACT\r\n\r\n+POP3OUT: 61\r\n",
+    )]);
+    d.state_mut().bearer = cellmail_session::Bearer::Open;
+    d.state_mut().pop3 = Pop3::Open;
+    d.run(&server()).await.unwrap();
+    d.recover(&[]).await;
+    assert_eq!(d.state().bearer, cellmail_session::Bearer::Lost);
+    assert_eq!(d.state().pop3, Pop3::Closed);
     drop(d);
     m.await.unwrap();
 }

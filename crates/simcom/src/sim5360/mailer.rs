@@ -46,7 +46,8 @@ impl Default for Sim5360Options {
 /// that arrive as URCs (`+SMTP:`, `+POP3:`, the saved path of `AT+POP3GET`).
 const MARKS: Marks = Marks {
     reboot: &["RDY", "START", "NORMAL POWER DOWN"],
-    bearer_lost: &[],
+    bearer_lost: Vec::new(),
+    pop3_ended: &[],
     late_results: &[],
     own_results: &[SMTP_RESULT, POP3_RESULT, commands::email_folder(false)],
 };
