@@ -17,8 +17,8 @@ use crate::state::{ModuleState, Service};
 pub struct Marks {
     /// Lines that mean the module rebooted (`RDY`, `NORMAL POWER DOWN`).
     pub reboot: &'static [&'static str],
-    /// Lines that mean the module released the data bearer (they may name
-    /// the profile: `+SAPBR 1: DEACT`).
+    /// Starts of lines that mean the module released the data bearer (they
+    /// may name the profile: `+SAPBR 1: DEACT`, `+PDP DEACT`).
     pub bearer_lost: Vec<String>,
     /// Prefixes of lines that mean the module ended the POP3 session by
     /// itself (`+POP3OUT:`).
@@ -231,10 +231,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
             self.client.forget_data_mode();
             self.state.handle_reboot();
         }
-        if urcs
-            .iter()
-            .any(|u| self.marks.bearer_lost.iter().any(|b| b == u.trim()))
-        {
+        if urcs.iter().any(|u| {
+            self.marks
+                .bearer_lost
+                .iter()
+                .any(|b| u.trim().starts_with(b.as_str()))
+        }) {
             tracing::info!("the module released the bearer");
             self.state.handle_bearer_lost();
         }
@@ -256,6 +258,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
         for prefix in self.marks.own_results {
             while self.client.wait_urc(prefix, Duration::ZERO).await.is_ok() {}
         }
+    }
+
+    /// Reads what the module sent while no command was in flight and looks
+    /// at it; a line that failed is the caller's error.
+    pub async fn catch_up(&mut self) -> Result<(), AtError> {
+        self.client.idle(Duration::ZERO).await?;
+        self.notice();
+        Ok(())
+    }
+
+    /// With the state a dialect starts from (see [`ModuleState::leaving`]).
+    pub fn with_state(mut self, state: ModuleState) -> Self {
+        self.state = state;
+        self
     }
 
     /// The start of a call: reads what the module said while no call ran,
@@ -331,6 +347,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
             self.notice();
             observe(SendStage::Submitting);
         }
+        self.state.handle_start(&ex.then);
         let owes = ex.owes().zip(ex.owing());
         if let Some((service, Owing::FirstByte)) = owes {
             self.state.owe(service, ex.label());

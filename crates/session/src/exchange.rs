@@ -78,8 +78,11 @@ pub enum Then {
     Setting(&'static str),
     /// It clears what an earlier mail left.
     Clears(Residue),
-    /// It leaves something the next mail must clear.
+    /// It leaves something the next mail must clear, once it succeeded.
     Leaves(Residue),
+    /// It may leave something the next mail must clear even when it fails
+    /// (marked before its first byte: Quectel `AT+QSMTPDST=1`, `AT+QSMTPATT`).
+    RisksLeaving(Residue),
     /// It opens the data bearer.
     OpensBearer,
     /// It starts a result the service owes: the debt is recorded before

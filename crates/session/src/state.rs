@@ -216,7 +216,7 @@ pub enum Service {
 /// state.handle_reboot();
 /// assert_eq!((state.smtp, state.pop3), (Smtp::Idle, Pop3::Closed));
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleState {
     /// The settings it holds.
     pub settings: Settings,
@@ -228,6 +228,21 @@ pub struct ModuleState {
     pub pop3: Pop3,
     /// Its data bearer.
     pub bearer: Bearer,
+    /// Files the host uploaded to the module's volatile storage (`RAM:`),
+    /// by path: a reboot loses them.
+    pub uploads: Vec<String>,
+    /// Reboots seen so far: a call compares the count at its start and end
+    /// to know whether the module rebooted under it.
+    pub reboots: u64,
+    /// What a reboot (and a new mailer) leaves of an earlier mail, as the
+    /// dialect reads its manual.
+    boot_leftovers: Left,
+}
+
+impl Default for ModuleState {
+    fn default() -> Self {
+        Self::leaving(Left::MaybeSet)
+    }
 }
 
 impl ModuleState {
@@ -237,16 +252,37 @@ impl ModuleState {
         Self::default()
     }
 
+    /// As [`new`](Self::new), for a dialect whose module holds nothing of a
+    /// mail after a boot (`Left::Clear`: a reboot empties its lists), or
+    /// may (`Left::MaybeSet`: cleared again anyway, a reboot URC may come
+    /// late).
+    pub fn leaving(boot_leftovers: Left) -> Self {
+        Self {
+            settings: Settings::default(),
+            leftovers: Leftovers([boot_leftovers; 4]),
+            smtp: Smtp::Idle,
+            pop3: Pop3::Closed,
+            bearer: Bearer::Unknown,
+            uploads: Vec::new(),
+            reboots: 0,
+            boot_leftovers,
+        }
+    }
+
     /// The module rebooted (`RDY`, `NORMAL POWER DOWN`...): it holds nothing,
-    /// runs no session, owes nothing. What a mail set is gone too, but it is
-    /// cleared again anyway (a reboot URC may come late).
+    /// runs no session, owes nothing, keeps no uploaded file; what a mail
+    /// set is as a boot leaves it.
     pub fn handle_reboot(&mut self) {
-        *self = Self::new();
+        *self = Self {
+            reboots: self.reboots + 1,
+            ..Self::leaving(self.boot_leftovers)
+        };
     }
 
     /// The URC watch fell behind and `missed` URCs were lost: a reboot or a
     /// released bearer may be among them, so every setting is sent again,
-    /// what a mail left is cleared again and the bearer is asked again. The
+    /// what a mail left is taken as what it was or what a boot leaves,
+    /// whichever asks more clean-up, and an open bearer as lost. The
     /// sessions are left as they are (a missed URC is not known to be a
     /// reboot; a session that ended shows at its next command).
     pub fn handle_urcs_missed(&mut self, missed: u64) {
@@ -254,10 +290,10 @@ impl ModuleState {
             return;
         }
         self.settings.forget_all();
-        self.leftovers = Leftovers::unknown();
-        if self.bearer == Bearer::Open {
-            self.bearer = Bearer::Unknown;
+        if self.boot_leftovers == Left::MaybeSet {
+            self.leftovers = Leftovers::unknown();
         }
+        self.handle_bearer_lost();
     }
 
     /// The module ended the POP3 session by itself (SIM7000 `+POP3OUT`): a
@@ -269,9 +305,12 @@ impl ModuleState {
         };
     }
 
-    /// The module released the bearer.
+    /// The module released the bearer: an open one is lost (one not known
+    /// open is opened anyway before use).
     pub fn handle_bearer_lost(&mut self) {
-        self.bearer = Bearer::Lost;
+        if self.bearer == Bearer::Open {
+            self.bearer = Bearer::Lost;
+        }
     }
 
     /// Records that `service` owes a result to `owed_by` (before its first byte).
@@ -335,8 +374,16 @@ impl ModuleState {
             Then::Keep | Then::Submits(_) | Then::Owes(_) => {}
             Then::Setting(key) => self.settings.hold(key, bytes.to_vec()),
             Then::Clears(r) => self.leftovers.mark(*r, Left::Clear),
-            Then::Leaves(r) => self.leftovers.mark(*r, Left::MaybeSet),
+            Then::Leaves(r) | Then::RisksLeaving(r) => self.leftovers.mark(*r, Left::MaybeSet),
             Then::OpensBearer => self.bearer = Bearer::Open,
+        }
+    }
+
+    /// An exchange is about to write its first byte: what it may leave even
+    /// if it fails is marked now ([`Then::RisksLeaving`]).
+    pub fn handle_start(&mut self, then: &Then) {
+        if let Then::RisksLeaving(r) = then {
+            self.leftovers.mark(*r, Left::MaybeSet);
         }
     }
 
@@ -375,7 +422,13 @@ mod tests {
     fn a_reboot_mid_mail_forgets_everything() {
         let mut s = busy();
         s.handle_reboot();
-        assert_eq!(s, ModuleState::new());
+        assert_eq!(
+            s,
+            ModuleState {
+                reboots: 1,
+                ..ModuleState::new()
+            }
+        );
     }
 
     #[test]
@@ -386,6 +439,56 @@ mod tests {
         assert_eq!(s.leftovers, Leftovers::unknown());
         assert!(matches!(s.smtp, Smtp::Owed(_)));
         assert_eq!(s.pop3, Pop3::Open);
+        assert_eq!(s.bearer, Bearer::Lost);
+    }
+
+    #[test]
+    fn urcs_missed_keep_leftovers_a_boot_clears() {
+        let mut s = ModuleState::leaving(Left::Clear);
+        assert_eq!(s.leftovers.maybe_set().count(), 0);
+        s.leftovers.mark(Residue::Attachments, Left::MaybeSet);
+        s.handle_urcs_missed(2);
+        assert_eq!(
+            s.leftovers.maybe_set().collect::<Vec<_>>(),
+            [Residue::Attachments]
+        );
+        s.handle_reboot();
+        assert_eq!(
+            s.leftovers.maybe_set().count(),
+            0,
+            "a boot empties the lists"
+        );
+        assert_eq!(s.reboots, 1);
+    }
+
+    #[test]
+    fn a_reboot_loses_the_uploads_and_is_counted() {
+        let mut s = ModuleState::new();
+        s.uploads.push("RAM:ca.pem".into());
+        s.handle_reboot();
+        s.handle_reboot();
+        assert!(s.uploads.is_empty());
+        assert_eq!(s.reboots, 2);
+    }
+
+    #[test]
+    fn a_command_that_risks_leaving_marks_before_its_first_byte() {
+        let mut s = ModuleState::leaving(Left::Clear);
+        let then = Then::RisksLeaving(Residue::Attachments);
+        s.handle_start(&then);
+        assert_eq!(s.leftovers.left(Residue::Attachments), Left::MaybeSet);
+        s.handle_start(&Then::Leaves(Residue::Recipients(RecipientKind::To)));
+        assert_eq!(
+            s.leftovers.left(Residue::Recipients(RecipientKind::To)),
+            Left::Clear,
+            "Leaves marks only on success"
+        );
+    }
+
+    #[test]
+    fn a_bearer_not_open_is_not_lost() {
+        let mut s = ModuleState::new();
+        s.handle_bearer_lost();
         assert_eq!(s.bearer, Bearer::Unknown);
     }
 
