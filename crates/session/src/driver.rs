@@ -162,6 +162,18 @@ impl<T> std::fmt::Debug for Driver<T> {
     }
 }
 
+impl<T> Driver<T> {
+    /// What the host knows of the module.
+    pub fn state(&self) -> &ModuleState {
+        &self.state
+    }
+
+    /// The state, for a policy's decision to move it.
+    pub fn state_mut(&mut self) -> &mut ModuleState {
+        &mut self.state
+    }
+}
+
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
     /// A driver over `client`, watching the URCs from now on.
     pub fn new(client: Client<T>, marks: Marks) -> Self {
@@ -188,16 +200,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
     /// Gives the client back.
     pub fn into_client(self) -> Client<T> {
         self.client
-    }
-
-    /// What the host knows of the module.
-    pub fn state(&self) -> &ModuleState {
-        &self.state
-    }
-
-    /// The state, for a policy's decision to move it.
-    pub fn state_mut(&mut self) -> &mut ModuleState {
-        &mut self.state
     }
 
     /// Looks at the URCs the watch got since the last look (reading
@@ -314,16 +316,17 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
         self.run_observed(ex, &|_| {}, &|_| true).await
     }
 
-    /// Runs one exchange: skipped if it is a setting the module holds; a
-    /// debt recorded before its first byte if it owes one; for the exchange
-    /// that [submits](crate::Then::Submits) the mail, the own results left
-    /// queued dropped, the URCs looked at and `observe` told
-    /// [`SendStage::Submitting`] just before. The command, its payload
-    /// streamed in [`CHUNK`]s with progress, its final result, then the
-    /// wait: a URC result is waited for until `last` says a line is the last
-    /// (earlier ones, `+SMTP: OK`, are skipped). On success the state moves
-    /// as the exchange's [`Then`](crate::Then) says; the debt stays for the
-    /// dialect's policy to settle.
+    /// Runs one exchange: skipped if it is a setting the module holds;
+    /// what it [risks leaving](crate::Then::RisksLeaving) marked and a debt
+    /// recorded before its first byte if it owes one from there; for the
+    /// exchange that [submits](crate::Then::Submits) the mail, `observe` told
+    /// [`SendStage::Submitting`] just before it. The command, its payload
+    /// streamed in [`CHUNK`]s with progress, its final result (a debt owed
+    /// from the `OK` recorded then), then the wait: a URC result is waited
+    /// for until `last` says a line is the last (earlier ones, `+SMTP: OK`,
+    /// are skipped). On success the state moves as the exchange's
+    /// [`Then`](crate::Then) says; the debt stays for the dialect's policy to
+    /// settle.
     pub async fn run_observed(
         &mut self,
         ex: &Exchange,
@@ -343,8 +346,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
             return Ok(Outcome::Skipped);
         }
         if matches!(ex.then, crate::Then::Submits(_)) {
-            self.drain_own_results().await;
-            self.notice();
             observe(SendStage::Submitting);
         }
         self.state.handle_start(&ex.then);

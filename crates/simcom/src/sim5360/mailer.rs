@@ -167,6 +167,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
                 return Err(policy::step_refused(&step.step, f.error));
             }
         }
+        // A `+SMTP:` of an earlier (stopped) session is not this mail's result.
+        self.driver.drain_own_results().await;
+        self.driver.notice();
         let line = match self
             .driver
             .run_observed(&send.exchange, observe, &policy::smtp_is_last)
