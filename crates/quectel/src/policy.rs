@@ -128,6 +128,56 @@ mod tests {
         PutFailure::Module(ResultCode::from_code(n))
     }
 
+    /// One row of the result table: the error the caller gets, and whether
+    /// the policy sends the mail again (first of three tries).
+    macro_rules! put_rows {
+        ($($name:ident: $code:literal => $kind:ident, resent $resent:literal,)*) => {$(
+            #[test]
+            fn $name() {
+                let failure = code($code);
+                let resent = !give_up(&failure, 1, RetryPolicy::default(), false);
+                assert_eq!(resent, $resent, "{}", $code);
+                let e = failure.into_mail_error();
+                assert!(matches!(e, MailError::$kind { .. }), "{}: {e:?}", $code);
+            }
+        )*};
+    }
+
+    put_rows! {
+        put_unknown: -1 => Network, resent true,
+        put_busy: -3 => Busy, resent true,
+        put_dns: -4 => Dns, resent true,
+        put_network: -5 => Network, resent true,
+        put_unsupported_auth: -6 => Unsupported, resent false,
+        put_closed_by_peer: -7 => Network, resent true,
+        put_context_deactivated: -8 => Network, resent true,
+        put_timeout: -9 => Timeout, resent true,
+        put_no_recipient: -10 => Invalid, resent false,
+        put_send_failed: -11 => Network, resent true,
+        put_attachment_open_failed: -12 => Invalid, resent false,
+        put_attachment_no_memory: -13 => Invalid, resent false,
+        put_attachment_save_failed: -14 => Invalid, resent false,
+        put_bad_parameter: -15 => Invalid, resent false,
+        put_service_not_available: -421 => Rejected, resent true,
+        put_mailbox_unavailable_temporarily: -450 => Rejected, resent true,
+        put_local_error: -451 => Rejected, resent true,
+        put_insufficient_storage: -452 => Rejected, resent true,
+        put_syntax_error: -500 => Rejected, resent false,
+        put_parameter_syntax_error: -501 => Rejected, resent false,
+        put_not_implemented: -502 => Rejected, resent false,
+        put_bad_sequence: -503 => Rejected, resent false,
+        put_parameter_not_implemented: -504 => Rejected, resent false,
+        put_domain_rejects_mail: -521 => Rejected, resent false,
+        put_access_denied: -530 => Rejected, resent false,
+        put_authentication_failed: -535 => Auth, resent false,
+        put_mailbox_unavailable: -550 => Rejected, resent false,
+        put_user_not_local: -551 => Rejected, resent false,
+        put_storage_exceeded: -552 => Rejected, resent false,
+        put_mailbox_name_not_allowed: -553 => Rejected, resent false,
+        put_transaction_failed: -554 => Rejected, resent false,
+        put_unlisted_code: -2 => Network, resent true,
+    }
+
     /// Every code of both manuals' tables: resent unless a resend cannot fix it.
     #[test]
     fn every_put_result_resent_or_not() {

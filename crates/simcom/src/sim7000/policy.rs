@@ -237,67 +237,68 @@ pub const POP3_RESULTS: [&str; 7] = [
 mod tests {
     use super::*;
 
-    /// §3.2.10, every row of `+SMTPSEND: <code>`.
-    #[test]
-    fn every_send_code_of_the_table() {
-        for code in SendCode::ALL {
-            let n = code.code();
-            let r = send_outcome(&format!("+SMTPSEND: {n}"));
-            match (n, r) {
-                (1, Ok(())) => {}
-                (61 | 63, Err(MailError::Network { .. }))
-                | (62, Err(MailError::Dns { .. }))
-                | (64, Err(MailError::Timeout { .. }))
-                | (65, Err(MailError::Rejected { .. }))
-                | (66 | 67, Err(MailError::Auth { .. }))
-                | (68, Err(MailError::BadRecipient { .. })) => {}
-                (n, r) => panic!("{n}: {r:?}"),
+    /// One row of §3.2.10 `+SMTPSEND: <code>`.
+    macro_rules! send_rows {
+        ($($name:ident: $code:literal => $p:pat,)*) => {$(
+            #[test]
+            fn $name() {
+                let r = send_outcome(concat!("+SMTPSEND: ", $code));
+                if let Err(e) = &r {
+                    assert_eq!(e.vendor_code(), Some(&VendorCode::Number($code)));
+                }
+                assert!(matches!(r, $p), "{}: {r:?}", $code);
             }
-        }
-        assert!(matches!(
-            send_outcome("+SMTPSEND: 99"),
-            Err(MailError::Rejected {
-                vendor: Some(VendorCode::Number(99)),
-                ..
-            })
-        ));
+        )*};
+    }
+
+    send_rows! {
+        send_1_sent: 1 => Ok(()),
+        send_61_network: 61 => Err(MailError::Network { .. }),
+        send_62_dns: 62 => Err(MailError::Dns { .. }),
+        send_63_connect: 63 => Err(MailError::Network { .. }),
+        send_64_timeout: 64 => Err(MailError::Timeout { .. }),
+        send_65_server_response: 65 => Err(MailError::Rejected { .. }),
+        send_66_not_authenticated: 66 => Err(MailError::Auth { .. }),
+        send_67_auth_failed: 67 => Err(MailError::Auth { .. }),
+        send_68_bad_recipient: 68 => Err(MailError::BadRecipient { .. }),
+        send_unlisted_is_rejected: 99 => Err(MailError::Rejected { .. }),
+    }
+
+    /// One row of §3.2.14 / §3.2.22: the login's result, and the same code
+    /// as the `+POP3OUT` that ends a session instead of an answer.
+    macro_rules! pop3_rows {
+        ($($name:ident: $code:literal => login $login:pat, ended $ended:pat,)*) => {$(
+            #[test]
+            fn $name() {
+                let login = pop3_code_outcome(concat!("+POP3IN: ", $code), prefix::POP3IN);
+                assert!(matches!(login, $login), "{}: {login:?}", $code);
+                let ended = session_ended_by(concat!("+POP3OUT: ", $code));
+                assert_eq!(ended.vendor_code(), Some(&VendorCode::Number($code)));
+                assert!(matches!(ended, $ended), "{}: {ended:?}", $code);
+            }
+        )*};
+    }
+
+    pop3_rows! {
+        pop3_1_ok: 1 => login Ok(()), ended MailError::Network { .. },
+        pop3_61_network: 61 => login Err(MailError::Network { .. }), ended MailError::Network { .. },
+        pop3_62_dns: 62 => login Err(MailError::Dns { .. }), ended MailError::Dns { .. },
+        pop3_63_connect: 63 => login Err(MailError::Network { .. }), ended MailError::Network { .. },
+        pop3_64_timeout: 64 => login Err(MailError::Timeout { .. }), ended MailError::Timeout { .. },
+        pop3_65_server_response: 65 => login Err(MailError::Rejected { .. }), ended MailError::Rejected { .. },
+        pop3_66_login_rejected: 66 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
+        pop3_67_bad_user: 67 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
+        pop3_68_bad_credentials: 68 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
+        pop3_69_read_timeout: 69 => login Err(MailError::Timeout { .. }), ended MailError::Timeout { .. },
+        pop3_unlisted_is_rejected: 99 => login Err(MailError::Rejected { .. }), ended MailError::Rejected { .. },
+    }
+
+    #[test]
+    fn an_unreadable_send_result_is_a_protocol_error() {
         assert!(matches!(
             send_outcome("+SMTPSEND: x"),
             Err(MailError::Modem(AtError::Protocol { .. }))
         ));
-    }
-
-    /// §3.2.14 / §3.2.22, every row of `+POP3IN` / `+POP3OUT: <code>`,
-    /// and the same code as the end of a session instead of an answer.
-    #[test]
-    fn every_pop3_code_of_the_table() {
-        for code in Pop3Code::ALL {
-            let n = code.code();
-            let login = pop3_code_outcome(&format!("+POP3IN: {n}"), prefix::POP3IN);
-            let ended = session_ended_by(&format!("+POP3OUT: {n}"));
-            let kind = |e: &MailError| match e {
-                MailError::Network { .. } => "network",
-                MailError::Dns { .. } => "dns",
-                MailError::Timeout { .. } => "timeout",
-                MailError::Rejected { .. } => "rejected",
-                MailError::Auth { .. } => "auth",
-                _ => "other",
-            };
-            let want = match n {
-                1 | 61 | 63 => "network",
-                62 => "dns",
-                64 | 69 => "timeout",
-                65 => "rejected",
-                66..=68 => "auth",
-                _ => "other",
-            };
-            assert_eq!(kind(&ended), want, "{n}");
-            assert_eq!(ended.vendor_code(), Some(&VendorCode::Number(n)), "{n}");
-            match login {
-                Ok(()) => assert_eq!(n, 1),
-                Err(e) => assert_eq!(kind(&e), want, "{n}"),
-            }
-        }
     }
 
     #[test]
