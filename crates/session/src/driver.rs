@@ -142,6 +142,20 @@ impl From<Failure> for cellmail::MailError {
     }
 }
 
+/// A module's answer the dialect cannot read, as the facade's error: the
+/// command (as logs show it) and what was wrong with the answer.
+///
+/// ```
+/// let e = cellmail_session::protocol("AT+POP3NUM", "unreadable answer".into());
+/// assert!(matches!(e, cellmail::MailError::Modem(cellmail_at::AtError::Protocol { .. })));
+/// ```
+pub fn protocol(command: &str, detail: String) -> cellmail::MailError {
+    cellmail::MailError::Modem(AtError::Protocol {
+        command: command.to_owned(),
+        detail,
+    })
+}
+
 /// The chunk a payload is written in (and progress reported by).
 pub const CHUNK: usize = 4096;
 

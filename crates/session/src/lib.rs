@@ -37,7 +37,7 @@ pub mod exchange;
 mod state;
 
 pub use driver::{
-    CHUNK, Driver, Failure, Marks, Meter, OnStopError, Outcome, Stage, Stop, is_refusal,
+    CHUNK, Driver, Failure, Marks, Meter, OnStopError, Outcome, Stage, Stop, is_refusal, protocol,
 };
 pub use exchange::{Exchange, Owing, Payload, Source, Then, Wait};
 pub use state::{

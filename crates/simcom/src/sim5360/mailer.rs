@@ -9,8 +9,8 @@ use cellmail::{
     MessageInfo, MessageUid, Pop3Account, SendReport, SendStage, SmtpAccount, validate,
     validate_bearer, validate_pop3_account, validate_smtp_account,
 };
-use cellmail_at::{AtError, Client, Command, Response};
-use cellmail_session::{Driver, Marks, Outcome, Pop3, Service};
+use cellmail_at::{Client, Command, Response};
+use cellmail_session::{Driver, Marks, Outcome, Pop3, Service, protocol};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::codes::{message_from_lines, numbers, saved_path};
@@ -96,13 +96,6 @@ impl<T> std::fmt::Debug for Sim5360Mailer<T> {
             .field("account", &self.account)
             .finish_non_exhaustive()
     }
-}
-
-fn protocol(command: &str, detail: String) -> MailError {
-    MailError::Modem(AtError::Protocol {
-        command: command.to_owned(),
-        detail,
-    })
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {

@@ -10,12 +10,7 @@ use cellmail_at::{Arrived, AtError, Response, fields};
 use super::codes::{Pop3Code, SendCode};
 use super::commands::{self, Pop3Answer, ReadAnswer, prefix};
 
-pub(super) fn protocol(command: &str, detail: String) -> MailError {
-    MailError::Modem(AtError::Protocol {
-        command: command.to_owned(),
-        detail,
-    })
-}
+pub(super) use cellmail_session::protocol;
 
 /// `AT+EMAILTO` takes 10-120 s (§3.2.2): any other value is refused before
 /// a byte is sent.
