@@ -34,6 +34,7 @@
 
 mod driver;
 pub mod exchange;
+mod settings;
 mod state;
 
 pub use driver::{
