@@ -180,6 +180,7 @@ pub(crate) fn mailer(
         Family::QuectelGsm => cellmail_quectel::decoder_config(),
         Family::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
         Family::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+        Family::A76xx => cellmail_simcom::a76xx::decoder_config(),
     };
     let mut config = ClientConfig::with_decoder(decoder);
     // A command lost in a reboot is given up after this.
@@ -220,6 +221,15 @@ pub(crate) fn mailer(
                 apn: Some("3GNET".into()),
                 pop3: None,
                 result_timeout: SIM5360_RESULT_TIMEOUT,
+            },
+        )),
+        Family::A76xx => Box::new(cellmail_simcom::A76xxMailer::new(
+            client,
+            account,
+            cellmail_simcom::A76xxOptions {
+                apn: Some("internet".into()),
+                send_timeout: Duration::from_secs(60),
+                ..Default::default()
             },
         )),
     })
