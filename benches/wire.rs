@@ -93,6 +93,7 @@ fn module(family: Family, baud: Option<u32>) -> (External, Client<SerialStream>)
         Family::QuectelGsm => cellmail_quectel::decoder_config(),
         Family::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
         Family::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+        Family::A76xx => cellmail_simcom::a76xx::decoder_config(),
     };
     let mut config = ClientConfig::with_decoder(decoder);
     config.command_timeout = Duration::from_secs(30);
@@ -173,7 +174,12 @@ async fn run() {
 
     // Round trips: commands for the first and the next mails, per dialect (unthrottled).
     if wants("round-trips") {
-        for family in [Family::QuectelGsm, Family::Sim7000, Family::Sim5360] {
+        for family in [
+            Family::QuectelGsm,
+            Family::Sim7000,
+            Family::Sim5360,
+            Family::A76xx,
+        ] {
             let (_m, client) = module(family, None);
             let mut mailer: Box<dyn MailSender> = match family {
                 Family::QuectelGsm => Box::new(cellmail_quectel::QuectelMailer::new(
@@ -187,6 +193,11 @@ async fn run() {
                     sim7000_options(),
                 )),
                 Family::Sim5360 => Box::new(cellmail_simcom::Sim5360Mailer::new(
+                    client,
+                    account(&e),
+                    Default::default(),
+                )),
+                Family::A76xx => Box::new(cellmail_simcom::A76xxMailer::new(
                     client,
                     account(&e),
                     Default::default(),

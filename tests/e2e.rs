@@ -156,6 +156,93 @@ async fn quectel_plain() {
     );
 }
 
+async fn a76xx_tls(mode: TlsMode, port_of: fn(&Stack) -> u16) {
+    let stack = Stack::from_env();
+    let tag = unique(&format!("a76xx-{mode:?}"));
+    let ca = std::fs::read(&stack.ca).unwrap();
+    let tls = cellmail::TlsSettings {
+        mode,
+        verify: cellmail::Verify::Server {
+            ca: cellmail::CertSource::Pem(ca),
+        },
+        ignore_module_clock: true,
+        ..Default::default()
+    };
+    let (mut mailer, module) = a76xx(stack.smtp_account("alice", port_of(&stack), tls));
+    let dir = std::env::temp_dir().join(&tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    let host_file = dir.join("log.txt");
+    std::fs::write(&host_file, b"boot ok\nreading 42.7\n").unwrap();
+    module.put_file("C:/photo.jpg", vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 2, 3]);
+    let email = Email::builder()
+        .from(&stack.user("alice"), Some("Meter 17"))
+        .to(&stack.user("bob"), None)
+        .cc(&stack.user("carol"), None)
+        .bcc(&stack.user("dave"), None)
+        .charset(Charset::Utf8)
+        .subject(format!("Zähler {tag}"))
+        .body("42,7 m³\r\n")
+        .attach(Attachment::from_file(&host_file).unwrap())
+        .attach(Attachment::from_bytes("mem.bin", vec![1u8, 2, 3, 0, 255]))
+        .attach(Attachment::from_module("C:/photo.jpg").unwrap())
+        .build()
+        .unwrap();
+    mailer.send(&email).await.unwrap();
+    for user in ["bob", "carol", "dave"] {
+        let msg = stack.wait_for(user, &tag).await;
+        assert_eq!(msg.subject().unwrap(), format!("Zähler {tag}"));
+        assert_eq!(msg.from()[0].name.as_deref(), Some("Meter 17"));
+        let att = msg.attachments();
+        assert_eq!(att[0].bytes, b"boot ok\nreading 42.7\n");
+        assert_eq!(att[1].bytes, [1u8, 2, 3, 0, 255]);
+        assert_eq!(att[2].bytes, [0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 2, 3]);
+        assert!(!msg.has_bcc_header());
+    }
+    // The uploaded copies are gone from the module; its own file stays.
+    assert_eq!(module.file("C:/log.txt"), None);
+    assert_eq!(module.file("C:/mem.bin"), None);
+    assert!(module.file("C:/photo.jpg").is_some());
+    let tag2 = unique("a76xx-second");
+    mailer
+        .send(&simple(&stack, "alice", "bob", &tag2))
+        .await
+        .unwrap();
+    stack.wait_for("bob", &tag2).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a76xx_starttls_with_attachments_from_host_file_memory_and_module() {
+    a76xx_tls(TlsMode::StartTls, |s| s.smtp).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a76xx_implicit_tls() {
+    a76xx_tls(TlsMode::Implicit, |s| s.smtps).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a76xx_plain_and_no_pop3() {
+    let stack = Stack::from_env();
+    let tag = unique("a76xx-plain");
+    let (mut mailer, _module) = a76xx(stack.smtp_account("alice", stack.smtp, Default::default()));
+    mailer
+        .send(&simple(&stack, "alice", "bob", &tag))
+        .await
+        .unwrap();
+    assert_eq!(
+        stack
+            .wait_for("bob", &tag)
+            .await
+            .text_body()
+            .unwrap()
+            .trim_end(),
+        format!("reading for {tag}")
+    );
+    let e = cellmail::Mailbox::stat(&mut mailer).await.unwrap_err();
+    assert!(matches!(e, MailError::Unsupported { .. }), "{e:?}");
+}
+
 /// A real SIM5360 cannot attach a file its file system does not hold; neither may the virtual
 /// one (it once answered `+SMTP: SUCCESS` and sent the mail without it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,6 +376,13 @@ async fn wrong_password_is_auth_on_every_family() {
     fails_then_recovers!(
         &stack,
         Sim5360,
+        wrong_password(&stack),
+        email,
+        MailError::Auth { .. }
+    );
+    fails_then_recovers!(
+        &stack,
+        A76xx,
         wrong_password(&stack),
         email,
         MailError::Auth { .. }

@@ -191,6 +191,7 @@ pub fn spawn_client(family: Family) -> (Client<SerialStream>, VirtualModule) {
         Family::QuectelGsm => cellmail_quectel::decoder_config(),
         Family::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
         Family::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+        Family::A76xx => cellmail_simcom::a76xx::decoder_config(),
     };
     (open(&module, decoder), module)
 }
@@ -213,6 +214,15 @@ impl AnyMailer for cellmail_quectel::QuectelMailer<SerialStream> {
 impl AnyMailer for cellmail_simcom::Sim7000Mailer<SerialStream> {
     fn into_client(self: Box<Self>) -> Client<SerialStream> {
         cellmail_simcom::Sim7000Mailer::into_client(*self)
+    }
+    fn as_mut(&mut self) -> &mut dyn cellmail::MailSender {
+        self
+    }
+}
+
+impl AnyMailer for cellmail_simcom::A76xxMailer<SerialStream> {
+    fn into_client(self: Box<Self>) -> Client<SerialStream> {
+        cellmail_simcom::A76xxMailer::into_client(*self)
     }
     fn as_mut(&mut self) -> &mut dyn cellmail::MailSender {
         self
@@ -258,7 +268,27 @@ pub fn on(
                 ..Default::default()
             },
         )),
+        Family::A76xx => Box::new(cellmail_simcom::A76xxMailer::new(
+            client,
+            account,
+            a76xx_options(),
+        )),
     }
+}
+
+pub fn a76xx_options() -> cellmail_simcom::A76xxOptions {
+    cellmail_simcom::A76xxOptions {
+        apn: Some("internet".into()),
+        send_timeout: Duration::from_secs(60),
+        ..Default::default()
+    }
+}
+
+/// A virtual A76xx and a mailer on it.
+pub fn a76xx(account: SmtpAccount) -> (cellmail_simcom::A76xxMailer<SerialStream>, VirtualModule) {
+    let (client, module) = spawn_client(Family::A76xx);
+    let mailer = cellmail_simcom::A76xxMailer::new(client, account, a76xx_options());
+    (mailer, module)
 }
 
 pub fn quectel_options() -> cellmail_quectel::QuectelOptions {

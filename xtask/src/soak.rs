@@ -164,12 +164,12 @@ async fn inject(
     counts
 }
 
-fn get<'a>(e: &'a Endpoints, key: &str) -> Result<&'a str, String> {
+pub(crate) fn get<'a>(e: &'a Endpoints, key: &str) -> Result<&'a str, String> {
     e.get(key)
         .ok_or_else(|| format!("the mail stack's env has no {key}"))
 }
 
-fn mailer(
+pub(crate) fn mailer(
     family: Family,
     module: &VirtualModule,
     account: SmtpAccount,
@@ -180,6 +180,7 @@ fn mailer(
         Family::QuectelGsm => cellmail_quectel::decoder_config(),
         Family::Sim7000 => cellmail_simcom::sim7000::decoder_config(),
         Family::Sim5360 => cellmail_simcom::sim5360::decoder_config(),
+        Family::A76xx => cellmail_simcom::a76xx::decoder_config(),
     };
     let mut config = ClientConfig::with_decoder(decoder);
     // A command lost in a reboot is given up after this.
@@ -220,6 +221,15 @@ fn mailer(
                 apn: Some("3GNET".into()),
                 pop3: None,
                 result_timeout: SIM5360_RESULT_TIMEOUT,
+            },
+        )),
+        Family::A76xx => Box::new(cellmail_simcom::A76xxMailer::new(
+            client,
+            account,
+            cellmail_simcom::A76xxOptions {
+                apn: Some("internet".into()),
+                send_timeout: Duration::from_secs(60),
+                ..Default::default()
             },
         )),
     })
@@ -531,7 +541,7 @@ impl Pop3 {
 /// One POP3 session: counts the mails tagged `tag` by index, deletes them, and
 /// returns the counts only if the deletions were committed (QUIT answered +OK),
 /// so no mail is counted twice.
-fn take_arrivals(stack: &Endpoints, tag: &str) -> Result<HashMap<usize, u32>, String> {
+pub(crate) fn take_arrivals(stack: &Endpoints, tag: &str) -> Result<HashMap<usize, u32>, String> {
     let port: u16 = get(stack, "CELLMAIL_POP3_PORT")?
         .parse()
         .map_err(|_| "bad CELLMAIL_POP3_PORT")?;

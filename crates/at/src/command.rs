@@ -90,6 +90,14 @@ pub enum Arg {
         /// The value.
         value: Secret,
     },
+    /// Bytes as a quoted upper-case hex string after an unquoted tag, for
+    /// SIMCom A76xx non-ASCII names: `{non-ascii}"E6B58B"`.
+    TaggedHex {
+        /// The tag written before the quoted hex, e.g. `{non-ascii}`.
+        tag: &'static str,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
     /// An omitted optional parameter in the middle of a list (`1,,3`).
     Empty,
 }
@@ -100,6 +108,7 @@ impl fmt::Debug for Arg {
             Arg::Int(v) => write!(f, "{v}"),
             Arg::Str { value, .. } => write!(f, "{value:?}"),
             Arg::Hex(bytes) => write!(f, "hex({} bytes)", bytes.len()),
+            Arg::TaggedHex { tag, bytes } => write!(f, "{tag}hex({} bytes)", bytes.len()),
             Arg::Bare { value, .. } => f.write_str(value),
             Arg::Secret { .. } => f.write_str("\"***\""),
             Arg::Empty => Ok(()),
@@ -232,6 +241,22 @@ impl Command {
     /// Appends bytes as a quoted upper-case hex string.
     pub fn hex(mut self, bytes: impl Into<Vec<u8>>) -> Self {
         self.args.push(Arg::Hex(bytes.into()));
+        self
+    }
+
+    /// Appends bytes as a quoted upper-case hex string after an unquoted
+    /// `tag` (SIMCom A76xx: `{non-ascii}"E6B58B"`).
+    ///
+    /// ```
+    /// use cellmail_at::Command;
+    /// let cmd = Command::write("+CSMTPSFILE").int(1).tagged_hex("{non-ascii}", "测".as_bytes());
+    /// assert_eq!(cmd.encode().unwrap(), b"AT+CSMTPSFILE=1,{non-ascii}\"E6B58B\"\r");
+    /// ```
+    pub fn tagged_hex(mut self, tag: &'static str, bytes: impl Into<Vec<u8>>) -> Self {
+        self.args.push(Arg::TaggedHex {
+            tag,
+            bytes: bytes.into(),
+        });
         self
     }
 
@@ -515,18 +540,24 @@ fn write_arg(arg: &Arg, out: &mut Vec<u8>, expose: bool) {
             }
             out.push(b'"');
         }
-        Arg::Hex(bytes) => {
-            const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-            out.push(b'"');
-            for b in bytes {
-                out.push(DIGITS[usize::from(b >> 4)]);
-                out.push(DIGITS[usize::from(b & 0x0F)]);
-            }
-            out.push(b'"');
+        Arg::Hex(bytes) => write_hex(bytes, out),
+        Arg::TaggedHex { tag, bytes } => {
+            out.extend_from_slice(tag.as_bytes());
+            write_hex(bytes, out);
         }
         Arg::Bare { value, .. } => out.extend_from_slice(value.as_bytes()),
         Arg::Empty => {}
     }
+}
+
+fn write_hex(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.push(b'"');
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0F)]);
+    }
+    out.push(b'"');
 }
 
 /// A readable name for a byte that may not appear in an AT string.
@@ -590,7 +621,7 @@ fn validate_arg(arg: &Arg) -> Result<(), EncodeError> {
             }
             Ok(())
         }
-        Arg::Int(_) | Arg::Hex(_) | Arg::Empty => Ok(()),
+        Arg::Int(_) | Arg::Hex(_) | Arg::TaggedHex { .. } | Arg::Empty => Ok(()),
     }
 }
 

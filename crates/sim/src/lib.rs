@@ -1,5 +1,5 @@
 //! Virtual cellular modules for end-to-end tests: a Quectel GSM, a SIMCom
-//! SIM7000 and a SIMCom SIM5360 that speak their family's AT commands on a
+//! SIM7000, a SIMCom SIM5360 and a SIMCom A7670 (A76xx) that speak their family's AT commands on a
 //! pseudo-terminal and do the real network work behind them (DNS, TCP, TLS,
 //! SMTP through `lettre`, POP3) against real servers.
 //!
@@ -20,6 +20,7 @@
 //! # Ok(()) }
 //! ```
 
+mod a76xx;
 mod engine;
 pub mod net;
 mod pty;
@@ -44,15 +45,18 @@ pub enum Family {
     Sim7000,
     /// SIMCom SIM5360E (AT+SMTP*, AT+POP3* with +SMTP:/+POP3: URCs).
     Sim5360,
+    /// SIMCom A7670E (AT+CSMTPS*: SMTP, SMTPS, STARTTLS; no POP3).
+    A76xx,
 }
 
 impl Family {
-    /// Parses `quectel-gsm`, `sim7000`, `sim5360`.
+    /// Parses `quectel-gsm`, `sim7000`, `sim5360`, `a76xx`.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "quectel-gsm" | "quectel" => Some(Family::QuectelGsm),
             "sim7000" => Some(Family::Sim7000),
             "sim5360" => Some(Family::Sim5360),
+            "a76xx" => Some(Family::A76xx),
             _ => None,
         }
     }
@@ -63,6 +67,7 @@ impl Family {
             Family::QuectelGsm => "quectel-gsm",
             Family::Sim7000 => "sim7000",
             Family::Sim5360 => "sim5360",
+            Family::A76xx => "a76xx",
         }
     }
 }
@@ -118,6 +123,7 @@ impl VirtualModule {
             Family::QuectelGsm => Box::new(quectel::Quectel::default()),
             Family::Sim7000 => Box::new(sim7000::Sim7000::default()),
             Family::Sim5360 => Box::new(sim5360::Sim5360::default()),
+            Family::A76xx => Box::new(a76xx::A76xx::default()),
         };
         let path = pty.path.clone();
         let task = tokio::spawn(async move {

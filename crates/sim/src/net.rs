@@ -116,6 +116,19 @@ impl Recipients {
         true
     }
 
+    /// The filled slots of one type: index and person.
+    pub fn slots(&self, t: usize) -> Vec<(usize, Person)> {
+        self.0
+            .get(t)
+            .map(|l| {
+                l.iter()
+                    .enumerate()
+                    .filter_map(|(i, p)| Some((i, p.clone()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The people of one type, in index order.
     pub fn of(&self, t: usize) -> Vec<Person> {
         self.0
