@@ -116,6 +116,7 @@ impl SmtpResult {
             },
             SmtpResult::AuthRequired | SmtpResult::AuthError => MailError::Auth { vendor },
             SmtpResult::BadRecipient(address) => MailError::BadRecipient { address, vendor },
+            SmtpResult::Other(t) if garbled(&t) => return Err(unreadable("+SMTP:", &t)),
             SmtpResult::Other(t) => MailError::Rejected {
                 code: 0,
                 text: t,
@@ -219,6 +220,7 @@ impl Pop3Result {
                 text: "the module's file system failed (the session is closed)".into(),
                 vendor,
             },
+            Pop3Result::Other(t) if garbled(&t) => return Err(unreadable("+POP3:", &t)),
             Pop3Result::Other(t) => MailError::Rejected {
                 code: 0,
                 text: t,
@@ -358,4 +360,22 @@ mod tests {
             Some("Hello there.\r\nBye: not a header\r\n")
         );
     }
+}
+
+/// A result text no module prints: bytes outside printable ASCII (the module's tables are
+/// ASCII words) are line noise, not an answer.
+fn garbled(text: &str) -> bool {
+    text.chars().any(|c| !(' '..='~').contains(&c))
+}
+
+/// A result that line noise made unreadable: the module may have done what was asked (a mail
+/// may have gone), so it is an I/O fault of the line — transient, and in doubt after the point
+/// of no return — never the module's refusal.
+fn unreadable(prefix: &str, text: &str) -> MailError {
+    MailError::Modem(cellmail_at::AtError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "the module's {prefix} result arrived garbled ({text:?}): bytes were lost on the line"
+        ),
+    )))
 }

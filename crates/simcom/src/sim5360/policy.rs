@@ -230,6 +230,22 @@ mod tests {
         pop3_invalid_un_pwd: "INVALID UN/PWD", closes false => Err(MailError::Auth { .. }),
         pop3_file_system_error_closes: "FILE SYSTEM ERROR", closes true => Err(MailError::Rejected { .. }),
         pop3_unlisted_is_rejected: "SOMETHING NEW", closes false => Err(MailError::Rejected { .. }),
+        pop3_garbled_is_line_noise: "SUC\u{fffd}ESS", closes false => Err(MailError::Modem(cellmail_at::AtError::Io(_))),
+    }
+
+    /// Line noise (the soak's garbled-bytes fault) turned `SUCCESS` into bytes no table
+    /// has: the mail may have gone, so it is a transient line fault, never a refusal that
+    /// would end a delivered mail as failed.
+    #[test]
+    fn a_garbled_smtp_result_is_line_noise_not_a_refusal() {
+        let line = "+SMTP: \u{fffd}UCCESS";
+        assert!(smtp_is_last(line));
+        let e = smtp_outcome(line, true).unwrap_err();
+        assert!(
+            matches!(e, MailError::Modem(cellmail_at::AtError::Io(_))),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
     }
 
     #[test]
