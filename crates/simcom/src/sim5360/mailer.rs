@@ -351,7 +351,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
         // call or a send without an answer leaves it, and the next call stops
         // the session first.
         self.recover().await;
-        self.send_mail(email, observe).await
+        let skipped_settings = !self.driver.state().settings.is_empty();
+        match self.send_mail(email, observe).await {
+            Err(e) if policy::resend_with_every_setting(&e, skipped_settings) => {
+                tracing::debug!("PARAM ERROR with settings held: sending every setting again");
+                self.driver.state_mut().settings.forget_all();
+                self.send_mail(email, observe).await
+            }
+            other => other,
+        }
     }
 }
 

@@ -53,6 +53,15 @@ pub fn smtp_outcome(line: &str, logged_in: bool) -> Result<(), MailError> {
     SmtpResult::parse(text).into_result_for(text, logged_in)
 }
 
+/// Whether a refused mail is sent once more with every setting: `PARAM ERROR` ("a mandatory
+/// parameter is invalid", §1) after a mail that skipped settings the module was believed to
+/// hold means it lost them unseen (a reboot whose `RDY` line noise garbled, or a missed URC).
+/// The module answered, so nothing went: no duplicate risk. Without that belief it is the
+/// mail's own parameters, refused for good.
+pub fn resend_with_every_setting(error: &MailError, skipped_settings: bool) -> bool {
+    skipped_settings && matches!(error, MailError::Invalid { field, .. } if field == "parameters")
+}
+
 /// What a failed exchange that owes a result leaves behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owed {
@@ -231,6 +240,15 @@ mod tests {
         pop3_file_system_error_closes: "FILE SYSTEM ERROR", closes true => Err(MailError::Rejected { .. }),
         pop3_unlisted_is_rejected: "SOMETHING NEW", closes false => Err(MailError::Rejected { .. }),
         pop3_garbled_is_line_noise: "SUC\u{fffd}ESS", closes false => Err(MailError::Modem(cellmail_at::AtError::Io(_))),
+    }
+
+    #[test]
+    fn param_error_after_skipped_settings_is_sent_again_with_every_setting() {
+        let refused = smtp_outcome("+SMTP: PARAM ERROR", true).unwrap_err();
+        assert!(resend_with_every_setting(&refused, true));
+        assert!(!resend_with_every_setting(&refused, false));
+        let auth = smtp_outcome("+SMTP: AUTH ERROR", true).unwrap_err();
+        assert!(!resend_with_every_setting(&auth, true));
     }
 
     /// Line noise (the soak's garbled-bytes fault) turned `SUCCESS` into bytes no table
