@@ -287,6 +287,24 @@ pub(crate) fn message_from_lines(lines: &[String]) -> Result<Message, MailError>
     Message::from_pop3_data(raw.into_bytes())
 }
 
+/// A result text no module prints: bytes outside printable ASCII (the module's tables are
+/// ASCII words) are line noise, not an answer.
+fn garbled(text: &str) -> bool {
+    text.chars().any(|c| !(' '..='~').contains(&c))
+}
+
+/// A result that line noise made unreadable: the module may have done what was asked (a mail
+/// may have gone), so it is an I/O fault of the line — transient, and in doubt after the point
+/// of no return — never the module's refusal.
+fn unreadable(prefix: &str, text: &str) -> MailError {
+    MailError::Modem(cellmail_at::AtError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "the module's {prefix} result arrived garbled ({text:?}): bytes were lost on the line"
+        ),
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,22 +378,4 @@ mod tests {
             Some("Hello there.\r\nBye: not a header\r\n")
         );
     }
-}
-
-/// A result text no module prints: bytes outside printable ASCII (the module's tables are
-/// ASCII words) are line noise, not an answer.
-fn garbled(text: &str) -> bool {
-    text.chars().any(|c| !(' '..='~').contains(&c))
-}
-
-/// A result that line noise made unreadable: the module may have done what was asked (a mail
-/// may have gone), so it is an I/O fault of the line — transient, and in doubt after the point
-/// of no return — never the module's refusal.
-fn unreadable(prefix: &str, text: &str) -> MailError {
-    MailError::Modem(cellmail_at::AtError::Io(std::io::Error::new(
-        std::io::ErrorKind::InvalidData,
-        format!(
-            "the module's {prefix} result arrived garbled ({text:?}): bytes were lost on the line"
-        ),
-    )))
 }
