@@ -501,13 +501,16 @@ pub fn demo(_args: &[String]) -> Result<(), String> {
                 .collect();
             ok &= matrix(parse(&pop3)?).await?;
         }
+        ok &= crate::outage::run(&stack).await?;
         Ok::<bool, String>(ok)
     });
-    let _ = stack;
     match result? {
         true => {
             println!(
                 "\ndemo: each family sent a mail with an attachment (from memory, a host file, the module's file system) through Postfix to Dovecot; the SIMCom modules read the mailbox over POP3 (the Quectel GSM modules have no POP3 client)."
+            );
+            println!(
+                "demo: the outbox kept every mail enqueued while Postfix was stopped and delivered each once it was back."
             );
             println!("demo: transcripts of every session: {}", out.display());
             println!(

@@ -402,6 +402,25 @@ pub fn ensure_up() -> Result<Endpoints, String> {
     Ok(endpoints)
 }
 
+/// Stops (`false`) or starts again (`true`) the stack's Postfix alone, for a real outage:
+/// while it is stopped its SMTP ports refuse connections. Returns once the ports say so.
+pub fn postfix(running: bool, e: &Endpoints) -> Result<(), String> {
+    let d = state_dir().to_string_lossy().into_owned();
+    let verb = if running { "start" } else { "stop" };
+    start(Command::new("postfix").args(["-c", &format!("{d}/postfix"), verb]))?;
+    let port = e
+        .port("CELLMAIL_SMTP_PORT")
+        .ok_or("the mail stack's env has no SMTP port")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while listening(port) != running {
+        if Instant::now() > deadline {
+            return Err(format!("postfix {verb}: port {port} did not follow"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
 /// Stops what `up` started (nothing else).
 pub fn down() -> Result<(), String> {
     let dir = state_dir();

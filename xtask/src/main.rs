@@ -10,6 +10,7 @@ use std::process::{Command, ExitCode};
 mod fuzz;
 mod hil;
 mod mailstack;
+mod outage;
 mod soak;
 
 fn main() -> ExitCode {

@@ -164,12 +164,12 @@ async fn inject(
     counts
 }
 
-fn get<'a>(e: &'a Endpoints, key: &str) -> Result<&'a str, String> {
+pub(crate) fn get<'a>(e: &'a Endpoints, key: &str) -> Result<&'a str, String> {
     e.get(key)
         .ok_or_else(|| format!("the mail stack's env has no {key}"))
 }
 
-fn mailer(
+pub(crate) fn mailer(
     family: Family,
     module: &VirtualModule,
     account: SmtpAccount,
@@ -541,7 +541,7 @@ impl Pop3 {
 /// One POP3 session: counts the mails tagged `tag` by index, deletes them, and
 /// returns the counts only if the deletions were committed (QUIT answered +OK),
 /// so no mail is counted twice.
-fn take_arrivals(stack: &Endpoints, tag: &str) -> Result<HashMap<usize, u32>, String> {
+pub(crate) fn take_arrivals(stack: &Endpoints, tag: &str) -> Result<HashMap<usize, u32>, String> {
     let port: u16 = get(stack, "CELLMAIL_POP3_PORT")?
         .parse()
         .map_err(|_| "bad CELLMAIL_POP3_PORT")?;

@@ -5,16 +5,24 @@
 //! - [`commands`]: every command of the two Quectel manuals, typed, sans-I/O.
 //! - [`ResultCode`]: every error code of both manuals, mapped to [`cellmail::MailError`];
 //!   [`TransferError`]: a body or attachment the module received short.
-//! - [`QuectelMailer`]: implements [`cellmail::MailSender`].
+//! - [`plan`]: the options and the mail checked before any byte, the
+//!   settings in the notes' order; [`policy`]: the SMTPS note's recovery
+//!   advice (§1.4.1-§1.4.3) as decisions.
+//! - [`QuectelMailer`]: implements [`cellmail::MailSender`] on the session
+//!   driver (`cellmail_session::Driver`).
 //!
 //! These modules have no POP3 client.
 
 pub mod commands;
 mod error;
 mod mailer;
+pub mod plan;
+pub mod policy;
 
 pub use error::{ResultCode, TransferError};
-pub use mailer::{QuectelMailer, QuectelOptions, RetryPolicy, capabilities};
+pub use mailer::{QuectelMailer, QuectelOptions};
+pub use plan::capabilities;
+pub use policy::RetryPolicy;
 
 use cellmail::{Dialect, ModuleInfo};
 use cellmail_at::{DecoderConfig, FinalKind};

@@ -241,6 +241,24 @@ pub enum Pop3Request {
     Retrieve(u32),
 }
 
+/// The request as the POP3 protocol names it, for operators: `LIST`,
+/// `UIDL`, `TOP 3 0`, `RETR 3`.
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::Pop3Request;
+/// assert_eq!(Pop3Request::Top(3, 0).to_string(), "TOP 3 0");
+/// ```
+impl std::fmt::Display for Pop3Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pop3Request::List => f.write_str("LIST"),
+            Pop3Request::Uidl => f.write_str("UIDL"),
+            Pop3Request::Top(n, lines) => write!(f, "TOP {n} {lines}"),
+            Pop3Request::Retrieve(n) => write!(f, "RETR {n}"),
+        }
+    }
+}
+
 /// `AT+POP3CMD=<type>[,<msg>[,<lines>]]` → `OK`, `+POP3CMD: <1|0>`; the
 /// answer is then read with [`read`].
 pub fn pop3_command(request: Pop3Request) -> Command {
@@ -535,6 +553,18 @@ mod tests {
         assert_eq!(pop3read_length("+POP3READ: 2,1183"), Some(1183));
         assert_eq!(pop3read_length("+POP3READ: 3,1460"), None);
         assert_eq!(pop3read_length("+POP3OUT: 61"), None);
+    }
+
+    #[test]
+    fn requests_read_as_pop3_names_them() {
+        let shown = [
+            Pop3Request::List,
+            Pop3Request::Uidl,
+            Pop3Request::Top(7, 0),
+            Pop3Request::Retrieve(12),
+        ]
+        .map(|r| r.to_string());
+        assert_eq!(shown, ["LIST", "UIDL", "TOP 7 0", "RETR 12"]);
     }
 
     #[test]

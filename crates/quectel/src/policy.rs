@@ -1,0 +1,265 @@
+//! The SMTPS note's recovery advice (§1.4.1-§1.4.3) as decisions a test can
+//! call: a failed `AT+QSMTPPUT` → give up, or resend (bringing the context
+//! back first when it is gone, or before the last try). Pure.
+
+use cellmail::MailError;
+use cellmail_at::AtError;
+
+use crate::commands::{self as cmd, prefix};
+use crate::error::ResultCode;
+
+/// What to do when `+QSMTPPUT` reports a failure (SMTPS note §1.4.3: "please
+/// resend it. If resending is not successful, you should deactivate the PDP
+/// context by AT+QIDEACT command, and try again"). Which results are resent
+/// is [`ResultCode::worth_resending`]: a wrong password stays wrong and some
+/// servers lock accounts that keep trying.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub attempts: u32,
+    /// Deactivate and reactivate the PDP context before the last try (only
+    /// when the mailer manages the bearer).
+    pub reactivate_before_last: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            reactivate_before_last: true,
+        }
+    }
+}
+
+/// Why one `AT+QSMTPPUT` failed.
+pub enum PutFailure {
+    /// `+QSMTPPUT: <result>` other than 0.
+    Module(ResultCode),
+    /// The exchange itself failed.
+    Other(MailError),
+}
+
+impl PutFailure {
+    /// Whether resending can help (see [`ResultCode::worth_resending`]).
+    pub fn worth_resending(&self) -> bool {
+        match self {
+            PutFailure::Module(code) => code.worth_resending(),
+            PutFailure::Other(e) => e.is_transient(),
+        }
+    }
+
+    /// The error the caller gets.
+    pub fn into_mail_error(self) -> MailError {
+        match self {
+            PutFailure::Module(code) => code.to_mail_error(),
+            PutFailure::Other(e) => e,
+        }
+    }
+}
+
+/// What `+QSMTPPUT: <result>` says: `Ok` with the success line for 0,
+/// the failure otherwise (§1.4.3: "If `<result>` is not 0, it indicates the
+/// sending is failed").
+pub fn put_outcome(line: &str) -> Result<String, PutFailure> {
+    match cmd::parse_result(line, prefix::PUT) {
+        Some(0) => Ok(format!("{} 0", prefix::PUT)),
+        Some(r) => Err(PutFailure::Module(ResultCode::from_code(r))),
+        None => Err(PutFailure::Other(MailError::Modem(AtError::Protocol {
+            command: prefix::PUT.to_owned(),
+            detail: format!("unreadable result {line:?}"),
+        }))),
+    }
+}
+
+/// A deferred `<prefix> <result>` (`+QSMTPDST:`, `+QSMTPBODY:`...): a
+/// negative result is the manual's error, others are returned.
+pub fn deferred_outcome(line: &str, prefix: &str) -> Result<i32, MailError> {
+    match cmd::parse_result(line, prefix) {
+        Some(r) if r < 0 => Err(ResultCode::from_code(r).to_mail_error()),
+        Some(r) => Ok(r),
+        None => Err(MailError::Modem(AtError::Protocol {
+            command: prefix.to_owned(),
+            detail: format!("unreadable result {line:?}"),
+        })),
+    }
+}
+
+/// Whether the try that failed is the last one: tries used up, a result a
+/// resend cannot fix, or the mail itself lost (the module rebooted while
+/// sending).
+pub fn give_up(failure: &PutFailure, attempt: u32, policy: RetryPolicy, mail_lost: bool) -> bool {
+    attempt >= policy.attempts.max(1) || !failure.worth_resending() || mail_lost
+}
+
+/// What a failure says of a context the mailer manages and holds up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextAfter {
+    /// Still up as far as the result tells.
+    Up,
+    /// Gone: §4 -8 "GPRS/CSD context is deactivated".
+    Gone,
+    /// Ask `AT+QILOCIP`: §1.4.2, after -4 (DNS) no address means the
+    /// context is deactivated.
+    AskAddress,
+}
+
+/// See [`ContextAfter`].
+pub fn context_after(failure: &PutFailure) -> ContextAfter {
+    match failure {
+        PutFailure::Module(ResultCode::ContextDeactivated) => ContextAfter::Gone,
+        PutFailure::Module(ResultCode::DnsFailed) => ContextAfter::AskAddress,
+        _ => ContextAfter::Up,
+    }
+}
+
+/// Before try `attempt` (from 2): restart the context when it is not up, or
+/// before the last try when the policy says so (§1.4.3: "If resending is not
+/// successful, you should deactivate the PDP context by AT+QIDEACT command,
+/// and try again").
+pub fn restart_before(attempt: u32, policy: RetryPolicy, bearer_up: bool) -> bool {
+    !bearer_up || (attempt == policy.attempts && policy.reactivate_before_last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(n: i32) -> PutFailure {
+        PutFailure::Module(ResultCode::from_code(n))
+    }
+
+    /// One row of the result table: the error the caller gets, and whether
+    /// the policy sends the mail again (first of three tries).
+    macro_rules! put_rows {
+        ($($name:ident: $code:literal => $kind:ident, resent $resent:literal,)*) => {$(
+            #[test]
+            fn $name() {
+                let failure = code($code);
+                let resent = !give_up(&failure, 1, RetryPolicy::default(), false);
+                assert_eq!(resent, $resent, "{}", $code);
+                let e = failure.into_mail_error();
+                assert!(matches!(e, MailError::$kind { .. }), "{}: {e:?}", $code);
+            }
+        )*};
+    }
+
+    put_rows! {
+        put_unknown: -1 => Network, resent true,
+        put_busy: -3 => Busy, resent true,
+        put_dns: -4 => Dns, resent true,
+        put_network: -5 => Network, resent true,
+        put_unsupported_auth: -6 => Unsupported, resent false,
+        put_closed_by_peer: -7 => Network, resent true,
+        put_context_deactivated: -8 => Network, resent true,
+        put_timeout: -9 => Timeout, resent true,
+        put_no_recipient: -10 => Invalid, resent false,
+        put_send_failed: -11 => Network, resent true,
+        put_attachment_open_failed: -12 => Invalid, resent false,
+        put_attachment_no_memory: -13 => Invalid, resent false,
+        put_attachment_save_failed: -14 => Invalid, resent false,
+        put_bad_parameter: -15 => Invalid, resent false,
+        put_service_not_available: -421 => Rejected, resent true,
+        put_mailbox_unavailable_temporarily: -450 => Rejected, resent true,
+        put_local_error: -451 => Rejected, resent true,
+        put_insufficient_storage: -452 => Rejected, resent true,
+        put_syntax_error: -500 => Rejected, resent false,
+        put_parameter_syntax_error: -501 => Rejected, resent false,
+        put_not_implemented: -502 => Rejected, resent false,
+        put_bad_sequence: -503 => Rejected, resent false,
+        put_parameter_not_implemented: -504 => Rejected, resent false,
+        put_domain_rejects_mail: -521 => Rejected, resent false,
+        put_access_denied: -530 => Rejected, resent false,
+        put_authentication_failed: -535 => Auth, resent false,
+        put_mailbox_unavailable: -550 => Rejected, resent false,
+        put_user_not_local: -551 => Rejected, resent false,
+        put_storage_exceeded: -552 => Rejected, resent false,
+        put_mailbox_name_not_allowed: -553 => Rejected, resent false,
+        put_transaction_failed: -554 => Rejected, resent false,
+        put_unlisted_code: -2 => Network, resent true,
+    }
+
+    /// Every code of both manuals' tables: resent unless a resend cannot fix it.
+    #[test]
+    fn every_put_result_resent_or_not() {
+        let policy = RetryPolicy::default();
+        let kept = [-6, -10, -12, -13, -14, -15, -535, -530, -550, -554];
+        for n in [
+            -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -421, -450, -451,
+            -452, -500, -501, -502, -503, -504, -530, -535, -550, -551, -552, -553, -554,
+        ] {
+            let failure = code(n);
+            let resent = !give_up(&failure, 1, policy, false);
+            assert_eq!(
+                resent,
+                ResultCode::from_code(n).worth_resending(),
+                "{n}: the policy follows the table"
+            );
+            if kept.contains(&n) {
+                assert!(!resent, "{n} is not resent");
+            }
+            if (-499..=-400).contains(&n) {
+                assert!(resent, "{n}: a transient reply is resent");
+            }
+        }
+    }
+
+    #[test]
+    fn tries_are_counted_and_a_lost_mail_is_not_resent() {
+        let policy = RetryPolicy {
+            attempts: 2,
+            reactivate_before_last: true,
+        };
+        let network = code(-5);
+        assert!(!give_up(&network, 1, policy, false));
+        assert!(give_up(&network, 2, policy, false));
+        assert!(
+            give_up(&network, 1, policy, true),
+            "rebooted under the send"
+        );
+        let zero = RetryPolicy {
+            attempts: 0,
+            ..policy
+        };
+        assert!(give_up(&network, 1, zero, false), "0 tries is one");
+    }
+
+    #[test]
+    fn the_context_is_judged_by_the_result() {
+        assert_eq!(context_after(&code(-8)), ContextAfter::Gone);
+        assert_eq!(context_after(&code(-4)), ContextAfter::AskAddress);
+        assert_eq!(context_after(&code(-5)), ContextAfter::Up);
+        let other = PutFailure::Other(MailError::invalid("x", "y"));
+        assert_eq!(context_after(&other), ContextAfter::Up);
+    }
+
+    #[test]
+    fn the_context_is_restarted_when_down_or_before_the_last_try() {
+        let policy = RetryPolicy::default();
+        assert!(restart_before(2, policy, false));
+        assert!(!restart_before(2, policy, true));
+        assert!(restart_before(3, policy, true));
+        let never = RetryPolicy {
+            reactivate_before_last: false,
+            ..policy
+        };
+        assert!(!restart_before(3, never, true));
+    }
+
+    #[test]
+    fn put_and_deferred_results() {
+        assert_eq!(
+            put_outcome("+QSMTPPUT: 0").ok().as_deref(),
+            Some("+QSMTPPUT: 0")
+        );
+        assert!(matches!(
+            put_outcome("+QSMTPPUT: -535"),
+            Err(PutFailure::Module(ResultCode::AuthenticationFailed))
+        ));
+        assert!(matches!(
+            put_outcome("+QSMTPPUT: x"),
+            Err(PutFailure::Other(_))
+        ));
+        assert_eq!(deferred_outcome("+QSMTPBODY: 5", "+QSMTPBODY:").unwrap(), 5);
+        assert!(deferred_outcome("+QSMTPDST: -10", "+QSMTPDST:").is_err());
+    }
+}

@@ -1,0 +1,457 @@
+//! [`Sim5360Mailer`]: the plans run on the session driver, each result read
+//! by the policy; `MailSender` and `Mailbox`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cellmail::{
+    Auth, Bearer, Capabilities, Email, MailError, MailSender, Mailbox, MailboxStat, Message,
+    MessageInfo, MessageUid, Pop3Account, SendReport, SendStage, SmtpAccount, validate,
+    validate_bearer, validate_pop3_account, validate_smtp_account,
+};
+use cellmail_at::{Client, Command, Response};
+use cellmail_session::{Driver, Marks, Outcome, Pop3, Service, protocol};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::codes::{message_from_lines, numbers, saved_path};
+use super::commands::{self, POP3_RESULT, SMTP_RESULT};
+use super::policy::{self, Owed};
+use super::{RESET_UNSUPPORTED, capabilities, plan};
+
+/// Settings of a [`Sim5360Mailer`].
+#[derive(Clone, Debug)]
+pub struct Sim5360Options {
+    /// Set the socket PDP context with this APN (`AT+CGSOCKCONT=1,...`).
+    pub apn: Option<String>,
+    /// The POP3 account, for [`Mailbox`].
+    pub pop3: Option<Pop3Account>,
+    /// How long to wait for `+SMTP: SUCCESS` and `+POP3:` results (the
+    /// module's own timer is 30 s).
+    pub result_timeout: Duration,
+}
+
+impl Default for Sim5360Options {
+    fn default() -> Self {
+        Self {
+            apn: None,
+            pop3: None,
+            result_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What the driver watches for: the boot URCs of the note (a reboot makes
+/// the mailer configure the module again: "only configure mandatory
+/// parameters once correctly, until reboot"), and the mailer's own results
+/// that arrive as URCs (`+SMTP:`, `+POP3:`, the saved path of `AT+POP3GET`).
+const MARKS: Marks = Marks {
+    reboot: &["RDY", "START", "NORMAL POWER DOWN"],
+    bearer_lost: Vec::new(),
+    pop3_ended: &[],
+    late_results: &[],
+    own_results: &[SMTP_RESULT, POP3_RESULT, commands::email_folder(false)],
+};
+
+/// How long lines of a message answer that came after its `OK` are waited
+/// for (see the module's "known limits").
+const ANSWER_QUIET: Duration = Duration::from_millis(100);
+
+/// Sends and reads mail through a SIM5360.
+///
+/// A call dropped while it waits for the module (a `select!` or timeout
+/// around `send`, `retrieve`...), or a send whose `AT+SMTPSEND` got no answer
+/// in time, leaves a session the module may still run: the next call first
+/// ends it with `AT+SMTPSTOP` (§3.3) or `AT+POP3STOP` (§4.6).
+/// See the module's "known limits" for reading messages.
+///
+/// [`Mailbox::reset`] is `Unsupported`: the note has no command that
+/// unmarks deletions.
+///
+/// URCs stay with the application (`client().take_urcs()`,
+/// `client().subscribe()`): the mailer watches them (`RDY`, `START`,
+/// `NORMAL POWER DOWN`) through a subscription of its own. Off the client's
+/// queue it takes only its own results (`+SMTP:`, `+POP3:`, the saved path of
+/// `AT+POP3GET`) and the lines of a message answer that came after its `OK`.
+///
+/// A length-delimited payload cut short (e.g. one the application sent
+/// through `client()`) leaves the module waiting for the bytes still owed, and the
+/// client refuses to write anything (`AtError::Protocol`, "still in data
+/// mode") rather than send made-up data. It recovers by itself once the
+/// module ends the data with a final result of its own, or reboots (`RDY`).
+/// Otherwise the application reboots the module, or waits out the module's
+/// input timeout, then calls `client().forget_data_mode()`.
+pub struct Sim5360Mailer<T> {
+    driver: Driver<T>,
+    account: SmtpAccount,
+    options: Sim5360Options,
+    caps: Capabilities,
+    /// What `AT+POP3NUM` said in the current POP3 session (ids are checked
+    /// against it before any byte); dropped at each login.
+    stat: Option<MailboxStat>,
+}
+
+impl<T> std::fmt::Debug for Sim5360Mailer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim5360Mailer")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
+    /// A mailer over a client configured with [`decoder_config`](super::decoder_config).
+    pub fn new(client: Client<T>, account: SmtpAccount, options: Sim5360Options) -> Self {
+        Self {
+            driver: Driver::new(client, MARKS),
+            account,
+            options,
+            caps: capabilities(),
+            stat: None,
+        }
+    }
+
+    /// The AT client.
+    pub fn client(&mut self) -> &mut Client<T> {
+        self.driver.client()
+    }
+
+    /// Gives the client back.
+    pub fn into_client(self) -> Client<T> {
+        self.driver.into_client()
+    }
+
+    /// The APN given, checked before any byte (no login: `AT+CGSOCKCONT`
+    /// takes none).
+    fn check_bearer(&self) -> Result<(), MailError> {
+        match &self.options.apn {
+            Some(apn) => validate_bearer(&Bearer {
+                apn: apn.clone(),
+                user: None,
+                password: None,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends what a dropped call left running (§3.3, §4.6), best effort.
+    async fn recover(&mut self) {
+        self.driver.recover(&policy::recovery()).await;
+    }
+
+    async fn send_mail(
+        &mut self,
+        email: &Email,
+        observe: &(dyn Fn(SendStage) + Send + Sync),
+    ) -> Result<SendReport, MailError> {
+        let meter = self.driver.meter();
+        self.driver.notice();
+        let plan = plan::send(
+            email,
+            &self.account,
+            self.options.apn.as_deref(),
+            self.options.result_timeout,
+            self.driver.state(),
+        )?;
+        let Some((send, steps)) = plan.split_last() else {
+            return Err(protocol("AT+SMTPSEND", "an empty plan".into()));
+        };
+        for step in steps {
+            if let Err(f) = self.driver.run(&step.exchange).await {
+                return Err(policy::step_refused(&step.step, f.error));
+            }
+        }
+        // A `+SMTP:` of an earlier (stopped) session is not this mail's result.
+        self.driver.drain_own_results().await;
+        self.driver.notice();
+        let line = match self
+            .driver
+            .run_observed(&send.exchange, observe, &policy::smtp_is_last)
+            .await
+        {
+            Ok(Outcome::Done {
+                result: Some(line), ..
+            }) => line,
+            Ok(_) => return Err(protocol("AT+SMTPSEND", "no +SMTP: result".into())),
+            Err(f) => {
+                match policy::after_send_failure(&f) {
+                    Owed::Nothing => self.driver.state_mut().settle(Service::Smtp),
+                    Owed::UntilNextCall => {}
+                    Owed::StopNow => {
+                        let stop = policy::stop(Service::Smtp);
+                        self.driver.stop(Service::Smtp, &stop).await;
+                    }
+                }
+                return Err(MailError::Modem(f.error));
+            }
+        };
+        // The session is over with its result.
+        self.driver.state_mut().settle(Service::Smtp);
+        let logged_in = matches!(self.account.auth, Auth::Login { .. });
+        policy::smtp_outcome(&line, logged_in)?;
+        Ok(self.driver.report(meter, line))
+    }
+
+    fn pop3_account(&self) -> Result<Pop3Account, MailError> {
+        self.options.pop3.clone().ok_or_else(|| {
+            MailError::invalid("pop3", "no POP3 account was given (Sim5360Options::pop3)")
+        })
+    }
+
+    /// A `+POP3:` result: `FILE SYSTEM ERROR` closes the session (§1).
+    fn pop3_outcome(&mut self, text: &str) -> Result<(), MailError> {
+        let outcome = policy::pop3_outcome(text);
+        if outcome.closes {
+            self.driver.state_mut().pop3 = Pop3::Closed;
+        }
+        outcome.result
+    }
+
+    /// A POP3 command answered `+POP3: <result>` before `OK`.
+    async fn pop3_ok(&mut self, command: Command) -> Result<Response, MailError> {
+        let r = self
+            .driver
+            .run(&cellmail_session::Exchange::new(command))
+            .await?
+            .into_response();
+        if let Some(text) = policy::pop3_answer(&r) {
+            self.pop3_outcome(text)?;
+        }
+        Ok(r)
+    }
+
+    /// The count of this session, if `AT+POP3NUM` was asked in it.
+    fn known_stat(&self) -> Option<&MailboxStat> {
+        self.stat
+            .as_ref()
+            .filter(|_| self.driver.state().pop3 != Pop3::Closed)
+    }
+
+    /// Checks the account, ends what a dropped call left, checks the message
+    /// number `id` if one is given (before any byte of its own), logs in
+    /// unless a session is open (a reboot noticed first ends it).
+    async fn pop3_session(&mut self, id: Option<u32>) -> Result<(), MailError> {
+        let account = self.pop3_account()?;
+        validate_pop3_account(&account, &self.caps)?;
+        self.check_bearer()?;
+        self.recover().await;
+        if let Some(id) = id {
+            policy::check_id(id, self.known_stat())?;
+        }
+        self.login(&account).await
+    }
+
+    async fn login(&mut self, account: &Pop3Account) -> Result<(), MailError> {
+        if self.driver.state().pop3 != Pop3::Closed {
+            return Ok(());
+        }
+        self.stat = None;
+        self.driver.notice();
+        let exchanges = plan::login(account, self.options.apn.as_deref());
+        let Some((login, settings)) = exchanges.split_last() else {
+            return Err(protocol("AT+POP3IN", "an empty plan".into()));
+        };
+        for setting in settings {
+            self.driver.run(setting).await?;
+        }
+        let r = self.pop3_ok(login.command.clone()).await?;
+        if r.line(POP3_RESULT).is_none() {
+            // The result came after OK.
+            let line = self
+                .driver
+                .wait_urc(POP3_RESULT, self.options.result_timeout)
+                .await?;
+            self.pop3_outcome(line.trim_start_matches(POP3_RESULT))?;
+        }
+        self.driver.state_mut().pop3 = Pop3::Open;
+        Ok(())
+    }
+
+    /// A command answering a message as lines (`AT+POP3HDR`, `AT+POP3READ`).
+    /// Lines arriving after its `OK` mean a message line read `OK` and cut the
+    /// answer short (see the module's "known limits"): they are taken off the
+    /// line so the next command is not confused, and the call fails.
+    async fn message_lines(&mut self, command: &Command) -> Result<Message, MailError> {
+        let (r, rest) = self.driver.run_then_strays(command, ANSWER_QUIET).await?;
+        if !rest.is_empty() {
+            return Err(protocol(
+                &command.redacted(),
+                format!(
+                    "{} line(s) came after the answer's OK: the message holds a line \
+                     reading OK, which AT cannot carry",
+                    rest.len()
+                ),
+            ));
+        }
+        message_from_lines(&r.info)
+    }
+
+    /// `AT+POP3GET` (§4.4): `OK`, then `+POP3: SUCCESS` and the saved path, or
+    /// `+POP3: FAILURE` / `FILE SYSTEM ERROR`...
+    async fn get(&mut self, id: u32) -> Result<(), MailError> {
+        let [storage, get] = plan::get(id, self.options.result_timeout);
+        self.driver.run(&storage).await?;
+        let line = match self.driver.run(&get).await {
+            Ok(Outcome::Done {
+                result: Some(line), ..
+            }) => line,
+            Ok(_) => return Err(protocol("AT+POP3GET", "no +POP3: result".into())),
+            Err(f) => {
+                match policy::after_get_failure(&f) {
+                    Owed::Nothing => self.driver.state_mut().settle(Service::Pop3),
+                    Owed::UntilNextCall => {}
+                    Owed::StopNow => {
+                        let stop = policy::stop(Service::Pop3);
+                        self.driver.stop(Service::Pop3, &stop).await;
+                    }
+                }
+                return Err(MailError::Modem(f.error));
+            }
+        };
+        self.driver.state_mut().settle(Service::Pop3);
+        self.pop3_outcome(line.trim_start_matches(POP3_RESULT))?;
+        // Then the saved path, a line of its own (only a path is taken: other
+        // URCs stay queued for the next call).
+        let path = self
+            .driver
+            .wait_urc(commands::email_folder(false), Duration::from_secs(5))
+            .await?;
+        match saved_path(&path) {
+            Some((folder, file)) => {
+                tracing::debug!(folder, file, "e-mail saved");
+                Ok(())
+            }
+            None => Err(protocol(
+                "AT+POP3GET",
+                format!("unreadable saved path {path:?}"),
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
+        self.send_observed(email, &|_| {}).await
+    }
+
+    /// Reports [`SendStage::Submitting`] just before `AT+SMTPSEND`.
+    async fn send_observed(
+        &mut self,
+        email: &Email,
+        observe: &(dyn Fn(SendStage) + Send + Sync),
+    ) -> Result<SendReport, MailError> {
+        validate(email, &self.caps)?;
+        validate_smtp_account(&self.account, &self.caps)?;
+        self.check_bearer()?;
+        // A debt is settled inside, once the session is known over; a dropped
+        // call or a send without an answer leaves it, and the next call stops
+        // the session first.
+        self.recover().await;
+        let skipped_settings = !self.driver.state().settings.is_empty();
+        match self.send_mail(email, observe).await {
+            Err(e) if policy::resend_with_every_setting(&e, skipped_settings) => {
+                tracing::debug!("PARAM ERROR with settings held: sending every setting again");
+                self.driver.state_mut().settings.forget_all();
+                self.send_mail(email, observe).await
+            }
+            other => other,
+        }
+    }
+}
+
+#[async_trait]
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
+    async fn stat(&mut self) -> Result<MailboxStat, MailError> {
+        self.pop3_session(None).await?;
+        let r = self.pop3_ok(commands::count()).await?;
+        let stat = match numbers(r.line(POP3_RESULT).unwrap_or("")).as_slice() {
+            [count, size] => match u32::try_from(*count) {
+                Ok(count) => MailboxStat {
+                    count,
+                    total_size: *size,
+                },
+                Err(_) => {
+                    return Err(protocol(
+                        "AT+POP3NUM",
+                        format!("a count that does not fit: {:?}", r.info),
+                    ));
+                }
+            },
+            _ => {
+                return Err(protocol(
+                    "AT+POP3NUM",
+                    format!("unreadable answer {:?}", r.info),
+                ));
+            }
+        };
+        self.stat = Some(stat);
+        Ok(stat)
+    }
+
+    async fn list(&mut self) -> Result<Vec<MessageInfo>, MailError> {
+        let stat = self.stat().await?;
+        let mut out = Vec::new();
+        for id in 1..=stat.count {
+            let r = self.pop3_ok(commands::list(id)).await?;
+            // §4.3: `+POP3: <id>, <size>` for the id asked for.
+            match numbers(r.line(POP3_RESULT).unwrap_or("")).as_slice() {
+                [n, size] if *n == u64::from(id) => out.push(MessageInfo { id, size: *size }),
+                _ => {
+                    return Err(protocol(
+                        &format!("AT+POP3LIST={id}"),
+                        format!("unreadable answer {:?}", r.info),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn uids(&mut self) -> Result<Vec<MessageUid>, MailError> {
+        Err(MailError::unsupported(
+            "unique ids (the SIM5360 has no UIDL command)",
+        ))
+    }
+
+    /// `AT+POP3HDR=<n>` (§4.3); see the module's "known limits".
+    async fn headers(&mut self, id: u32) -> Result<Message, MailError> {
+        self.pop3_session(Some(id)).await?;
+        self.message_lines(&commands::header(id)).await
+    }
+
+    /// `AT+FSLOCA=0`, `AT+POP3GET=<n>`, then `AT+POP3READ` of the last e-mail
+    /// got (§4.4); see the module's "known limits".
+    async fn retrieve(&mut self, id: u32) -> Result<Message, MailError> {
+        self.pop3_session(Some(id)).await?;
+        self.get(id).await?;
+        self.message_lines(&commands::read_last()).await
+    }
+
+    async fn delete(&mut self, id: u32) -> Result<(), MailError> {
+        self.pop3_session(Some(id)).await?;
+        self.pop3_ok(commands::delete(id)).await.map(|_| ())
+    }
+
+    /// `Unsupported`, and nothing is sent: the note has no command that
+    /// unmarks deletions. `AT+POP3DEL` marks a message to be deleted "after
+    /// POP3 client finishes the session normally" (§2), i.e. by
+    /// `AT+POP3OUT` ("Finish the session normally"); `AT+POP3STOP` is only
+    /// described as "Force to finish the session" (§2, §4.6): whether it
+    /// drops the marks is not stated. Marks made stay until the session ends.
+    async fn reset(&mut self) -> Result<(), MailError> {
+        Err(MailError::unsupported(RESET_UNSUPPORTED))
+    }
+
+    async fn close(&mut self) -> Result<(), MailError> {
+        self.recover().await;
+        if self.driver.state().pop3 == Pop3::Closed {
+            return Ok(());
+        }
+        self.driver.state_mut().pop3 = Pop3::Closed;
+        self.pop3_ok(commands::logout()).await.map(|_| ())
+    }
+}

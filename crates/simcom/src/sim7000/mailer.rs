@@ -1,0 +1,306 @@
+//! [`Sim7000Mailer`]: the plans run on the session driver, each result read
+//! by the policy; `MailSender`. The attachment's transfer is in `stream`,
+//! the POP3 calls in `pop3`.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cellmail::{
+    Capabilities, Email, MailError, MailSender, Pop3Account, Progress, SendReport, SendStage,
+    SmtpAccount, validate, validate_smtp_account,
+};
+use cellmail_at::Client;
+use cellmail_session::{Bearer, Driver, Marks, Pop3, Service, Smtp};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use super::commands::{self, prefix};
+use super::{capabilities, plan, policy};
+
+/// Settings of a [`Sim7000Mailer`].
+#[derive(Clone, Debug)]
+pub struct Sim7000Options {
+    /// The bearer profile (`AT+EMAILCID`).
+    pub cid: u8,
+    /// The server response timeout (`AT+EMAILTO`), 10-120 s (§3.2.2); any
+    /// other value is refused before a byte is sent.
+    pub server_timeout_secs: u8,
+    /// Open the bearer with this APN first (`AT+SAPBR`, §4.1); `None`: already
+    /// open. A `+SAPBR <cid>: DEACT` URC (the network released it) makes the
+    /// next call open it again.
+    pub apn: Option<String>,
+    /// The POP3 account, for [`Mailbox`](cellmail::Mailbox).
+    pub pop3: Option<Pop3Account>,
+    /// Progress of attachment and message transfers.
+    pub progress: Option<Progress>,
+}
+
+impl Default for Sim7000Options {
+    fn default() -> Self {
+        Self {
+            cid: 1,
+            server_timeout_secs: 30,
+            apn: None,
+            pop3: None,
+            progress: None,
+        }
+    }
+}
+
+/// Sends and reads mail through a SIM7000-family module.
+///
+/// When the module ends a POP3 session itself (`+POP3OUT: <code>` instead of
+/// an answer, §3.2.15-§3.2.21) the call fails with that code's error and the
+/// next call logs in again. A server's negative answer (`+POP3NUM: 0`,
+/// `+POP3DEL: 0`, `+POP3REST: 0`...) fails the call and keeps the session
+/// open. After an AT-level failure in a session (`ERROR`, no answer in time,
+/// an error mid-read), or when a call was dropped mid-way, the mailer leaves
+/// the session with `AT+POP3OUT`: the only command the module takes while it
+/// holds unread data (§3.2.19) and the only way out the manual has; like
+/// [`Mailbox::close`](cellmail::Mailbox::close) it commits the deletions marked so far. A send has no
+/// way to be stopped (§3.2.10); its late result is reported as a URC, never
+/// as the next mail's.
+///
+/// URCs stay with the application (`client().take_urcs()`,
+/// `client().subscribe()`): the mailer watches them through a subscription
+/// of its own (`RDY`, `+SAPBR <cid>: DEACT`, `+POP3OUT`). Off the client's
+/// queue it takes only the lines of its own exchanges (`+SMTPFT: 1,`,
+/// `+POP3READ: 3,`, `+POP3OUT:`, `+POP3REST:`), at the start of each call,
+/// so an old one is never taken for the call's own.
+///
+/// A length-delimited payload cut short (`AT+SMTPBODY`/`AT+SMTPFT` data, or
+/// its equivalent) leaves the module waiting for the bytes still owed, and the
+/// client refuses to write anything (`AtError::Protocol`, "still in data
+/// mode") rather than send made-up data. It recovers by itself once the
+/// module ends the data with a final result of its own, or reboots (`RDY`).
+/// Otherwise the application reboots the module, or waits out the module's
+/// input timeout, then calls `client().forget_data_mode()`.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), cellmail::MailError> {
+/// use cellmail::{Email, MailSender};
+/// use cellmail_at::{Client, ClientConfig};
+/// use cellmail_simcom::sim7000::{decoder_config, Sim7000Mailer, Sim7000Options};
+/// let port = cellmail_at::serial::open("/dev/ttyUSB2", 115_200)?;
+/// let client = Client::new(port, ClientConfig::with_decoder(decoder_config()));
+/// # let account: cellmail::SmtpAccount = todo!();
+/// let mut mailer = Sim7000Mailer::new(client, account, Sim7000Options::default());
+/// let email = Email::builder().from("meter@example.com", None).to("ops@example.com", None).build()?;
+/// mailer.send(&email).await?;
+/// # Ok(()) }
+/// ```
+pub struct Sim7000Mailer<T> {
+    pub(super) driver: Driver<T>,
+    pub(super) account: SmtpAccount,
+    pub(super) options: Sim7000Options,
+    pub(super) caps: Capabilities,
+}
+
+impl<T> std::fmt::Debug for Sim7000Mailer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim7000Mailer")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the driver watches for (through a subscription of its own: the
+/// client's queue stays the application's): a reboot (`RDY`) forgets every
+/// setting; `+SAPBR <cid>: DEACT` (§4.1: "wireless bearer is released by
+/// network") the bearer; a `+POP3OUT: <code>` means the module left the POP3
+/// session (§3.2.19: unread data is not kept forever); a late `+SMTPSEND`
+/// came. Its own lines the client filed as URCs (a `+SMTPFT: 1,<max>` of a
+/// transfer that failed, a `+POP3OUT` of a session that ended while idle)
+/// are dropped at the start of each call.
+fn marks(cid: u8) -> Marks {
+    Marks {
+        reboot: &["RDY", "NORMAL POWER DOWN"],
+        bearer_lost: vec![format!("+SAPBR {cid}: DEACT")],
+        pop3_ended: &[prefix::POP3OUT],
+        late_results: &[prefix::SMTPSEND],
+        own_results: &[
+            prefix::SMTPFT_READY,
+            prefix::POP3READ_MORE,
+            prefix::POP3OUT,
+            prefix::POP3REST,
+        ],
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
+    /// A mailer over a client configured with [`decoder_config`](super::decoder_config).
+    pub fn new(client: Client<T>, account: SmtpAccount, options: Sim7000Options) -> Self {
+        Self {
+            driver: Driver::new(client, marks(options.cid)).with_progress(options.progress.clone()),
+            account,
+            options,
+            caps: capabilities(),
+        }
+    }
+
+    /// The AT client.
+    pub fn client(&mut self) -> &mut Client<T> {
+        self.driver.client()
+    }
+
+    /// Gives the client back.
+    pub fn into_client(self) -> Client<T> {
+        self.driver.into_client()
+    }
+
+    /// The start of every call: notice URCs, then clean up after a call that
+    /// was dropped mid-way.
+    pub(super) async fn recover(&mut self) {
+        self.driver.recover(&[]).await;
+        self.give_up_smtp_result();
+        if self.driver.state().debt(Service::Pop3).is_some() {
+            for p in policy::POP3_RESULTS {
+                self.driver.client().abandon_deferred(p);
+            }
+            self.end_pop3().await;
+        }
+    }
+
+    /// A send ended (or was dropped) before its `+SMTPSEND`: the manual has no
+    /// way to stop it, and the result will still come (§3.2.10); it is then
+    /// reported as a URC rather than taken for the next mail's.
+    fn give_up_smtp_result(&mut self) {
+        if matches!(self.driver.state().smtp, Smtp::Owed(_)) {
+            self.driver.client().abandon_deferred(prefix::SMTPSEND);
+            self.driver.state_mut().give_up_smtp();
+        }
+    }
+
+    /// Ends the POP3 session after an error or a cancelled call, best effort:
+    /// §3.2.19 "Other AT commands (but AT+POP3OUT) do not be executed until the
+    /// data of response are read completely", so `AT+POP3OUT` it is. Deletion
+    /// marks are committed by it: the manual has no other way out.
+    pub(super) async fn end_pop3(&mut self) {
+        let open = matches!(self.driver.state().pop3, Pop3::Open | Pop3::Owed(_));
+        self.driver.state_mut().pop3 = Pop3::Closed;
+        if !open {
+            return;
+        }
+        tracing::info!("ending the POP3 session after an error");
+        let wait = self.pop3_wait();
+        let late = self.driver.state().smtp == Smtp::Late;
+        let client = self.driver.client();
+        if client.execute(&commands::pop3_logout()).await.is_ok()
+            && client.deferred(prefix::POP3OUT, wait).await.is_ok()
+            && !late
+        {
+            // Nothing of the session comes after its +POP3OUT: answers given
+            // up on (kept by the client as "late") will not come and must not
+            // take the place of the next ones. (With a +SMTPSEND still due
+            // they are kept: the client forgets all expectations or none.)
+            client.forget_deferred();
+        }
+    }
+
+    pub(super) fn pop3_wait(&self) -> Duration {
+        policy::pop3_wait(self.options.server_timeout_secs)
+    }
+
+    /// Opens the bearer (§4.1) when an APN was given and it is not open yet.
+    async fn bearer(&mut self) -> Result<(), MailError> {
+        let Some(apn) = self.options.apn.clone() else {
+            return Ok(());
+        };
+        if self.driver.state().bearer == Bearer::Open {
+            return Ok(());
+        }
+        let [apn, open, query] = plan::bearer(self.options.cid, &apn);
+        self.driver.run(&apn).await?;
+        let refused = match self.driver.run(&open).await {
+            Ok(_) => None,
+            // Refused: most often it is open already (an earlier run of the
+            // application opened it); the query below decides.
+            Err(f) if policy::bearer_open_refused(&f.error) => Some(f.error),
+            Err(f) => return Err(f.into()),
+        };
+        let r = self.driver.run(&query).await?.into_response();
+        policy::bearer_outcome(refused.as_ref(), &r)?;
+        self.driver.state_mut().bearer = Bearer::Open;
+        Ok(())
+    }
+
+    /// The bearer and the settings SMTP and POP3 share.
+    pub(super) async fn common_settings(&mut self) -> Result<(), MailError> {
+        self.bearer().await?;
+        for ex in plan::common(&self.options) {
+            self.driver.run(&ex).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_mail(
+        &mut self,
+        email: &Email,
+        observe: &(dyn Fn(SendStage) + Send + Sync),
+    ) -> Result<SendReport, MailError> {
+        let meter = self.driver.meter();
+        // The attachment's source is opened before any byte is written: a
+        // host file that cannot be opened must not leave the module in a
+        // send session (§3.2.10: once AT+SMTPSEND is answered OK, the manual
+        // has no way to stop it).
+        let reader = match email.attachments().first() {
+            Some(a) => Some(a.open().await?),
+            None => None,
+        };
+        self.common_settings().await?;
+        for ex in plan::smtp_settings(email, &self.account) {
+            self.driver.run(&ex).await?;
+        }
+        for ex in plan::compose(email, self.driver.state()) {
+            self.driver.run(&ex).await?;
+        }
+        self.driver
+            .run_observed(&plan::send(), observe, &|_| true)
+            .await?;
+        let wait = policy::send_wait(self.options.server_timeout_secs);
+        let line = match self.stream_attachment(email, reader, wait).await? {
+            Some(line) => line,
+            None => {
+                self.driver
+                    .client()
+                    .deferred(prefix::SMTPSEND, wait)
+                    .await?
+            }
+        };
+        self.driver.state_mut().settle(Service::Smtp);
+        policy::send_outcome(&line)?;
+        Ok(self.driver.report(meter, line))
+    }
+
+    pub(super) fn pop3_account(&self) -> Result<Pop3Account, MailError> {
+        self.options.pop3.clone().ok_or_else(|| {
+            MailError::invalid("pop3", "no POP3 account was given (Sim7000Options::pop3)")
+        })
+    }
+}
+
+#[async_trait]
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
+        self.send_observed(email, &|_| {}).await
+    }
+
+    /// Reports [`SendStage::Submitting`] just before `AT+SMTPSEND`.
+    async fn send_observed(
+        &mut self,
+        email: &Email,
+        observe: &(dyn Fn(SendStage) + Send + Sync),
+    ) -> Result<SendReport, MailError> {
+        validate(email, &self.caps)?;
+        validate_smtp_account(&self.account, &self.caps)?;
+        policy::check_timeout(self.options.server_timeout_secs)?;
+        self.recover().await;
+        let result = self.send_mail(email, observe).await;
+        // Not reached when the call is dropped: the next call does it.
+        self.give_up_smtp_result();
+        result
+    }
+}
