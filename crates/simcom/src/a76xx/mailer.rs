@@ -78,7 +78,14 @@ pub fn no_smtps() -> MailError {
 /// use cellmail_simcom::a76xx::{decoder_config, A76xxMailer, A76xxOptions};
 /// let port = cellmail_at::serial::open("/dev/ttyUSB2", 115_200)?;
 /// let client = Client::new(port, ClientConfig::with_decoder(decoder_config()));
-/// # let account: cellmail::SmtpAccount = todo!();
+/// let account = cellmail::SmtpAccount {
+///     server: cellmail::ServerAddr::new("smtp.example.com", 465),
+///     auth: cellmail::Auth::Login {
+///         user: "meter-17".into(),
+///         password: cellmail::Secret::new(std::env::var("SMTP_PASSWORD").unwrap_or_default()),
+///     },
+///     tls: Default::default(),
+/// };
 /// let mut mailer = A76xxMailer::new(client, account, A76xxOptions::default());
 /// let email = Email::builder().from("meter@example.com", None).to("ops@example.com", None).build()?;
 /// mailer.send(&email).await?;

@@ -82,7 +82,14 @@ impl Default for Sim7000Options {
 /// use cellmail_simcom::sim7000::{decoder_config, Sim7000Mailer, Sim7000Options};
 /// let port = cellmail_at::serial::open("/dev/ttyUSB2", 115_200)?;
 /// let client = Client::new(port, ClientConfig::with_decoder(decoder_config()));
-/// # let account: cellmail::SmtpAccount = todo!();
+/// let account = cellmail::SmtpAccount {
+///     server: cellmail::ServerAddr::new("smtp.example.com", 25),
+///     auth: cellmail::Auth::Login {
+///         user: "meter-17".into(),
+///         password: cellmail::Secret::new(std::env::var("SMTP_PASSWORD").unwrap_or_default()),
+///     },
+///     tls: Default::default(),
+/// };
 /// let mut mailer = Sim7000Mailer::new(client, account, Sim7000Options::default());
 /// let email = Email::builder().from("meter@example.com", None).to("ops@example.com", None).build()?;
 /// mailer.send(&email).await?;
