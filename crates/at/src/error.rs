@@ -61,6 +61,17 @@ pub enum AtError {
         /// What went wrong.
         detail: String,
     },
+    /// The module rebooted (`RDY`) while the host waited for a result of
+    /// `command`: it will never come (a reboot forgets every command in
+    /// flight). Whether the mail went is unknown; the module is configured
+    /// again by the next call.
+    #[error("{command}: the module rebooted ({line}) before its result came")]
+    Rebooted {
+        /// The command (or the awaited result prefix).
+        command: String,
+        /// The line that said so (`RDY`).
+        line: String,
+    },
     /// The serial line was closed (EOF).
     #[error("the serial line was closed")]
     Closed,

@@ -119,6 +119,10 @@ fn examples(row: &Row) -> Vec<MailError> {
             }),
             at(AtError::Closed),
         ],
+        "`Modem(Rebooted)`" => vec![at(AtError::Rebooted {
+            command: "+QSMTPPUT:".into(),
+            line: "RDY".into(),
+        })],
         k if k.starts_with("`Modem(Io)` of a port") => {
             from_kinds(|e| MailError::Modem(AtError::Io(e)))
         }
@@ -193,6 +197,7 @@ fn variant(e: &MailError) -> &'static str {
             AtError::Timeout { .. } => "Modem(Timeout)",
             AtError::Protocol { .. } => "Modem(Protocol)",
             AtError::Closed => "Modem(Closed)",
+            AtError::Rebooted { .. } => "Modem(Rebooted)",
             AtError::Io(_) => "Modem(Io)",
         },
     }
@@ -218,6 +223,7 @@ const EVERY_VARIANT: &[&str] = &[
     "Modem(Timeout)",
     "Modem(Protocol)",
     "Modem(Closed)",
+    "Modem(Rebooted)",
     "Modem(Io)",
 ];
 

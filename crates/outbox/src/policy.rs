@@ -215,6 +215,7 @@ pub fn variant_name(error: &MailError) -> &'static str {
         MailError::Busy { .. } => "Busy",
         MailError::Modem(AtError::Timeout { .. }) => "Modem(Timeout)",
         MailError::Modem(AtError::Closed) => "Modem(Closed)",
+        MailError::Modem(AtError::Rebooted { .. }) => "Modem(Rebooted)",
         MailError::Modem(AtError::Io(_)) => "Modem(Io)",
         MailError::Modem(AtError::Protocol { .. }) => "Modem(Protocol)",
         MailError::Modem(AtError::Failed { .. }) => "Modem(Failed)",

@@ -379,7 +379,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
         let result = match &ex.wait {
             Wait::Final => None,
             Wait::Deferred(timeout) => match ex.command.deferred() {
-                Some(prefix) => Some(self.client.deferred(prefix, *timeout).await.map_err(wait)?),
+                // A reboot mid-wait ends it: the result will never come.
+                Some(prefix) => match self
+                    .client
+                    .deferred_unless(prefix, self.marks.reboot, *timeout)
+                    .await
+                {
+                    Ok(line) => Some(line),
+                    Err(e) => {
+                        if matches!(e, AtError::Rebooted { .. }) {
+                            self.notice();
+                        }
+                        return Err(wait(e));
+                    }
+                },
                 None => {
                     return Err(wait(AtError::Protocol {
                         command: ex.label(),

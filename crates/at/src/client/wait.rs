@@ -42,6 +42,80 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         }
     }
 
+    /// [`deferred`](Self::deferred), ended early by a URC that is exactly
+    /// one of `reboot` (`RDY`): the module rebooted and will never send the
+    /// result, so waiting out `timeout` would only cost time. The line stays
+    /// queued for the application (and seen by the watch).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use cellmail_at::{AtError, Client, ClientConfig, Command, DecoderConfig};
+    /// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    /// let (host, mut module) = tokio::io::duplex(256);
+    /// tokio::spawn(async move {
+    ///     let mut buf = [0u8; 64];
+    ///     let _ = module.read(&mut buf).await.unwrap();
+    ///     module.write_all(b"\r\nOK\r\n\r\nRDY\r\n").await.unwrap();
+    ///     std::future::pending::<()>().await;
+    /// });
+    /// let config = ClientConfig::with_decoder(DecoderConfig::default().urc("RDY"));
+    /// let mut client = Client::new(host, config);
+    /// let put = Command::write("+QSMTPPUT").int(300).expect_deferred("+QSMTPPUT:");
+    /// client.execute(&put).await.unwrap();
+    /// let wait = client.deferred_unless("+QSMTPPUT:", &["RDY"], Duration::from_secs(300)).await;
+    /// assert!(matches!(wait, Err(AtError::Rebooted { .. })));
+    /// # }
+    /// ```
+    pub async fn deferred_unless(
+        &mut self,
+        prefix: &str,
+        reboot: &[&str],
+        timeout: Duration,
+    ) -> Result<String, AtError> {
+        let deadline = after(Instant::now(), timeout);
+        loop {
+            if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
+                if let Some(line) = self.deferred.remove(i) {
+                    self.wire.quiet_over();
+                    return Ok(line);
+                }
+            }
+            if !self.decoder.is_expecting(prefix) {
+                return Err(AtError::Protocol {
+                    command: prefix.to_owned(),
+                    detail: "no command is waiting for this result".into(),
+                });
+            }
+            match self.next_event(deadline).await? {
+                Some(ev) => {
+                    let rebooted = match &ev {
+                        crate::decode::Event::Urc(line) if reboot.contains(&line.as_str()) => {
+                            Some(line.clone())
+                        }
+                        _ => None,
+                    };
+                    self.route(ev);
+                    if let Some(line) = rebooted {
+                        self.forget_deferred_prefix(prefix);
+                        return Err(AtError::Rebooted {
+                            command: prefix.to_owned(),
+                            line,
+                        });
+                    }
+                }
+                None => {
+                    self.decoder.abandon_deferred(prefix);
+                    return Err(AtError::Timeout {
+                        command: prefix.to_owned(),
+                        after: timeout,
+                    });
+                }
+            }
+        }
+    }
+
     /// Waits for whichever comes first: a deferred result with one of
     /// `deferred` prefixes or a URC with one of `urcs` prefixes (a module may
     /// send an error URC such as `+POP3OUT: 61` instead of the result). On a
