@@ -679,3 +679,169 @@ mod faults {
         recovers(&mut mailer, &stack).await;
     }
 }
+
+/// Messages whose lines an AT reader can mistake (issue 17), delivered
+/// through Postfix and read back through the virtual modules of both SIMCom
+/// families: the SIM7000 hands the server's bytes over, the SIM5360 its
+/// digest (§2, §4.4), flagged as such; a line reading `OK` or `ERROR`, which
+/// AT cannot carry, is a clear permanent error, never a short message.
+mod hostile_mailbox {
+    use super::*;
+    use cellmail::{Fidelity, Lost, Message};
+    use cellmail_at::AtError;
+
+    const TRICKY: &str = "Verbrauch: 42,7 m³\r\nCMD: reboot\r\n\r\n+POP3READ: 1,5\r\nRDY\r\n+POP3: SUCCESS\r\n.\r\n..\r\nWord: text\r\n";
+
+    fn text(tag: &str, case: &str, body: &str) -> Vec<u8> {
+        format!(
+            "From: Meter <meter@cellmail.test>\r\nTo: carol@cellmail.test\r\nSubject: {tag} {case}\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}"
+        )
+        .into_bytes()
+    }
+
+    fn alternative(tag: &str) -> Vec<u8> {
+        format!(
+            "From: Meter <meter@cellmail.test>\r\nTo: carol@cellmail.test\r\nSubject: {tag} alternative\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n\
+             --b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nCMD: reboot\r\n\
+             --b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>CMD: reboot</p>\r\n--b1--\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn with_attachment(tag: &str) -> Vec<u8> {
+        format!(
+            "From: Meter <meter@cellmail.test>\r\nTo: carol@cellmail.test\r\nSubject: {tag} attachment\r\n\
+             MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b2\"\r\n\r\n\
+             --b2\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe log is attached.\r\n\
+             --b2\r\nContent-Type: application/octet-stream; name=\"log.bin\"\r\n\
+             Content-Disposition: attachment; filename=\"log.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+             AAEC+vv8\r\n--b2--\r\n"
+        )
+        .into_bytes()
+    }
+
+    /// 200 KB of text in 2,700 lines of 75 characters.
+    fn large_body() -> String {
+        (0..2700)
+            .map(|i| format!("{i:05} {}\r\n", "x".repeat(68)))
+            .collect()
+    }
+
+    /// Delivers the cases (subjects `<tag> <case>`) and waits for them.
+    async fn deliver_all(stack: &Stack, tag: &str) {
+        let cases = [
+            text(tag, "tricky", TRICKY),
+            text(tag, "ok-line", "first\r\nOK\r\nlast\r\n"),
+            text(tag, "error-line", "first\r\nERROR\r\nlast\r\n"),
+            text(tag, "large", &large_body()),
+            alternative(tag),
+            with_attachment(tag),
+        ];
+        for raw in &cases {
+            stack.deliver("carol", raw).await;
+        }
+        for case in [
+            "tricky",
+            "ok-line",
+            "error-line",
+            "large",
+            "alternative",
+            "attachment",
+        ] {
+            stack.wait_for("carol", &format!("{tag} {case}")).await;
+        }
+    }
+
+    /// The ids of this run's messages, by case.
+    async fn ids(mailbox: &mut dyn Mailbox, tag: &str) -> std::collections::HashMap<String, u32> {
+        let mut out = std::collections::HashMap::new();
+        for info in mailbox.list().await.unwrap() {
+            let head = mailbox.headers(info.id).await.unwrap();
+            if let Some(case) = head
+                .subject()
+                .and_then(|s| s.strip_prefix(&format!("{tag} ")).map(str::to_owned))
+            {
+                out.insert(case, info.id);
+            }
+        }
+        assert_eq!(out.len(), 6, "{out:?}");
+        out
+    }
+
+    fn lost(msg: &Message) -> Vec<Lost> {
+        match msg.fidelity() {
+            Fidelity::Digest(lost) => lost.clone(),
+            Fidelity::Exact => panic!("a SIM5360 message is the module's digest"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn hostile_messages_come_back_intact_or_flagged_on_both_simcom_families() {
+        let stack = Stack::from_env();
+        let tag = unique("hostile");
+        deliver_all(&stack, &tag).await;
+
+        // SIM7000: the server's bytes, length-delimited blocks.
+        let (mut m, _module) = sim7000(&stack, "alice", "carol");
+        let id = ids(&mut m, &tag).await;
+        for case in ["tricky", "ok-line", "error-line"] {
+            let msg = m.retrieve(id[case]).await.unwrap();
+            assert_eq!(msg.fidelity(), &Fidelity::Exact);
+            let want = match case {
+                "tricky" => TRICKY,
+                "ok-line" => "first\r\nOK\r\nlast\r\n",
+                _ => "first\r\nERROR\r\nlast\r\n",
+            };
+            assert_eq!(msg.text_body().as_deref(), Some(want), "{case}");
+        }
+        let large = m.retrieve(id["large"]).await.unwrap();
+        assert_eq!(large.text_body().unwrap(), large_body());
+        let alt = m.retrieve(id["alternative"]).await.unwrap();
+        assert_eq!(alt.text_body().as_deref(), Some("CMD: reboot"));
+        let att = m.retrieve(id["attachment"]).await.unwrap();
+        assert_eq!(att.attachments()[0].bytes, [0u8, 1, 2, 250, 251, 252]);
+        m.close().await.unwrap();
+
+        // SIM5360: the module's digest, its blank lines kept.
+        let (mut m, module) = sim5360(&stack, "alice", "carol", Vec::new());
+        let id = ids(&mut m, &tag).await;
+        let tricky = m.retrieve(id["tricky"]).await.unwrap();
+        assert_eq!(tricky.text_body().as_deref(), Some(TRICKY));
+        assert!(matches!(
+            &lost(&tricky)[..],
+            [Lost::AttachmentsOnModule { .. }]
+        ));
+        for case in ["ok-line", "error-line"] {
+            let err = m.retrieve(id[case]).await.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    MailError::Modem(AtError::Protocol { .. } | AtError::Error { .. })
+                ),
+                "{case}: {err:?}"
+            );
+            assert!(
+                !err.is_transient(),
+                "{case}: a retry would fail the same way"
+            );
+        }
+        // The line is usable again after the refusals.
+        let large = m.retrieve(id["large"]).await.unwrap();
+        assert_eq!(large.text_body().unwrap(), large_body());
+        let alt = m.retrieve(id["alternative"]).await.unwrap();
+        assert_eq!(alt.text_body().as_deref(), Some("CMD: reboot\r\n"));
+        let att = m.retrieve(id["attachment"]).await.unwrap();
+        assert_eq!(att.text_body().as_deref(), Some("The log is attached.\r\n"));
+        let [Lost::AttachmentsOnModule { folder }] = &lost(&att)[..] else {
+            panic!("{:?}", att.fidelity())
+        };
+        // The virtual module saved the attachment where the flag says.
+        assert_eq!(
+            module.file(&format!("{}/log.bin", folder.trim_end_matches('/'))),
+            Some(vec![0u8, 1, 2, 250, 251, 252])
+        );
+        m.close().await.unwrap();
+    }
+}

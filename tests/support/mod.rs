@@ -86,6 +86,51 @@ impl Stack {
             .any(|m| m.subject().is_some_and(|s| s.contains(tag)))
     }
 
+    /// Hands `raw` (an RFC 5322 message, CRLF lines) to Postfix for `user`
+    /// over plain SMTP on loopback, dot-stuffed, no login (local delivery).
+    pub async fn deliver(&self, user: &str, raw: &[u8]) {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.smtp))
+            .await
+            .unwrap();
+        let mut conn = BufReader::new(stream);
+        async fn reply(conn: &mut BufReader<tokio::net::TcpStream>, want: char) {
+            loop {
+                let mut line = String::new();
+                conn.read_line(&mut line).await.unwrap();
+                assert!(line.starts_with(want), "SMTP answered {line:?}");
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    return;
+                }
+            }
+        }
+        reply(&mut conn, '2').await;
+        let to = self.user(user);
+        for (line, want) in [
+            ("EHLO test.local\r\n".to_owned(), '2'),
+            ("MAIL FROM:<sender@cellmail.test>\r\n".to_owned(), '2'),
+            (format!("RCPT TO:<{to}>\r\n"), '2'),
+            ("DATA\r\n".to_owned(), '3'),
+        ] {
+            conn.get_mut().write_all(line.as_bytes()).await.unwrap();
+            reply(&mut conn, want).await;
+        }
+        let mut data = Vec::with_capacity(raw.len() + 16);
+        for line in raw.split_inclusive(|b| *b == b'\n') {
+            if line.starts_with(b".") {
+                data.push(b'.');
+            }
+            data.extend_from_slice(line);
+        }
+        if !data.ends_with(b"\r\n") {
+            data.extend_from_slice(b"\r\n");
+        }
+        data.extend_from_slice(b".\r\n");
+        conn.get_mut().write_all(&data).await.unwrap();
+        reply(&mut conn, '2').await;
+        conn.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+    }
+
     /// The delivered message with `tag` in its subject, read from Dovecot's Maildir.
     pub async fn wait_for(&self, user: &str, tag: &str) -> Message {
         for _ in 0..100 {

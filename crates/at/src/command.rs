@@ -169,6 +169,7 @@ pub struct Command {
     prefix: Option<Cow<'static, str>>,
     sensitive_answer: bool,
     payload: Option<Payload>,
+    text_block: bool,
 }
 
 /// Recognises an information line that also ends the command successfully,
@@ -191,6 +192,7 @@ impl Command {
             prefix: None,
             sensitive_answer: false,
             payload: None,
+            text_block: false,
         }
     }
 
@@ -292,6 +294,37 @@ impl Command {
     pub fn expect_deferred(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
         self.deferred = Some(prefix.into());
         self
+    }
+
+    /// Its answer is a block of text (a message the module prints line by
+    /// line, SIM5360 `AT+POP3READ`): once its first line came, every line up
+    /// to the final result is information — one that looks like a URC too —
+    /// and each line end beyond the one that ends a line is reported as an
+    /// empty [`Event::Info`](crate::Event::Info), so the blank lines the
+    /// module sent can be counted. What they mean is the dialect's to say.
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
+    /// let mut dec = Decoder::new(DecoderConfig::default().urc("RDY"));
+    /// dec.begin(&Command::exec("+POP3READ").expect_text_block());
+    /// dec.push(b"\r\nSubject: x\r\n\r\nRDY\r\n\r\nOK\r\n");
+    /// let events: Vec<Event> = std::iter::from_fn(|| dec.next_event()).collect();
+    /// assert_eq!(events, [
+    ///     Event::Info("Subject: x".into()),
+    ///     Event::Info("".into()),
+    ///     Event::Info("RDY".into()),
+    ///     Event::Info("".into()),
+    ///     Event::Final(Final::Ok),
+    /// ]);
+    /// ```
+    pub fn expect_text_block(mut self) -> Self {
+        self.text_block = true;
+        self
+    }
+
+    /// Whether its answer is a [text block](Self::expect_text_block).
+    pub fn text_block(&self) -> bool {
+        self.text_block
     }
 
     /// Information lines may announce raw data blocks of the length `len` finds.

@@ -212,6 +212,20 @@ struct InFlight {
     delivered: Option<String>,
     /// A line it [ends on](Command::ends_on) ended it.
     ended_early: bool,
+    /// Its answer is a [text block](Command::expect_text_block), and where
+    /// the block stands.
+    block: Block,
+}
+
+/// Where a [text block](Command::expect_text_block) answer stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Block {
+    /// The command's answer is lines as usual.
+    No,
+    /// A text block, not begun yet.
+    Expected,
+    /// Its first line came: blank lines and URC-like lines are its own.
+    Open,
 }
 
 impl InFlight {
@@ -238,6 +252,7 @@ impl fmt::Debug for InFlight {
             .field("registered", &self.registered)
             .field("delivered", &self.delivered)
             .field("ended_early", &self.ended_early)
+            .field("block", &self.block)
             .finish()
     }
 }
@@ -280,6 +295,10 @@ pub struct Decoder {
     next_id: u64,
     /// An event decided together with the previous one (a final line's `OK`).
     queued: Option<Event>,
+    /// The last line read ended in CR: an LF right after it is its own.
+    line_cr: bool,
+    /// Blank lines of a text block counted and not yet reported.
+    blanks: usize,
 }
 
 impl Decoder {
@@ -295,6 +314,8 @@ impl Decoder {
             pending: Vec::new(),
             next_id: 0,
             queued: None,
+            line_cr: false,
+            blanks: 0,
         }
     }
 
@@ -319,6 +340,11 @@ impl Decoder {
             registered: None,
             delivered: None,
             ended_early: false,
+            block: if cmd.text_block() {
+                Block::Expected
+            } else {
+                Block::No
+            },
         });
     }
 
@@ -328,6 +354,7 @@ impl Decoder {
     pub fn end(&mut self) {
         self.in_flight = None;
         self.queued = None;
+        self.blanks = 0;
         self.drop_partial_raw();
     }
 
@@ -553,6 +580,38 @@ impl Decoder {
             self.raw_remaining = None;
             return Some(Event::Raw(block));
         }
+        if self.blanks > 0 {
+            self.blanks -= 1;
+            return Some(Event::Info(String::new()));
+        }
+        if self.in_block() {
+            // Count the line ends before the next line; a run cut by the end
+            // of the bytes so far may go on, so wait for the rest of it.
+            let mut i = self.pos;
+            if self.line_cr && self.buf.get(i) == Some(&b'\n') {
+                i += 1;
+            }
+            let mut ends = 0;
+            loop {
+                match self.buf.get(i) {
+                    None => return None,
+                    Some(b'\r') => match self.buf.get(i + 1) {
+                        None => return None,
+                        Some(b'\n') => i += 2,
+                        Some(_) => i += 1,
+                    },
+                    Some(b'\n') => i += 1,
+                    Some(_) => break,
+                }
+                ends += 1;
+            }
+            self.pos = i;
+            self.line_cr = false;
+            if ends > 0 {
+                self.blanks = ends - 1;
+                return Some(Event::Info(String::new()));
+            }
+        }
         while self.pos < self.buf.len() && matches!(self.buf[self.pos], b'\r' | b'\n') {
             self.pos += 1;
         }
@@ -586,6 +645,7 @@ impl Decoder {
             .as_ref()
             .is_some_and(|f| !f.echo_seen && rest[..line_len].eq_ignore_ascii_case(&f.echo));
         self.pos += consumed;
+        self.line_cr = ended_in_cr;
         if is_echo {
             if let Some(f) = self.in_flight.as_mut() {
                 f.echo_seen = true;
@@ -597,6 +657,13 @@ impl Decoder {
             self.raw_skip_lf = ended_in_cr;
         }
         Some(event)
+    }
+
+    /// Whether the command in flight is inside its text block.
+    fn in_block(&self) -> bool {
+        self.in_flight
+            .as_ref()
+            .is_some_and(|f| f.block == Block::Open && !f.final_seen)
     }
 
     fn expects_prompt(&self, pred: impl Fn(&PromptKind) -> bool) -> bool {
@@ -628,6 +695,9 @@ impl Decoder {
                 }
             }
             return Event::Final(result);
+        }
+        if self.in_block() {
+            return self.info(text);
         }
         if let Some(f) = &self.in_flight {
             if !f.prompt_seen {
@@ -700,6 +770,9 @@ impl Decoder {
 
     fn info(&mut self, text: String) -> Event {
         if let Some(f) = self.in_flight.as_mut() {
+            if f.block == Block::Expected {
+                f.block = Block::Open;
+            }
             if f.final_line.is_some_and(|is_final| is_final(&text)) {
                 f.final_seen = true;
                 self.queued = Some(Event::Final(Final::Ok));
@@ -1238,5 +1311,70 @@ mod tests {
         let expected = drain(&mut whole);
         assert_eq!(events, expected);
         assert_eq!(expected.len(), 3, "{} events", expected.len());
+    }
+
+    fn block_events(stream: &[u8], chunk: usize) -> Vec<Event> {
+        let mut dec = Decoder::new(DecoderConfig::default().urc("RDY").urc("+POP3:"));
+        dec.begin(&Command::exec("+POP3READ").expect_text_block());
+        let mut events = Vec::new();
+        for piece in stream.chunks(chunk) {
+            dec.push(piece);
+            events.extend(drain(&mut dec));
+        }
+        events
+    }
+
+    #[test]
+    fn a_text_block_counts_its_blank_lines_however_the_bytes_arrive() {
+        // Lines framed one by one (`\r\n...\r\n`), one blank line framed too.
+        let stream = b"AT+POP3READ\r\r\nSubject: x\r\n\r\n\r\n\r\nbody\r\n\r\nOK\r\n";
+        let whole = block_events(stream, stream.len());
+        assert_eq!(
+            whole,
+            [
+                Event::Echo("AT+POP3READ".into()),
+                info("Subject: x"),
+                info(""),
+                info(""),
+                info(""),
+                info("body"),
+                info(""),
+                Event::Final(Final::Ok),
+            ]
+        );
+        for chunk in 1..stream.len() {
+            assert_eq!(block_events(stream, chunk), whole, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_text_block_keeps_lines_that_look_like_urcs_and_bare_line_ends() {
+        let stream = b"\r\nSubject: x\n\n+POP3: SUCCESS\rRDY\r\n\r\nOK\r\n";
+        assert_eq!(
+            block_events(stream, 3),
+            [
+                info("Subject: x"),
+                info(""),
+                info("+POP3: SUCCESS"),
+                info("RDY"),
+                info(""),
+                Event::Final(Final::Ok),
+            ]
+        );
+    }
+
+    #[test]
+    fn before_its_first_line_and_after_its_final_a_text_block_command_reads_lines_as_usual() {
+        let stream = b"\r\nRDY\r\n\r\nDate: now\r\n\r\nOK\r\n\r\n+POP3: SUCCESS\r\n";
+        assert_eq!(
+            block_events(stream, stream.len()),
+            [
+                urc("RDY"),
+                info("Date: now"),
+                info(""),
+                Event::Final(Final::Ok),
+                urc("+POP3: SUCCESS"),
+            ]
+        );
     }
 }

@@ -38,7 +38,7 @@ pub use email::{
     RecipientKind, Sender, Storage,
 };
 pub use error::{MailError, VendorCode};
-pub use message::{MailboxAddr, Message, ReceivedAttachment};
+pub use message::{Fidelity, Lost, MailboxAddr, Message, ReceivedAttachment};
 pub use probe::{Dialect, ModuleInfo, probe};
 pub use sender::{
     MailSender, Mailbox, MailboxStat, MessageInfo, MessageUid, Phase, Progress, ProgressEvent,

@@ -39,6 +39,59 @@ pub struct ReceivedAttachment {
 pub struct Message {
     raw: Vec<u8>,
     parsed: mail_parser::Message<'static>,
+    fidelity: Fidelity,
+}
+
+/// How faithfully the module handed a message over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fidelity {
+    /// The server's bytes (POP3 transparency undone): headers, text and
+    /// attachments are the sender's.
+    Exact,
+    /// The module's own digest of the mail (SIM5360 `AT+POP3READ` prints
+    /// "header and content" and keeps attachments in its file system): what
+    /// it lost is listed, and the text is never dropped for it.
+    Digest(Vec<Lost>),
+}
+
+/// What a module's digest lost of the original mail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Lost {
+    /// The module printed no blank line: where the header ends was guessed
+    /// (the first line that does not read `Name: value` begins the body).
+    HeaderBoundary,
+    /// The header declares this multipart type but the module's text holds
+    /// none of its parts: the body is the module's text, read as plain text.
+    MimeStructure {
+        /// The declared `Content-Type`, e.g. `multipart/alternative`.
+        content_type: String,
+    },
+    /// The module keeps a mail's attachments, if it had any, in this folder
+    /// of its file system and prints only the text.
+    AttachmentsOnModule {
+        /// The folder the module named, e.g. `C:/Email/100202110457/`.
+        folder: String,
+    },
+}
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lost::HeaderBoundary => {
+                f.write_str("the module sent no blank line: the end of the header was guessed")
+            }
+            Lost::MimeStructure { content_type } => write!(
+                f,
+                "the mail is {content_type} but the module printed none of its parts: \
+                 its text is given as plain text"
+            ),
+            Lost::AttachmentsOnModule { folder } => write!(
+                f,
+                "attachments, if the mail had any, stay on the module in {folder}"
+            ),
+        }
+    }
 }
 
 impl std::fmt::Debug for Message {
@@ -46,6 +99,7 @@ impl std::fmt::Debug for Message {
         f.debug_struct("Message")
             .field("bytes", &self.raw.len())
             .field("subject", &self.subject())
+            .field("fidelity", &self.fidelity)
             .finish()
     }
 }
@@ -57,7 +111,46 @@ impl Message {
             .parse(&raw)
             .ok_or_else(|| MailError::invalid("message", "is not an RFC 5322 message"))?
             .into_owned();
-        Ok(Self { raw, parsed })
+        Ok(Self {
+            raw,
+            parsed,
+            fidelity: Fidelity::Exact,
+        })
+    }
+
+    /// A module's digest of a mail: `data` as the module printed it (its own
+    /// text: no POP3 transparency to undo, a last line `.` is the mail's) and
+    /// what the dialect knows it lost. A header that declares a
+    /// multipart type the text does not carry is read as plain text, so the
+    /// text is never dropped, and [`Lost::MimeStructure`] says so.
+    ///
+    /// ```
+    /// use cellmail::{Fidelity, Lost, Message};
+    /// let data = b"Subject: x\r\nContent-Type: multipart/mixed; boundary=b1\r\n\r\nCMD: reboot\r\n";
+    /// let msg = Message::from_module_digest(data.to_vec(), vec![])?;
+    /// assert_eq!(msg.text_body().as_deref(), Some("CMD: reboot\r\n"));
+    /// assert_eq!(msg.fidelity(), &Fidelity::Digest(vec![Lost::MimeStructure {
+    ///     content_type: "multipart/mixed".into(),
+    /// }]));
+    /// # Ok::<(), cellmail::MailError>(())
+    /// ```
+    pub fn from_module_digest(data: Vec<u8>, mut lost: Vec<Lost>) -> Result<Self, MailError> {
+        let mut msg = Self::parse(data)?;
+        if let Some(content_type) = lost_parts(&msg) {
+            let plain = as_plain_text(&msg.raw);
+            msg.parsed = MessageParser::default()
+                .parse(&plain)
+                .ok_or_else(|| MailError::invalid("message", "is not an RFC 5322 message"))?
+                .into_owned();
+            lost.insert(0, Lost::MimeStructure { content_type });
+        }
+        msg.fidelity = Fidelity::Digest(lost);
+        Ok(msg)
+    }
+
+    /// Whether these are the server's bytes or a module's digest.
+    pub fn fidelity(&self) -> &Fidelity {
+        &self.fidelity
     }
 
     /// Parses what a module relayed from a POP3 server, undoing the POP3
@@ -150,6 +243,54 @@ fn addrs(address: Option<&mail_parser::Address<'_>>) -> Vec<MailboxAddr> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The multipart type a message declares when its body holds none of the
+/// boundary lines that would delimit its parts.
+fn lost_parts(msg: &Message) -> Option<String> {
+    let ct = msg.parsed.content_type()?;
+    if !ct.ctype().eq_ignore_ascii_case("multipart") {
+        return None;
+    }
+    let declared = format!("multipart/{}", ct.subtype().unwrap_or(""));
+    let Some(boundary) = ct.attribute("boundary") else {
+        return Some(declared);
+    };
+    let delimiter = format!("--{boundary}");
+    let body = String::from_utf8_lossy(&msg.raw);
+    let carried = body.lines().any(|l| l.trim_end().starts_with(&delimiter));
+    (!carried).then_some(declared)
+}
+
+/// The same bytes with every `Content-Type` and `Content-Transfer-Encoding`
+/// header dropped and plain UTF-8 text declared instead.
+fn as_plain_text(raw: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .or_else(|| text.split_once("\n\n"))
+        .unwrap_or((&text, ""));
+    let mut out = String::from("Content-Type: text/plain; charset=utf-8\r\n");
+    let mut dropping = false;
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if !dropping {
+                out.push_str(line);
+                out.push_str("\r\n");
+            }
+            continue;
+        }
+        let name = line.split(':').next().unwrap_or("").trim();
+        dropping = name.eq_ignore_ascii_case("content-type")
+            || name.eq_ignore_ascii_case("content-transfer-encoding");
+        if !dropping {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("\r\n");
+    out.push_str(body);
+    out.into_bytes()
 }
 
 fn undo_pop3_transparency(mut data: Vec<u8>) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! A virtual SIMCom SIM5360E (SIM5360 e-mail application note V0.01).
 
 use async_trait::async_trait;
+use mail_parser::MimeHeaders;
 
 use crate::Behaviour;
 use crate::engine::{AtCommand, Closed, Io};
@@ -46,22 +47,93 @@ fn pop3_result(e: &NetError) -> &'static str {
     }
 }
 
-/// The message's lines as the module answers them.
-async fn send_lines(io: &mut Io, data: &[u8]) {
+/// The lines of a message, un-stuffed, up to its POP3 terminator.
+fn message_lines(data: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(data);
+    let mut out = Vec::new();
     for line in text.split("\r\n") {
         if line == "." {
             break;
         }
-        // The module relays un-stuffed text.
-        let line = line
-            .strip_prefix('.')
-            .filter(|l| l.starts_with('.'))
-            .unwrap_or(line);
-        if !line.is_empty() {
-            io.line(line).await;
+        out.push(
+            line.strip_prefix('.')
+                .filter(|l| l.starts_with('.'))
+                .unwrap_or(line)
+                .to_owned(),
+        );
+    }
+    out
+}
+
+/// Prints text the way the note prints every answer: each line framed
+/// (`\r\nline\r\n`), a blank line as an empty framed line.
+async fn print_lines(io: &mut Io, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    let text = text.strip_suffix("\r\n").unwrap_or(&text);
+    for line in text.split("\r\n") {
+        io.line(line).await;
+    }
+}
+
+/// The header lines `AT+POP3HDR` prints (the server's `TOP n 0`).
+fn header_text(data: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in message_lines(data) {
+        if line.is_empty() {
+            break;
+        }
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// What `AT+POP3GET` saves (§2: "save email's attachments into directory
+/// C:/Email"; §4.4 `AT+POP3READ` prints Date, From, To, Subject and the
+/// text): the mail's own Date/From/To/Cc/Subject lines, a blank line and its
+/// first text part decoded; each attachment a file of the folder.
+fn digest(data: &[u8]) -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
+    let lines = message_lines(data);
+    let joined = lines.join("\r\n");
+    let mut text = String::new();
+    let mut keep = false;
+    for line in &lines {
+        if line.is_empty() {
+            break;
+        }
+        if !line.starts_with([' ', '\t']) {
+            let name = line
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            keep = matches!(name.as_str(), "date" | "from" | "to" | "cc" | "subject");
+        }
+        if keep {
+            text.push_str(line);
+            text.push_str("\r\n");
         }
     }
+    text.push_str("\r\n");
+    let mut files = Vec::new();
+    if let Some(msg) = mail_parser::MessageParser::default().parse(joined.as_bytes()) {
+        if let Some(body) = msg.body_text(0) {
+            let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
+            text.push_str(&body);
+            if !body.ends_with("\r\n") {
+                text.push_str("\r\n");
+            }
+        }
+        for (i, part) in msg.attachments().enumerate() {
+            let name = part
+                .attachment_name()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("ATTACH{i:03}"));
+            files.push((name, part.contents().to_vec()));
+        }
+    }
+    (text.into_bytes(), files)
 }
 
 #[async_trait]
@@ -255,7 +327,7 @@ impl Behaviour for Sim5360 {
                         Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
                     },
                     "+POP3HDR" => match pop.multi(&format!("TOP {n} 0")).await {
-                        Ok(data) => send_lines(io, &data).await,
+                        Ok(data) => print_lines(io, &header_text(&data)).await,
                         Err(e) => io.line(&format!("+POP3: {}", pop3_result(&e))).await,
                     },
                     "+POP3DEL" => match pop.simple(&format!("DELE {n}")).await {
@@ -271,8 +343,12 @@ impl Behaviour for Sim5360 {
                                     "C:/Email/{:012}",
                                     100_202_110_457u64 + u64::from(self.saved)
                                 );
-                                io.store(&format!("{folder}/EMAIL000.TXT"), data.clone());
-                                self.last = Some(data);
+                                let (text, files) = digest(&data);
+                                for (name, bytes) in files {
+                                    io.store(&format!("{folder}/{name}"), bytes);
+                                }
+                                io.store(&format!("{folder}/EMAIL000.TXT"), text.clone());
+                                self.last = Some(text);
                                 io.line("+POP3: SUCCESS").await;
                                 io.line(&format!("{folder}/, EMAIL000.TXT")).await;
                             }
@@ -292,7 +368,7 @@ impl Behaviour for Sim5360 {
                     self.last.clone()
                 };
                 if let Some(d) = data {
-                    send_lines(io, &d).await;
+                    print_lines(io, &d).await;
                 }
                 io.ok().await;
             }

@@ -6,6 +6,7 @@
 use cellmail::{RecipientKind, Secret};
 use cellmail_replay::harness::{self, PASSWORD, ReplayClient, steps::*};
 use cellmail_simcom::common;
+use cellmail_simcom::sim5360::codes::text_lines;
 use cellmail_simcom::sim5360::{commands as cmd, decoder_config, saved_path};
 
 fn replay(file: &str) -> ReplayClient {
@@ -111,7 +112,7 @@ async fn peek(c: &mut ReplayClient) {
         );
         let header = exec(c, cmd::header(id)).await;
         assert_eq!(
-            header.info,
+            text_lines(&header.info),
             [
                 "From: \"FromName\" <FromAddr@server.com>".to_owned(),
                 format!("Date: Tue, 9 Mar 2010 {date} +0800"),
@@ -132,7 +133,7 @@ async fn get_and_read(c: &mut ReplayClient, path: &str) {
     assert_eq!(file, "EMAIL000.TXT");
     let r = exec(c, cmd::read_last()).await;
     assert_eq!(
-        r.info,
+        text_lines(&r.info),
         [
             "Date: Tue, 9 Mar 2010 17:11:30 +0800",
             "From: \"FromName\" <FromAddr@server.com>",
@@ -193,7 +194,7 @@ async fn pop3_read_from_the_file_system() {
     );
     let r = exec(&mut c, cmd::read_file("100202110457/EMAIL000.TXT")).await;
     assert_eq!(
-        r.info,
+        text_lines(&r.info),
         [
             "Date: Tue, 9 Mar 2010 17:11:30 +0800",
             "From: \"FromName\" <FromAddr@server.com>",

@@ -2,7 +2,7 @@
 //! the saved path of `AT+POP3GET`, the numbers of `AT+POP3NUM` and
 //! `AT+POP3LIST`, and message lines put back together. Pure.
 
-use cellmail::{MailError, Message, VendorCode};
+use cellmail::{Lost, MailError, Message, VendorCode};
 
 /// A `+SMTP:` result (§1).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -262,29 +262,97 @@ pub(crate) fn numbers(text: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Puts message lines back together (see the module's "known limits"): the
-/// blank line between header and body is restored after the last header line;
-/// a terminating `.` line, if the module relayed one, is dropped and the lines
-/// un-stuffed once by [`Message::from_pop3_data`].
-pub(crate) fn message_from_lines(lines: &[String]) -> Result<Message, MailError> {
-    let mut raw = String::new();
-    let mut in_header = true;
-    for line in lines {
-        let is_header = line.starts_with([' ', '\t'])
-            || line
-                .split_once(':')
-                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '));
-        if in_header && !is_header {
-            raw.push_str("\r\n");
-            in_header = false;
+/// The lines of a text block answer (`AT+POP3READ`, `AT+POP3HDR`) with
+/// the blank lines the module meant: the decoder reports every line end
+/// beyond a line's own as an empty line, and the module may frame each line
+/// (`\r\nline\r\n`, as the note prints every answer) or print the text as
+/// it is. The shortest run of empty lines between two lines is the framing;
+/// a longer run holds at least one blank line of the message.
+///
+/// ```
+/// use cellmail_simcom::sim5360::codes::text_lines;
+/// // Framed lines: one empty line between two lines is the framing.
+/// let block = ["Subject: x", "", "To: y", "", "", "", "CMD: reboot", ""].map(String::from);
+/// assert_eq!(text_lines(&block), ["Subject: x", "To: y", "", "CMD: reboot"]);
+/// ```
+pub fn text_lines(block: &[String]) -> Vec<&str> {
+    let first = block.iter().position(|l| !l.is_empty());
+    let last = block.iter().rposition(|l| !l.is_empty());
+    let (Some(first), Some(last)) = (first, last) else {
+        return Vec::new();
+    };
+    // (empty lines before it, the line)
+    let mut lines = Vec::new();
+    let mut run = 0usize;
+    for line in &block[first..=last] {
+        if line.is_empty() {
+            run += 1;
+        } else {
+            lines.push((run, line.as_str()));
+            run = 0;
         }
-        raw.push_str(line);
-        raw.push_str("\r\n");
     }
-    if in_header {
-        raw.push_str("\r\n");
+    let framing = lines.iter().skip(1).map(|(r, _)| *r).min().unwrap_or(0);
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, (run, line)) in lines.into_iter().enumerate() {
+        if i > 0 {
+            let blanks = (run - framing).div_ceil(framing + 1);
+            out.extend(std::iter::repeat_n("", blanks));
+        }
+        out.push(line);
     }
-    Message::from_pop3_data(raw.into_bytes())
+    out
+}
+
+/// A message from the module's text block (see [`text_lines`]). With a blank
+/// line the header ends there and every line is kept as the module printed
+/// it; without one (the note's own examples) the first line that does not
+/// read `Name: value` begins the body, and the message says the boundary was
+/// guessed. `folder` is where `AT+POP3GET` said the module saved the mail:
+/// its attachments stay there (§2), so the message is the module's digest.
+pub(crate) fn message_from_block(
+    block: &[String],
+    folder: Option<&str>,
+) -> Result<Message, MailError> {
+    let lines = text_lines(block);
+    let mut lost = Vec::new();
+    let mut raw = String::new();
+    if lines.contains(&"") {
+        for line in &lines {
+            raw.push_str(line);
+            raw.push_str("\r\n");
+        }
+    } else {
+        let mut in_header = true;
+        for line in &lines {
+            let is_header = line.starts_with([' ', '\t'])
+                || line
+                    .split_once(':')
+                    .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '));
+            if in_header && !is_header {
+                raw.push_str("\r\n");
+                in_header = false;
+                lost.push(Lost::HeaderBoundary);
+            }
+            raw.push_str(line);
+            raw.push_str("\r\n");
+        }
+        if in_header {
+            raw.push_str("\r\n");
+        }
+    }
+    let Some(folder) = folder else {
+        // Headers only (`AT+POP3HDR`): nothing else was asked for.
+        return Message::from_pop3_data(raw.into_bytes());
+    };
+    let msg = Message::from_module_digest(raw.clone().into_bytes(), lost.clone())?;
+    if msg.attachments().is_empty() {
+        lost.push(Lost::AttachmentsOnModule {
+            folder: folder.to_owned(),
+        });
+        return Message::from_module_digest(raw.into_bytes(), lost);
+    }
+    Ok(msg)
 }
 
 /// A result text no module prints: bytes outside printable ASCII (the module's tables are
@@ -308,6 +376,7 @@ fn unreadable(prefix: &str, text: &str) -> MailError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cellmail::Fidelity;
 
     #[test]
     fn smtp_results_parse() {
@@ -354,28 +423,154 @@ mod tests {
         }
     }
 
+    const FOLDER: Option<&str> = Some("C:/Email/100202110457/");
+
+    fn block(lines: &[&str]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
     #[test]
     fn without_a_terminator_the_lines_are_kept_as_they_are() {
         // The manual's form: the module read the saved file, nothing to undo.
-        let lines = ["Subject: Hi", "..still two dots"].map(String::from);
-        let m = message_from_lines(&lines).unwrap();
+        let lines = block(&["Subject: Hi", "", "..still two dots", ""]);
+        let m = message_from_block(&lines, FOLDER).unwrap();
         assert_eq!(m.text_body().as_deref(), Some("..still two dots\r\n"));
     }
 
     #[test]
-    fn lines_become_a_message() {
-        let lines = [
-            "From: \"A\" <a@b.c>",
-            "Subject: Hi",
-            "Hello there.",
-            "Bye: not a header",
-        ]
-        .map(String::from);
-        let m = message_from_lines(&lines).unwrap();
-        assert_eq!(m.subject().as_deref(), Some("Hi"));
+    fn the_notes_lines_become_a_digest_whose_boundary_was_guessed() {
+        // §4.4 as printed: every line framed, no blank line between header and body.
+        let lines = block(&[
+            "Date: Tue, 9 Mar 2010 17:11:30 +0800",
+            "",
+            "From: \"FromName\" <FromAddr@server.com>",
+            "",
+            "Subject: First Test Email",
+            "",
+            "This is a test email with an attachment.",
+            "",
+        ]);
+        let m = message_from_block(&lines, FOLDER).unwrap();
+        assert_eq!(m.subject().as_deref(), Some("First Test Email"));
         assert_eq!(
             m.text_body().as_deref(),
-            Some("Hello there.\r\nBye: not a header\r\n")
+            Some("This is a test email with an attachment.\r\n")
         );
+        assert_eq!(
+            m.fidelity(),
+            &Fidelity::Digest(vec![
+                Lost::HeaderBoundary,
+                Lost::AttachmentsOnModule {
+                    folder: "C:/Email/100202110457/".into()
+                }
+            ])
+        );
+    }
+
+    #[test]
+    fn a_blank_line_ends_the_header_so_word_colon_lines_stay_in_the_body() {
+        // Framed lines (one empty line between them), a blank line framed too.
+        let framed = block(&[
+            "Subject: Verbrauch",
+            "",
+            "",
+            "",
+            "Verbrauch: 42,7 m3",
+            "",
+            "CMD: reboot",
+            "",
+        ]);
+        // The text as it is (no empty line between lines).
+        let bare = block(&[
+            "Subject: Verbrauch",
+            "",
+            "Verbrauch: 42,7 m3",
+            "CMD: reboot",
+        ]);
+        for lines in [framed, bare] {
+            let m = message_from_block(&lines, FOLDER).unwrap();
+            assert_eq!(
+                m.text_body().as_deref(),
+                Some("Verbrauch: 42,7 m3\r\nCMD: reboot\r\n"),
+                "{lines:?}"
+            );
+            assert!(
+                !matches!(m.fidelity(), Fidelity::Digest(l) if l.contains(&Lost::HeaderBoundary))
+            );
+        }
+    }
+
+    #[test]
+    fn blank_lines_inside_the_body_are_kept() {
+        // Framed: two header lines one empty line apart tell the framing.
+        let lines = block(&[
+            "Subject: x",
+            "",
+            "To: y",
+            "",
+            "",
+            "",
+            "a",
+            "",
+            "",
+            "",
+            "b",
+            "",
+        ]);
+        assert_eq!(
+            text_lines(&lines),
+            ["Subject: x", "To: y", "", "a", "", "b"]
+        );
+        // Two header lines side by side tell the text came as it is.
+        let bare = block(&["Subject: x", "To: y", "", "a", "", "", "b"]);
+        assert_eq!(
+            text_lines(&bare),
+            ["Subject: x", "To: y", "", "a", "", "", "b"]
+        );
+    }
+
+    #[test]
+    fn a_multipart_mail_without_its_parts_keeps_its_text_and_says_so() {
+        let lines = block(&[
+            "Subject: x",
+            "Content-Type: multipart/alternative; boundary=\"b1\"",
+            "",
+            "Hello",
+        ]);
+        let m = message_from_block(&lines, FOLDER).unwrap();
+        assert_eq!(m.text_body().as_deref(), Some("Hello\r\n"));
+        let Fidelity::Digest(lost) = m.fidelity() else {
+            panic!("{:?}", m.fidelity())
+        };
+        assert_eq!(
+            lost[0],
+            Lost::MimeStructure {
+                content_type: "multipart/alternative".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_relayed_mime_mail_with_its_attachment_claims_nothing_lost() {
+        let lines = block(&[
+            "Subject: x",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/mixed; boundary=\"b1\"",
+            "",
+            "--b1",
+            "Content-Type: text/plain",
+            "",
+            "Hello",
+            "--b1",
+            "Content-Type: text/plain; name=log.txt",
+            "Content-Disposition: attachment; filename=log.txt",
+            "",
+            "log line",
+            "--b1--",
+        ]);
+        let m = message_from_block(&lines, FOLDER).unwrap();
+        assert_eq!(m.text_body().as_deref(), Some("Hello"));
+        assert_eq!(m.attachments().len(), 1);
+        assert_eq!(m.fidelity(), &Fidelity::Digest(vec![]));
     }
 }

@@ -86,11 +86,13 @@ pub fn list_all() -> Command {
     pop3("+POP3LIST")
 }
 
-/// `AT+POP3HDR=<n>` → the header lines, `OK`.
+/// `AT+POP3HDR=<n>` → the header lines, `OK`: a text block (its blank
+/// lines and URC-like lines are the message's).
 pub fn header(number: u32) -> Command {
     Command::write("+POP3HDR")
         .int(i64::from(number))
         .response_prefix("+POP3:")
+        .expect_text_block()
 }
 
 /// `AT+POP3GET=<n>` → `OK`, `+POP3: SUCCESS`, then the saved path line.
@@ -100,9 +102,11 @@ pub fn get(number: u32) -> Command {
         .response_prefix("+POP3GET:")
 }
 
-/// `AT+POP3READ`: the last e-mail got, as lines.
+/// `AT+POP3READ`: the last e-mail got, as a text block.
 pub fn read_last() -> Command {
-    Command::exec("+POP3READ").response_prefix("+POP3READ:")
+    Command::exec("+POP3READ")
+        .response_prefix("+POP3READ:")
+        .expect_text_block()
 }
 
 /// `AT+POP3READ=0,"<folder>/<file>"`: an e-mail saved in the file system.
@@ -111,6 +115,7 @@ pub fn read_file(path: &str) -> Command {
         .int(0)
         .string("file", path)
         .response_prefix("+POP3READ:")
+        .expect_text_block()
 }
 
 /// `AT+POP3DEL=<n>` → `+POP3: SUCCESS`, `OK`.

@@ -13,7 +13,7 @@ use cellmail_at::{Client, Command, Response};
 use cellmail_session::{Driver, Marks, Outcome, Pop3, Service, protocol};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::codes::{message_from_lines, numbers, saved_path};
+use super::codes::{message_from_block, numbers, saved_path};
 use super::commands::{self, POP3_RESULT, SMTP_RESULT};
 use super::policy::{self, Owed};
 use super::{RESET_UNSUPPORTED, capabilities, plan};
@@ -270,7 +270,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// Lines arriving after its `OK` mean a message line read `OK` and cut the
     /// answer short (see the module's "known limits"): they are taken off the
     /// line so the next command is not confused, and the call fails.
-    async fn message_lines(&mut self, command: &Command) -> Result<Message, MailError> {
+    async fn message_lines(
+        &mut self,
+        command: &Command,
+        folder: Option<&str>,
+    ) -> Result<Message, MailError> {
         let (r, rest) = self.driver.run_then_strays(command, ANSWER_QUIET).await?;
         if !rest.is_empty() {
             return Err(protocol(
@@ -282,12 +286,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
                 ),
             ));
         }
-        message_from_lines(&r.info)
+        if let Some(result) = r.info.first().filter(|l| l.starts_with(POP3_RESULT)) {
+            // `+POP3: SERVER ERROR` instead of the message.
+            self.pop3_outcome(result.trim_start_matches(POP3_RESULT))?;
+        }
+        message_from_block(&r.info, folder)
     }
 
     /// `AT+POP3GET` (§4.4): `OK`, then `+POP3: SUCCESS` and the saved path, or
     /// `+POP3: FAILURE` / `FILE SYSTEM ERROR`...
-    async fn get(&mut self, id: u32) -> Result<(), MailError> {
+    async fn get(&mut self, id: u32) -> Result<String, MailError> {
         let [storage, get] = plan::get(id, self.options.result_timeout);
         self.driver.run(&storage).await?;
         let line = match self.driver.run(&get).await {
@@ -318,7 +326,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         match saved_path(&path) {
             Some((folder, file)) => {
                 tracing::debug!(folder, file, "e-mail saved");
-                Ok(())
+                Ok(folder.to_owned())
             }
             None => Err(protocol(
                 "AT+POP3GET",
@@ -420,15 +428,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
     /// `AT+POP3HDR=<n>` (§4.3); see the module's "known limits".
     async fn headers(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session(Some(id)).await?;
-        self.message_lines(&commands::header(id)).await
+        self.message_lines(&commands::header(id), None).await
     }
 
     /// `AT+FSLOCA=0`, `AT+POP3GET=<n>`, then `AT+POP3READ` of the last e-mail
     /// got (§4.4); see the module's "known limits".
     async fn retrieve(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session(Some(id)).await?;
-        self.get(id).await?;
-        self.message_lines(&commands::read_last()).await
+        let folder = self.get(id).await?;
+        self.message_lines(&commands::read_last(), Some(&folder))
+            .await
     }
 
     async fn delete(&mut self, id: u32) -> Result<(), MailError> {

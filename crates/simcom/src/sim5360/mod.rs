@@ -2,25 +2,31 @@
 //! `+POP3:` results, e-mails and attachments kept in the module's file system
 //! (SIM5360 e-mail application note V0.01).
 //!
-//! # Known limits of reading messages
+//! # Reading messages: the module's digest
 //!
-//! The manual shows `AT+POP3HDR` and `AT+POP3READ` answering a message as
-//! plain lines before `OK` (§4.3, §4.4, §4.7): no length, no raw block. What the
-//! AT layer cannot tell from the module's own lines is therefore lost or
-//! refused, and the mailer says so rather than return a wrong message:
+//! `AT+POP3GET` saves the mail and its attachments in the module's file
+//! system (§2) and `AT+POP3READ` prints "header and content" (§2, §4.4):
+//! plain lines before `OK`, no length, no raw block. The commands declare
+//! their answer a text block ([`cellmail_at::Command::expect_text_block`]):
+//! once its first line came every line up to `OK` is the message's, one that
+//! reads like a URC (`RDY`, `+POP3: SUCCESS`) too, and its blank lines are
+//! counted ([`codes::text_lines`]), so a blank line ends the header and a
+//! body line `Word: text` stays in the body. The message is a
+//! [`cellmail::Fidelity::Digest`] that lists what was lost:
 //!
-//! - blank lines vanish among the line ends; only the blank line between
-//!   header and body is put back (after the last header line);
-//! - a message line reading exactly `OK` ends the answer early: the mailer sees
-//!   the rest arrive after it and fails with
-//!   [`cellmail_at::AtError::Protocol`]; a line reading
-//!   `ERROR` (or `+CME ERROR: ...`) fails the command;
-//! - a line that starts like a URC (`RDY`, `+CPIN:`, `+SMTP:`, `+POP3:`...) is
-//!   taken for one and is missing from the message;
-//! - the manual's answers carry no POP3 terminator: the saved file is the
-//!   message. Should a module relay the server's bytes instead (ending in a
-//!   `.` line), the `.` line is dropped and `..` at a line start un-stuffed
-//!   once ([`cellmail::Message::from_pop3_data`]).
+//! - [`cellmail::Lost::AttachmentsOnModule`]: attachments, if any, stay in
+//!   the folder `AT+POP3GET` named;
+//! - [`cellmail::Lost::HeaderBoundary`]: the module printed no blank line
+//!   (the note's own examples): the first line not reading `Name: value`
+//!   begins the body;
+//! - [`cellmail::Lost::MimeStructure`]: the header declares a multipart type
+//!   the text does not carry: the text is given as plain text.
+//!
+//! What AT cannot carry is refused, permanently: a message line reading
+//! exactly `OK` ends the answer early (the rest arriving after it fails the
+//! call with [`cellmail_at::AtError::Protocol`]); a line reading `ERROR` (or
+//! `+CME ERROR: ...`) fails the command. The module prints its own file, so
+//! dot lines (a last `.` too) are the mail's: no POP3 transparency to undo.
 //!
 //! # Layout
 //!
