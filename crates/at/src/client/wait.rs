@@ -12,34 +12,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Waits for the deferred result `prefix` (e.g. `+QSMTPPUT:`) of an earlier
     /// command. On timeout the result, should it still come, is dropped.
     pub async fn deferred(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
-        let deadline = after(Instant::now(), timeout);
-        loop {
-            if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
-                if let Some(line) = self.deferred.remove(i) {
-                    // The module answered the command it took data for, so it
-                    // has taken our `+++` as the escape: the silence kept
-                    // after it has done its job.
-                    self.wire.quiet_over();
-                    return Ok(line);
-                }
-            }
-            if !self.decoder.is_expecting(prefix) {
-                return Err(AtError::Protocol {
-                    command: prefix.to_owned(),
-                    detail: "no command is waiting for this result".into(),
-                });
-            }
-            match self.next_event(deadline).await? {
-                Some(ev) => self.route(ev),
-                None => {
-                    self.decoder.abandon_deferred(prefix);
-                    return Err(AtError::Timeout {
-                        command: prefix.to_owned(),
-                        after: timeout,
-                    });
-                }
-            }
-        }
+        self.deferred_unless(prefix, &[], timeout).await
     }
 
     /// [`deferred`](Self::deferred), ended early by a URC that is exactly
@@ -78,6 +51,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         loop {
             if let Some(i) = self.deferred.iter().position(|l| l.starts_with(prefix)) {
                 if let Some(line) = self.deferred.remove(i) {
+                    // The module answered the command it took data for, so it
+                    // has taken our `+++` as the escape: the silence kept
+                    // after it has done its job.
                     self.wire.quiet_over();
                     return Ok(line);
                 }
