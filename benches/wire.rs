@@ -161,7 +161,7 @@ fn quectel_options() -> cellmail_quectel::QuectelOptions {
 /// The virtual SIM7000 boots with its bearer closed, like the module: open it.
 fn sim7000_options() -> cellmail_simcom::Sim7000Options {
     cellmail_simcom::Sim7000Options {
-        apn: Some("CMNET".into()),
+        bearer: Some(cellmail::Bearer::new("CMNET")),
         ..Default::default()
     }
 }
@@ -307,7 +307,7 @@ async fn run() {
             account(&e),
             cellmail_simcom::Sim7000Options {
                 pop3: Some(pop3),
-                apn: Some("CMNET".into()),
+                bearer: Some(cellmail::Bearer::new("CMNET")),
                 ..Default::default()
             },
         );

@@ -15,6 +15,7 @@ fn families() -> Vec<(&'static str, Capabilities)> {
             cellmail_simcom::sim7000::capabilities(),
         ),
         ("SIMCom SIM5360", cellmail_simcom::sim5360::capabilities()),
+        ("SIMCom A76xx", cellmail_simcom::a76xx::capabilities()),
     ]
 }
 
@@ -109,6 +110,13 @@ fn render() -> String {
             "yes".into()
         } else {
             "refused (the command has no name)".into()
+        }
+    });
+    row("bearer", &|c| {
+        if c.bearer_login {
+            "APN, user, password".into()
+        } else {
+            "APN only (a login is refused)".into()
         }
     });
     row("subject (ASCII / encoded)", &|c| {

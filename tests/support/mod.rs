@@ -171,7 +171,7 @@ pub fn sim7000(
     let client = open(&module, cellmail_simcom::sim7000::decoder_config());
     let options = cellmail_simcom::Sim7000Options {
         pop3: Some(stack.pop3_account(pop3_user)),
-        apn: Some("CMNET".into()),
+        bearer: Some(cellmail::Bearer::new("CMNET")),
         ..Default::default()
     };
     let mailer = cellmail_simcom::Sim7000Mailer::new(
@@ -211,7 +211,7 @@ pub fn sim5360(
     .unwrap();
     let client = open(&module, cellmail_simcom::sim5360::decoder_config());
     let options = cellmail_simcom::Sim5360Options {
-        apn: Some("3GNET".into()),
+        bearer: Some(cellmail::Bearer::new("3GNET")),
         pop3: Some(stack.pop3_account(pop3_user)),
         result_timeout: Duration::from_secs(60),
     };
@@ -300,7 +300,7 @@ pub fn on(
             account,
             cellmail_simcom::Sim7000Options {
                 pop3: Some(stack.pop3_account("bob")),
-                apn: Some("CMNET".into()),
+                bearer: Some(cellmail::Bearer::new("CMNET")),
                 ..Default::default()
             },
         )),
@@ -308,7 +308,7 @@ pub fn on(
             client,
             account,
             cellmail_simcom::Sim5360Options {
-                apn: Some("3GNET".into()),
+                bearer: Some(cellmail::Bearer::new("3GNET")),
                 result_timeout: Duration::from_secs(60),
                 ..Default::default()
             },
@@ -323,7 +323,7 @@ pub fn on(
 
 pub fn a76xx_options() -> cellmail_simcom::A76xxOptions {
     cellmail_simcom::A76xxOptions {
-        apn: Some("internet".into()),
+        bearer: Some(cellmail::Bearer::new("internet")),
         send_timeout: Duration::from_secs(60),
         ..Default::default()
     }

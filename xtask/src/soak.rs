@@ -209,7 +209,7 @@ pub(crate) fn mailer(
             client,
             account,
             cellmail_simcom::Sim7000Options {
-                apn: Some("CMNET".into()),
+                bearer: Some(cellmail::Bearer::new("CMNET")),
                 server_timeout_secs: 10,
                 ..Default::default()
             },
@@ -218,7 +218,7 @@ pub(crate) fn mailer(
             client,
             account,
             cellmail_simcom::Sim5360Options {
-                apn: Some("3GNET".into()),
+                bearer: Some(cellmail::Bearer::new("3GNET")),
                 pop3: None,
                 result_timeout: SIM5360_RESULT_TIMEOUT,
             },
@@ -227,7 +227,7 @@ pub(crate) fn mailer(
             client,
             account,
             cellmail_simcom::A76xxOptions {
-                apn: Some("internet".into()),
+                bearer: Some(cellmail::Bearer::new("internet")),
                 send_timeout: Duration::from_secs(60),
                 ..Default::default()
             },

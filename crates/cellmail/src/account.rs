@@ -3,7 +3,8 @@
 //! `MailError::Invalid { field, .. }` naming the field, before any byte is
 //! written; dialects call them in their prologue.
 
-use crate::capabilities::{Capabilities, length, quoted};
+use crate::capabilities::{Capabilities, length, quoted, validate};
+use crate::email::Email;
 use crate::error::MailError;
 use crate::sender::MailboxStat;
 use crate::settings::{
@@ -172,17 +173,23 @@ pub fn validate_pop3_account(account: &Pop3Account, caps: &Capabilities) -> Resu
 /// most [`APN_MAX`] bytes, of ASCII letters, digits and punctuation (no
 /// space, no `"`, no control character); a user and password an AT string
 /// can hold, and no password without a user name (PAP and CHAP need both).
-/// An empty user is no user.
+/// An empty user is no user. A user or password on a module whose dialect
+/// sets the APN alone ([`Capabilities::bearer_login`] false) is
+/// `Unsupported`: it would be dropped, and the login fail for no visible reason.
 ///
 /// ```
-/// use cellmail::{validate_bearer, Bearer, MailError};
+/// use cellmail::{validate_bearer, Bearer, MailError, Secret};
+/// let caps = cellmail::capabilities::example();
 /// let bearer = Bearer { apn: "internet\r".into(), user: None, password: None };
-/// let err = validate_bearer(&bearer).unwrap_err();
+/// let err = validate_bearer(&bearer, &caps).unwrap_err();
 /// assert!(matches!(err, MailError::Invalid { ref field, .. } if field == "apn"));
 /// let bearer = Bearer { apn: "internet.m2m".into(), user: None, password: None };
-/// assert!(validate_bearer(&bearer).is_ok());
+/// assert!(validate_bearer(&bearer, &caps).is_ok());
+/// let pap = Bearer { user: Some("m2m".into()), password: Some(Secret::new("pw")), ..bearer };
+/// let apn_only = cellmail::Capabilities { bearer_login: false, ..caps };
+/// assert!(matches!(validate_bearer(&pap, &apn_only), Err(MailError::Unsupported { .. })));
 /// ```
-pub fn validate_bearer(bearer: &Bearer) -> Result<(), MailError> {
+pub fn validate_bearer(bearer: &Bearer, caps: &Capabilities) -> Result<(), MailError> {
     let apn = &bearer.apn;
     if apn.is_empty() {
         return Err(MailError::invalid(
@@ -223,7 +230,62 @@ pub fn validate_bearer(bearer: &Bearer) -> Result<(), MailError> {
             ));
         }
     }
+    let login = !user.is_empty()
+        || bearer
+            .password
+            .as_ref()
+            .is_some_and(|p| !p.expose().is_empty());
+    if login && !caps.bearer_login {
+        return Err(MailError::unsupported(format!(
+            "an APN user and password on {}: its dialect sets the APN alone \
+             (set the bearer up before handing the line over, or give the APN only)",
+            caps.family
+        )));
+    }
     Ok(())
+}
+
+/// The whole gate of a send, as every dialect's prologue runs it before its
+/// first byte: the mail against the module's limits ([`validate`]), the SMTP
+/// account ([`validate_smtp_account`]) and the bearer the mailer would bring
+/// up ([`validate_bearer`]).
+///
+/// ```
+/// use cellmail::{validate_send, Auth, Bearer, Email, MailError, ServerAddr, SmtpAccount};
+/// let caps = cellmail::capabilities::example();
+/// let email = Email::builder().from("a@example.com", None).to("b@example.com", None)
+///     .subject("s").body("b").build()?;
+/// let account = SmtpAccount {
+///     server: ServerAddr::new("smtp.example.com", 25),
+///     auth: Auth::None,
+///     tls: Default::default(),
+/// };
+/// let bearer = Bearer { apn: "inter\"net".into(), user: None, password: None };
+/// let err = validate_send(&email, &account, Some(&bearer), &caps).unwrap_err();
+/// assert!(matches!(err, MailError::Invalid { ref field, .. } if field == "apn"));
+/// assert!(validate_send(&email, &account, None, &caps).is_ok());
+/// # Ok::<(), MailError>(())
+/// ```
+pub fn validate_send(
+    email: &Email,
+    account: &SmtpAccount,
+    bearer: Option<&Bearer>,
+    caps: &Capabilities,
+) -> Result<(), MailError> {
+    validate(email, caps)?;
+    validate_smtp_account(account, caps)?;
+    bearer.map_or(Ok(()), |b| validate_bearer(b, caps))
+}
+
+/// The gate of a mailbox session, before its first byte: the POP3 account
+/// ([`validate_pop3_account`]) and the bearer ([`validate_bearer`]).
+pub fn validate_mailbox(
+    account: &Pop3Account,
+    bearer: Option<&Bearer>,
+    caps: &Capabilities,
+) -> Result<(), MailError> {
+    validate_pop3_account(account, caps)?;
+    bearer.map_or(Ok(()), |b| validate_bearer(b, caps))
 }
 
 /// Checks a POP3 message number against what [`Mailbox::stat`](crate::Mailbox::stat)

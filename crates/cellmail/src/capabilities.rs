@@ -109,6 +109,9 @@ pub struct Capabilities {
     /// Byte sequences a body may not hold because they would end the module's
     /// data mode early (e.g. `+++` on Quectel).
     pub body_forbids: Vec<&'static str>,
+    /// Whether the dialect can give the module an APN user and password
+    /// (Quectel `AT+QICSGP`); the SIMCom notes set the APN alone.
+    pub bearer_login: bool,
     /// The numbers.
     pub limits: Limits,
 }
@@ -359,6 +362,7 @@ pub fn example() -> Capabilities {
         storages: vec![Storage::Ram, Storage::Ufs],
         recipient_names: true,
         body_forbids: Vec::new(),
+        bearer_login: true,
         limits: Limits {
             recipients: 20,
             recipients_per_kind: None,

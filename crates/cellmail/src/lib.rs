@@ -29,8 +29,8 @@ mod sender;
 mod settings;
 
 pub use account::{
-    APN_MAX, validate_bearer, validate_message_id, validate_pop3_account, validate_serial,
-    validate_smtp_account,
+    APN_MAX, validate_bearer, validate_mailbox, validate_message_id, validate_pop3_account,
+    validate_send, validate_serial, validate_smtp_account,
 };
 pub use capabilities::{AttachmentSources, Capabilities, Limits, TextEncoding, validate};
 pub use email::{

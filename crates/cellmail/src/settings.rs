@@ -234,6 +234,22 @@ pub struct Bearer {
     pub password: Option<Secret>,
 }
 
+impl Bearer {
+    /// A bearer of an APN alone, no login (what most M2M SIMs need).
+    ///
+    /// ```
+    /// let bearer = cellmail::Bearer::new("CMNET");
+    /// assert_eq!((bearer.apn.as_str(), bearer.user), ("CMNET", None));
+    /// ```
+    pub fn new(apn: impl Into<String>) -> Self {
+        Self {
+            apn: apn.into(),
+            user: None,
+            password: None,
+        }
+    }
+}
+
 /// How long to wait for the module.
 ///
 /// ```

@@ -37,6 +37,7 @@ fn quectel() -> Capabilities {
         storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
         recipient_names: false,
         body_forbids: vec!["+++"],
+        bearer_login: true,
         limits: Limits {
             recipients: 20,            // §2.2.6 "The maximum number of the recipients is 20"
             recipients_per_kind: None, //
@@ -77,6 +78,7 @@ fn sim5360() -> Capabilities {
         storages: vec![Storage::Drive('C'), Storage::Drive('D')],
         recipient_names: true,
         body_forbids: vec![],
+        bearer_login: false,
         limits: Limits {
             recipients: 30,
             recipients_per_kind: Some(10),
@@ -124,6 +126,7 @@ fn sim7000() -> Capabilities {
         storages: vec![],
         recipient_names: true,
         body_forbids: vec![],
+        bearer_login: false,
         limits: Limits {
             recipients: 15,
             recipients_per_kind: Some(5),

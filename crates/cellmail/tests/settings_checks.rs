@@ -156,12 +156,45 @@ fn bearers() {
             Some("bearer password"),
         ),
     ];
+    let caps = cellmail::capabilities::example();
     for (b, want) in cases {
-        let got = validate_bearer(&b);
+        let got = validate_bearer(&b, &caps);
         if let Err(e) = &got {
             assert!(!e.to_string().contains("apn-pass"), "{e}");
         }
         assert_eq!(field(got).as_deref(), want, "{b:?}");
+    }
+}
+
+/// A module whose dialect sets the APN alone refuses a login, naming the
+/// family, rather than dropping it; an APN alone or an empty user passes.
+#[test]
+fn bearer_logins_need_a_dialect_that_sets_them() {
+    let apn_only = cellmail::Capabilities {
+        bearer_login: false,
+        ..cellmail::capabilities::example()
+    };
+    let pap = Bearer {
+        user: Some("m2m".into()),
+        password: Some(Secret::new("apn-pass")),
+        ..Bearer::new("internet")
+    };
+    match validate_bearer(&pap, &apn_only) {
+        Err(e @ MailError::Unsupported { .. }) => {
+            assert!(e.to_string().contains("example"), "{e}");
+            assert!(!format!("{e} {e:?}").contains("apn-pass"));
+            assert!(!e.is_transient());
+        }
+        other => panic!("{other:?}"),
+    }
+    for ok in [
+        Bearer::new("internet"),
+        Bearer {
+            user: Some(String::new()),
+            ..Bearer::new("CMNET")
+        },
+    ] {
+        assert!(validate_bearer(&ok, &apn_only).is_ok(), "{ok:?}");
     }
 }
 

@@ -78,26 +78,6 @@ impl Default for Settings {
     }
 }
 
-impl Settings {
-    /// The SIMCom dialects take an APN alone: an APN user or password would be dropped.
-    fn apn_only(&self, family: Family) -> Result<Option<String>, OpenError> {
-        match &self.bearer {
-            None => Ok(None),
-            Some(b) if b.user.is_some() || b.password.is_some() => Err(OpenError::Settings {
-                family,
-                source: MailError::invalid(
-                    "bearer",
-                    format!(
-                        "the {family} dialect sets the APN only; an APN user or password \
-                         cannot be given to it (set the bearer up before opening the modem)"
-                    ),
-                ),
-            }),
-            Some(b) => Ok(Some(b.apn.clone())),
-        }
-    }
-}
-
 /// The dialect mailer that drives the module, for what only one dialect offers
 /// (`QuectelMailer::bearer_up`, `close`, the client...).
 #[derive(Debug)]
@@ -195,6 +175,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
 
     /// The mailer of `family` over `io`, without probing.
     pub fn with_family(family: Family, io: T, settings: &Settings) -> Result<Self, OpenError> {
+        // The same gate the dialect runs before each call, once here so a
+        // setting the family cannot take fails at open, not at the first mail.
+        if let Some(bearer) = &settings.bearer {
+            cellmail::validate_bearer(bearer, &family.capabilities())
+                .map_err(|source| OpenError::Settings { family, source })?;
+        }
         let client = client(io, family.decoder(), settings);
         // The dialects take an account at construction; without one, a placeholder the
         // `send` below never lets through.
@@ -217,7 +203,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
                 client,
                 account,
                 Sim7000Options {
-                    apn: settings.apn_only(family)?,
+                    bearer: settings.bearer.clone(),
                     pop3: settings.pop3.clone(),
                     progress: settings.progress.clone(),
                     ..settings.sim7000.clone()
@@ -227,7 +213,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
                 client,
                 account,
                 Sim5360Options {
-                    apn: settings.apn_only(family)?,
+                    bearer: settings.bearer.clone(),
                     pop3: settings.pop3.clone(),
                     ..settings.sim5360.clone()
                 },
@@ -236,7 +222,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
                 client,
                 account,
                 A76xxOptions {
-                    apn: settings.apn_only(family)?,
+                    bearer: settings.bearer.clone(),
                     progress: settings.progress.clone(),
                     ..settings.a76xx.clone()
                 },

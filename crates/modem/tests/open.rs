@@ -99,7 +99,7 @@ async fn an_apn_user_the_simcom_dialects_cannot_take_is_refused() {
         };
         let err = Modem::connect(host, &settings).await.unwrap_err();
         assert!(
-            matches!(&err, OpenError::Settings { source: MailError::Invalid { field, .. }, .. } if field == "bearer"),
+            matches!(&err, OpenError::Settings { source: MailError::Unsupported { feature }, .. } if feature.contains("APN user")),
             "{err}"
         );
         assert!(!format!("{err} {err:?}").contains("apn-pass"));

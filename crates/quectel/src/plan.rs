@@ -59,6 +59,7 @@ pub fn capabilities() -> Capabilities {
         storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
         recipient_names: false,
         body_forbids: vec!["+++"],
+        bearer_login: true,
         limits: Limits {
             // §2.2.6: "The maximum number of the recipients is 20."
             recipients: 20,
@@ -137,14 +138,6 @@ pub fn check(
     o: &QuectelOptions,
     caps: &Capabilities,
 ) -> Result<Plan, MailError> {
-    if let Some(bearer) = &o.bearer {
-        cmd::set_apn(
-            &bearer.apn,
-            bearer.user.as_deref(),
-            bearer.password.as_ref(),
-        )
-        .map_err(|e| MailError::invalid("bearer.password", e.to_string()))?;
-    }
     let (lo, hi) = caps
         .limits
         .send_timeout_secs

@@ -783,7 +783,7 @@ async fn mailer_refuses_an_apn_password_without_a_user() {
     );
     let err = mailer.send(&first_mail()).await.unwrap_err();
     assert!(
-        matches!(&err, MailError::Invalid { field, .. } if field == "bearer.password"),
+        matches!(&err, MailError::Invalid { field, .. } if field == "bearer password"),
         "{err:?}"
     );
     assert_eq!(mailer.client().stats().bytes_written, 0);

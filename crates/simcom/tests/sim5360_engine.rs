@@ -27,7 +27,7 @@ fn mailer(text: &str, apn: &str) -> Sim5360Mailer<ScriptedModem> {
         tls: Default::default(),
     };
     let options = Sim5360Options {
-        apn: Some(apn.into()),
+        bearer: Some(cellmail::Bearer::new(apn)),
         pop3: Some(Pop3Account {
             server: ServerAddr::new("pop3.server.com", 110),
             user: "un".into(),

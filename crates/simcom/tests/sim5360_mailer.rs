@@ -23,7 +23,7 @@ fn mailer(client: ReplayClient) -> Sim5360Mailer<ScriptedModem> {
         tls: Default::default(),
     };
     let options = Sim5360Options {
-        apn: Some("3GNET".into()),
+        bearer: Some(cellmail::Bearer::new("3GNET")),
         pop3: Some(Pop3Account {
             server: ServerAddr::new("pop3.server.com", 110),
             user: "un".into(),
@@ -155,7 +155,7 @@ async fn smtp_auth_required_without_login_is_auth() {
         tls: Default::default(),
     };
     let options = Sim5360Options {
-        apn: Some("3GNET".into()),
+        bearer: Some(cellmail::Bearer::new("3GNET")),
         ..Default::default()
     };
     let client = harness::client(&t, decoder_config(), Faults::new()).unwrap();

@@ -392,7 +392,7 @@ async fn a_released_bearer_is_opened_again() {
         harness::client(&t, decoder_config(), Faults::new()).unwrap(),
         account(),
         Sim7000Options {
-            apn: Some("CMNET".into()),
+            bearer: Some(cellmail::Bearer::new("CMNET")),
             ..options()
         },
     );
@@ -410,7 +410,7 @@ async fn a_refused_bearer_open_is_decided_by_the_query() {
         harness::client(&t, decoder_config(), Faults::new()).unwrap(),
         account(),
         Sim7000Options {
-            apn: Some("CMNET".into()),
+            bearer: Some(cellmail::Bearer::new("CMNET")),
             ..options()
         },
     );
@@ -824,7 +824,7 @@ async fn a_refused_bearer_keeps_the_cme_code() {
         harness::client(&t, decoder_config(), Faults::new()).unwrap(),
         account(),
         Sim7000Options {
-            apn: Some("CMNET".into()),
+            bearer: Some(cellmail::Bearer::new("CMNET")),
             ..options()
         },
     );

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cellmail::{
     Bearer, Capabilities, Email, MailError, MailSender, Progress, SendReport, SendStage,
-    SmtpAccount, validate, validate_smtp_account,
+    SmtpAccount, validate_send,
 };
 use cellmail_at::{AtError, Client};
 use cellmail_session::{Driver, Exchange, Left, Marks, ModuleState, Owing, Service, Smtp, Then};
@@ -353,8 +353,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for QuectelMailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        validate(email, &self.caps)?;
-        validate_smtp_account(&self.account, &self.caps)?;
+        validate_send(
+            email,
+            &self.account,
+            self.options.bearer.as_ref(),
+            &self.caps,
+        )?;
         let plan = plan::check(email, &self.account, &self.options, &self.caps)?;
         self.send_mail(email, &plan, observe).await
     }

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use cellmail::{
-    AttachmentSource, Capabilities, Email, MailError, MailSender, Mailbox, MailboxStat, Message,
-    MessageInfo, MessageUid, Phase, Progress, ProgressEvent, SendReport, SmtpAccount, validate,
-    validate_smtp_account,
+    AttachmentSource, Bearer, Capabilities, Email, MailError, MailSender, Mailbox, MailboxStat,
+    Message, MessageInfo, MessageUid, Phase, Progress, ProgressEvent, SendReport, SmtpAccount,
+    validate_send,
 };
 use cellmail_at::{AtError, Client, Payload};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -24,8 +24,9 @@ pub struct A76xxOptions {
     /// The SSL context for SMTPS and STARTTLS (0-9; `"sslCtxId"`).
     pub ssl_ctx: u8,
     /// Define the PDP context with this APN first (`AT+CGDCONT`); `None`:
-    /// the module's own (in LTE the default bearer comes up on attach).
-    pub apn: Option<String>,
+    /// the module's own (in LTE the default bearer comes up on attach). The
+    /// dialect sets the APN alone: a user or password is refused before a byte.
+    pub bearer: Option<Bearer>,
     /// Open the network with `AT+NETOPEN` first (what public code does;
     /// whether SMTPS needs it the manual does not say). An answer that it is
     /// open already is fine.
@@ -41,7 +42,7 @@ impl Default for A76xxOptions {
         Self {
             pdp_cid: 1,
             ssl_ctx: 0,
-            apn: None,
+            bearer: None,
             net_open: true,
             send_timeout: Duration::from_secs(120),
             progress: None,
@@ -161,7 +162,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> A76xxMailer<T> {
             }
             Err(e) => return Err(e.into()),
         }
-        if let Some(apn) = &self.options.apn {
+        if let Some(apn) = self.options.bearer.as_ref().map(|b| &b.apn) {
             let c = setup::pdp_context(self.options.pdp_cid, setup::PdpType::Ip, apn);
             self.client.execute(&c).await?;
         }
@@ -329,8 +330,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for A76xxMailer<T> {
     }
 
     async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
-        validate(email, &self.caps)?;
-        validate_smtp_account(&self.account, &self.caps)?;
+        validate_send(
+            email,
+            &self.account,
+            self.options.bearer.as_ref(),
+            &self.caps,
+        )?;
         self.check_options()?;
         self.send_mail(email).await
     }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cellmail::{
     Auth, Bearer, Capabilities, Email, MailError, MailSender, Mailbox, MailboxStat, Message,
-    MessageInfo, MessageUid, Pop3Account, SendReport, SendStage, SmtpAccount, validate,
-    validate_bearer, validate_pop3_account, validate_smtp_account,
+    MessageInfo, MessageUid, Pop3Account, SendReport, SendStage, SmtpAccount, validate_mailbox,
+    validate_send,
 };
 use cellmail_at::{Client, Command, Response};
 use cellmail_session::{Driver, Marks, Outcome, Pop3, Service, protocol};
@@ -21,8 +21,10 @@ use super::{RESET_UNSUPPORTED, capabilities, plan};
 /// Settings of a [`Sim5360Mailer`].
 #[derive(Clone, Debug)]
 pub struct Sim5360Options {
-    /// Set the socket PDP context with this APN (`AT+CGSOCKCONT=1,...`).
-    pub apn: Option<String>,
+    /// Set the socket PDP context with this APN (`AT+CGSOCKCONT=1,...`);
+    /// `None`: the module's own. The note sets the APN alone: a user or
+    /// password is refused before a byte.
+    pub bearer: Option<Bearer>,
     /// The POP3 account, for [`Mailbox`].
     pub pop3: Option<Pop3Account>,
     /// How long to wait for `+SMTP: SUCCESS` and `+POP3:` results (the
@@ -33,7 +35,7 @@ pub struct Sim5360Options {
 impl Default for Sim5360Options {
     fn default() -> Self {
         Self {
-            apn: None,
+            bearer: None,
             pop3: None,
             result_timeout: Duration::from_secs(120),
         }
@@ -120,17 +122,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         self.driver.into_client()
     }
 
-    /// The APN given, checked before any byte (no login: `AT+CGSOCKCONT`
-    /// takes none).
-    fn check_bearer(&self) -> Result<(), MailError> {
-        match &self.options.apn {
-            Some(apn) => validate_bearer(&Bearer {
-                apn: apn.clone(),
-                user: None,
-                password: None,
-            }),
-            None => Ok(()),
-        }
+    /// The APN to set, if any.
+    fn apn(&self) -> Option<&str> {
+        self.options.bearer.as_ref().map(|b| b.apn.as_str())
     }
 
     /// Ends what a dropped call left running (§3.3, §4.6), best effort.
@@ -148,7 +142,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         let plan = plan::send(
             email,
             &self.account,
-            self.options.apn.as_deref(),
+            self.apn(),
             self.options.result_timeout,
             self.driver.state(),
         )?;
@@ -231,8 +225,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// unless a session is open (a reboot noticed first ends it).
     async fn pop3_session(&mut self, id: Option<u32>) -> Result<(), MailError> {
         let account = self.pop3_account()?;
-        validate_pop3_account(&account, &self.caps)?;
-        self.check_bearer()?;
+        validate_mailbox(&account, self.options.bearer.as_ref(), &self.caps)?;
         self.recover().await;
         if let Some(id) = id {
             policy::check_id(id, self.known_stat())?;
@@ -246,7 +239,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         }
         self.stat = None;
         self.driver.notice();
-        let exchanges = plan::login(account, self.options.apn.as_deref());
+        let exchanges = plan::login(account, self.apn());
         let Some((login, settings)) = exchanges.split_last() else {
             return Err(protocol("AT+POP3IN", "an empty plan".into()));
         };
@@ -352,9 +345,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        validate(email, &self.caps)?;
-        validate_smtp_account(&self.account, &self.caps)?;
-        self.check_bearer()?;
+        validate_send(
+            email,
+            &self.account,
+            self.options.bearer.as_ref(),
+            &self.caps,
+        )?;
         // A debt is settled inside, once the session is known over; a dropped
         // call or a send without an answer leaves it, and the next call stops
         // the session first.

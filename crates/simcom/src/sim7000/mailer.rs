@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cellmail::{
     Capabilities, Email, MailError, MailSender, Pop3Account, Progress, SendReport, SendStage,
-    SmtpAccount, validate, validate_smtp_account,
+    SmtpAccount, validate_send,
 };
 use cellmail_at::Client;
 use cellmail_session::{Bearer, Driver, Marks, Pop3, Service, Smtp};
@@ -26,8 +26,9 @@ pub struct Sim7000Options {
     pub server_timeout_secs: u8,
     /// Open the bearer with this APN first (`AT+SAPBR`, §4.1); `None`: already
     /// open. A `+SAPBR <cid>: DEACT` URC (the network released it) makes the
-    /// next call open it again.
-    pub apn: Option<String>,
+    /// next call open it again. The note sets the APN alone: a user or
+    /// password is refused before a byte.
+    pub bearer: Option<cellmail::Bearer>,
     /// The POP3 account, for [`Mailbox`](cellmail::Mailbox).
     pub pop3: Option<Pop3Account>,
     /// Progress of attachment and message transfers.
@@ -39,7 +40,7 @@ impl Default for Sim7000Options {
         Self {
             cid: 1,
             server_timeout_secs: 30,
-            apn: None,
+            bearer: None,
             pop3: None,
             progress: None,
         }
@@ -209,7 +210,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
 
     /// Opens the bearer (§4.1) when an APN was given and it is not open yet.
     async fn bearer(&mut self) -> Result<(), MailError> {
-        let Some(apn) = self.options.apn.clone() else {
+        let Some(apn) = self.options.bearer.as_ref().map(|b| b.apn.clone()) else {
             return Ok(());
         };
         if self.driver.state().bearer == Bearer::Open {
@@ -301,8 +302,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        validate(email, &self.caps)?;
-        validate_smtp_account(&self.account, &self.caps)?;
+        validate_send(
+            email,
+            &self.account,
+            self.options.bearer.as_ref(),
+            &self.caps,
+        )?;
         policy::check_timeout(self.options.server_timeout_secs)?;
         self.recover().await;
         let result = self.send_mail(email, observe).await;

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use cellmail::{
     MailError, Mailbox, MailboxStat, Message, MessageInfo, MessageUid, Phase, ProgressEvent,
-    validate_pop3_account,
+    validate_mailbox,
 };
 use cellmail_at::{Command, fields};
 use cellmail_session::{Pop3, Service};
@@ -75,7 +75,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             return Ok(());
         }
         let account = self.pop3_account()?;
-        validate_pop3_account(&account, &self.caps)?;
+        validate_mailbox(&account, self.options.bearer.as_ref(), &self.caps)?;
         self.common_settings().await?;
         self.driver.run(&plan::pop3_server(&account)).await?;
         let line = self
