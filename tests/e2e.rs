@@ -844,4 +844,52 @@ mod hostile_mailbox {
         );
         m.close().await.unwrap();
     }
+
+    /// An id outside what `stat()` said is `Invalid` on both families that
+    /// read mail, permanent, and refused before a byte (a retry loop must
+    /// not spin on it); the session goes on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ids_the_mailbox_does_not_have_are_invalid_before_a_byte_on_both_simcom_families() {
+        let stack = Stack::from_env();
+        stack
+            .deliver("dave", &text(&unique("ids"), "one", "hello\r\n"))
+            .await;
+        let (mut a, _m1) = sim7000(&stack, "alice", "dave");
+        let (mut b, _m2) = sim5360(&stack, "alice", "dave", Vec::new());
+        let families: [(&str, &mut dyn Mailbox); 2] = [("SIM7000", &mut a), ("SIM5360", &mut b)];
+        for (family, mailbox) in families {
+            let stat = mailbox.stat().await.unwrap();
+            assert!(stat.count >= 1, "{family}: {stat:?}");
+            let beyond = stat.count + 1;
+            for (call, err) in [
+                (
+                    "retrieve(count + 1)",
+                    mailbox.retrieve(beyond).await.map(drop),
+                ),
+                ("headers(0)", mailbox.headers(0).await.map(drop)),
+                ("delete(count + 1)", mailbox.delete(beyond).await),
+                ("retrieve(9999)", mailbox.retrieve(9999).await.map(drop)),
+            ] {
+                match err {
+                    Err(e @ MailError::Invalid { .. }) => {
+                        assert!(!e.is_transient(), "{family} {call}");
+                        assert!(e.to_string().contains("message id"), "{family} {call}: {e}");
+                    }
+                    other => panic!("{family} {call}: {other:?}"),
+                }
+            }
+            // The session goes on: the last message is there.
+            mailbox.headers(stat.count).await.unwrap();
+        }
+        // No byte of the refused calls: each refusal left the byte count as
+        // it was (checked on the clients, whose stats count every byte).
+        let before = a.client().stats().bytes_written;
+        assert!(a.retrieve(0).await.is_err());
+        assert_eq!(a.client().stats().bytes_written, before, "SIM7000");
+        let before = b.client().stats().bytes_written;
+        assert!(b.delete(u32::MAX).await.is_err());
+        assert_eq!(b.client().stats().bytes_written, before, "SIM5360");
+        a.close().await.unwrap();
+        b.close().await.unwrap();
+    }
 }

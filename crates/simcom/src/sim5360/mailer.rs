@@ -87,9 +87,6 @@ pub struct Sim5360Mailer<T> {
     account: SmtpAccount,
     options: Sim5360Options,
     caps: Capabilities,
-    /// What `AT+POP3NUM` said in the current POP3 session (ids are checked
-    /// against it before any byte); dropped at each login.
-    stat: Option<MailboxStat>,
 }
 
 impl<T> std::fmt::Debug for Sim5360Mailer<T> {
@@ -108,7 +105,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             account,
             options,
             caps: capabilities(),
-            stat: None,
         }
     }
 
@@ -213,13 +209,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         Ok(r)
     }
 
-    /// The count of this session, if `AT+POP3NUM` was asked in it.
-    fn known_stat(&self) -> Option<&MailboxStat> {
-        self.stat
-            .as_ref()
-            .filter(|_| self.driver.state().pop3 != Pop3::Closed)
-    }
-
     /// Checks the account, ends what a dropped call left, checks the message
     /// number `id` if one is given (before any byte of its own), logs in
     /// unless a session is open (a reboot noticed first ends it).
@@ -228,7 +217,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         validate_mailbox(&account, self.options.bearer.as_ref(), &self.caps)?;
         self.recover().await;
         if let Some(id) = id {
-            policy::check_id(id, self.known_stat())?;
+            self.driver.state().check_message_id(id)?;
         }
         self.login(&account).await
     }
@@ -237,7 +226,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         if self.driver.state().pop3 != Pop3::Closed {
             return Ok(());
         }
-        self.stat = None;
         self.driver.notice();
         let exchanges = plan::login(account, self.apn());
         let Some((login, settings)) = exchanges.split_last() else {
@@ -255,7 +243,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
                 .await?;
             self.pop3_outcome(line.trim_start_matches(POP3_RESULT))?;
         }
-        self.driver.state_mut().pop3 = Pop3::Open;
+        self.driver.state_mut().pop3_opened();
         Ok(())
     }
 
@@ -392,7 +380,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
                 ));
             }
         };
-        self.stat = Some(stat);
+        self.driver.state_mut().mailbox = Some(stat);
         Ok(stat)
     }
 

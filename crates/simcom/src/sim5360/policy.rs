@@ -2,7 +2,7 @@
 //! refusal or a fault → what the mailer does next (go on, stop the session,
 //! give up with this `MailError`). Pure: no I/O, no clock.
 
-use cellmail::{MailError, MailboxStat, VendorCode, validate_message_id};
+use cellmail::{MailError, VendorCode};
 use cellmail_at::{AtError, CmeError, Response};
 use cellmail_session::{Failure, OnStopError, Service, Stage, Stop};
 
@@ -154,17 +154,6 @@ pub fn pop3_answer(response: &Response) -> Option<&str> {
     response
         .line(POP3_RESULT)
         .filter(|t| !t.trim().starts_with(|c: char| c.is_ascii_digit()))
-}
-
-/// A message number checked before any byte: against the count this
-/// session's `AT+POP3NUM` gave, or, with none asked yet, only that POP3
-/// numbers from 1 (asking would add a command the caller did not make).
-pub fn check_id(id: u32, known: Option<&MailboxStat>) -> Result<(), MailError> {
-    let unknown = MailboxStat {
-        count: u32::MAX,
-        total_size: 0,
-    };
-    validate_message_id(id, known.unwrap_or(&unknown))
 }
 
 #[cfg(test)]
@@ -372,23 +361,5 @@ mod tests {
             Some(" INVALID UN")
         );
         assert_eq!(pop3_answer(&Response::default()), None);
-    }
-
-    #[test]
-    fn ids_are_checked_against_the_known_count() {
-        let stat = MailboxStat {
-            count: 2,
-            total_size: 10,
-        };
-        assert!(check_id(2, Some(&stat)).is_ok());
-        assert!(matches!(
-            check_id(3, Some(&stat)),
-            Err(MailError::Invalid { field, .. }) if field == "message id"
-        ));
-        assert!(check_id(0, None).is_err());
-        assert!(
-            check_id(7, None).is_ok(),
-            "no count asked: the server judges"
-        );
     }
 }

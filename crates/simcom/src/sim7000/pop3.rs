@@ -82,7 +82,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             .pop3(&commands::pop3_login(), prefix::POP3IN, &[])
             .await?;
         policy::pop3_code_outcome(&line, prefix::POP3IN)?;
-        self.driver.state_mut().pop3 = Pop3::Open;
+        self.driver.state_mut().pop3_opened();
         Ok(())
     }
 
@@ -213,7 +213,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
         let line = self
             .pop3(&commands::pop3_count(), prefix::POP3NUM, &[])
             .await?;
-        policy::stat_answer(&line)
+        let stat = policy::stat_answer(&line)?;
+        self.driver.state_mut().mailbox = Some(stat);
+        Ok(stat)
     }
 
     async fn list(&mut self) -> Result<Vec<MessageInfo>, MailError> {
@@ -227,11 +229,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
     }
 
     async fn headers(&mut self, id: u32) -> Result<Message, MailError> {
+        self.driver.state().check_message_id(id)?;
         let data = self.multi_line(Pop3Request::Top(id, 0), None).await?;
         Message::from_pop3_data(data)
     }
 
     async fn retrieve(&mut self, id: u32) -> Result<Message, MailError> {
+        self.driver.state().check_message_id(id)?;
         let data = self
             .multi_line(Pop3Request::Retrieve(id), Some(Phase::Retrieve { id }))
             .await?;
@@ -239,6 +243,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim7000Mailer<T> {
     }
 
     async fn delete(&mut self, id: u32) -> Result<(), MailError> {
+        self.driver.state().check_message_id(id)?;
         self.one_line(
             commands::pop3_delete(id),
             prefix::POP3DEL,
