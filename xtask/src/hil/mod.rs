@@ -11,7 +11,7 @@ use std::time::Duration;
 use cellmail::Secret;
 use cellmail_replay::Recorder;
 use cellmail_sim::{SimOptions, VirtualModule};
-use cellmail_suite::hil::{self, HilConfig, Outcome, SCENARIOS, ScenarioResult};
+use cellmail_suite::hil::{self, HilConfig, Outcome, SCENARIOS, ScenarioResult, skip};
 
 use crate::mailstack;
 use args::{Args, HELP, parse};
@@ -148,7 +148,7 @@ async fn matrix(args: Args) -> Result<bool, String> {
             let tls = args.tls.as_deref().unwrap_or_default();
             results.push(ScenarioResult {
                 name: scenario,
-                outcome: Outcome::Skipped(format!("--tls {tls}")),
+                outcome: Outcome::Skipped(skip::tls_left_out(tls, scenario)),
                 duration: Duration::ZERO,
                 commands: 0,
                 bytes: 0,
