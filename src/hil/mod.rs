@@ -48,6 +48,10 @@ pub struct HilConfig {
     pub ca_pem: Option<Vec<u8>>,
     /// A host file to attach.
     pub host_file: Option<std::path::PathBuf>,
+    /// Where the module holds [`large_attachment`]'s bytes, for `attachment-large` on the
+    /// families that attach only files on the module's file system (the SIM5360); `cargo xtask
+    /// hil --sim` gives the virtual module one at [`LARGE_MODULE_FILE`].
+    pub module_large_file: Option<String>,
     /// Progress of long transfers.
     pub progress: Option<Progress>,
 }
@@ -64,6 +68,7 @@ pub const SCENARIOS: &[&str] = &[
     "attachment-memory",
     "attachment-file",
     "attachment-module",
+    "attachment-large",
     "pop3",
     "wrong-password",
     "unknown-server",
@@ -82,11 +87,47 @@ pub fn describe(name: &str) -> Option<&'static str> {
         "attachment-memory" => "an attachment from the host's memory",
         "attachment-file" => "an attachment from a host file",
         "attachment-module" => "an attachment from the module's file system",
+        "attachment-large" => {
+            "a 100 KiB attachment (102400 bytes, the most a Quectel GSM takes over the serial \
+             line), from memory or the module's file system"
+        }
         "pop3" => "POP3 stat, list, headers, retrieve, delete, reset, uids",
         "wrong-password" => "a wrong password fails with Auth",
         "unknown-server" => "an unknown server name fails with Dns or Network",
         _ => return None,
     })
+}
+
+/// The size of `attachment-large`'s attachment: 100 KiB, the most a Quectel
+/// GSM module takes through the serial line (GSM_SMTP_ATC_V1.1 §2.2.9:
+/// `<filesz>` 0-102400), so the progress of a long transfer shows.
+pub const LARGE_ATTACHMENT_BYTES: usize = 102_400;
+
+/// The file name of `attachment-large`'s attachment.
+pub const LARGE_ATTACHMENT_NAME: &str = "log-100k.txt";
+
+/// Where a virtual module keeps [`large_attachment`] for the families that
+/// attach only files on the module's file system.
+pub const LARGE_MODULE_FILE: &str = "C:/Picture/log-100k.txt";
+
+/// The bytes of `attachment-large`: a meter log of 3200 lines of 32 bytes.
+///
+/// ```
+/// use cellmail_suite::hil::{LARGE_ATTACHMENT_BYTES, large_attachment};
+/// let log = large_attachment();
+/// assert_eq!(log.len(), LARGE_ATTACHMENT_BYTES);
+/// assert!(log.starts_with(b"0000 meter 7 reading 00042.0 m3\n"));
+/// ```
+pub fn large_attachment() -> Vec<u8> {
+    let mut log = String::with_capacity(LARGE_ATTACHMENT_BYTES);
+    for i in 0..LARGE_ATTACHMENT_BYTES / 32 {
+        log.push_str(&format!(
+            "{i:04} meter 7 reading {:05}.{} m3\n",
+            42 + i / 10,
+            i % 10
+        ));
+    }
+    log.into_bytes()
 }
 
 /// How a scenario ended.
@@ -187,6 +228,7 @@ fn given(cfg: &HilConfig) -> skip::Given {
         smtps_port: cfg.smtps_port.is_some(),
         pop3_port: cfg.pop3_port.is_some(),
         host_file: cfg.host_file.is_some(),
+        large_on_module: cfg.module_large_file.is_some(),
     }
 }
 
@@ -287,6 +329,25 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                         Err(MailError::invalid("host-file", "no host file was given")),
                     ),
                 },
+                "attachment-large" => {
+                    let attachment = if kind.capabilities().attachment_sources.memory {
+                        Ok(Attachment::from_bytes(
+                            LARGE_ATTACHMENT_NAME,
+                            large_attachment(),
+                        ))
+                    } else {
+                        // skip::before let it through: the run put the file there.
+                        let path = cfg
+                            .module_large_file
+                            .as_deref()
+                            .unwrap_or(LARGE_MODULE_FILE);
+                        Attachment::from_module(path)
+                    };
+                    (
+                        plain,
+                        attachment.and_then(|a| mail(cfg, name).attach(a).build()),
+                    )
+                }
                 "attachment-module" => {
                     let path = match kind {
                         DialectKind::QuectelGsm => "UFS:hil.txt",

@@ -6,7 +6,7 @@
 
 use cellmail::{AttachmentSources, Capabilities, Charset, TlsMode};
 
-use super::DialectKind;
+use super::{DialectKind, LARGE_ATTACHMENT_BYTES};
 
 /// The `bearer` scenario on a SIM5360.
 pub const SIM5360_BEARER: &str = "the SIM5360 has no bearer step of its own: its dialect sets \
@@ -38,6 +38,8 @@ pub struct Given {
     pub pop3_port: bool,
     /// A host file to attach.
     pub host_file: bool,
+    /// The large attachment lies on the module's file system.
+    pub large_on_module: bool,
 }
 
 /// Why `kind` cannot run `scenario` with what the run was `given`, decided
@@ -79,6 +81,7 @@ pub fn before(kind: DialectKind, scenario: &str, given: Given) -> Option<String>
         "attachment-file" => from(doc, &caps, Source::HostFile)
             .or_else(|| (!given.host_file).then(|| "no host file was given to attach".into())),
         "attachment-module" => from(doc, &caps, Source::Module),
+        "attachment-large" => large(doc, &caps, given.large_on_module),
         "pop3" if !kind.reads_mail() => Some(format!(
             "{doc} has no POP3 client: these modules only send mail"
         )),
@@ -173,6 +176,35 @@ fn from(doc: &str, caps: &Capabilities, source: Source) -> Option<String> {
     })
 }
 
+/// The large attachment goes from memory where the family takes that, from
+/// the module's file system otherwise (when the run put it there).
+fn large(doc: &str, caps: &Capabilities, on_module: bool) -> Option<String> {
+    let size = LARGE_ATTACHMENT_BYTES as u64;
+    let l = &caps.limits;
+    if let Some(max) = l.attachment_bytes_total.filter(|max| *max < size) {
+        return Some(format!(
+            "{doc} takes at most {max} bytes of attachments, less than the {size} of this one"
+        ));
+    }
+    let s = caps.attachment_sources;
+    if s.memory && l.attachment_bytes_serial < size && !(s.module_file && on_module) {
+        return Some(format!(
+            "{doc} takes at most {} bytes of attachments over the serial line, less than the \
+             {size} of this one",
+            l.attachment_bytes_serial
+        ));
+    }
+    match (s.memory, s.module_file, on_module) {
+        (true, _, _) | (_, true, true) => None,
+        (false, true, false) => Some(format!(
+            "{doc} attaches only {}, and this run put no {size}-byte file there \
+             (only a virtual module, --sim, is given one)",
+            Source::Module.words()
+        )),
+        (false, false, _) => Some(format!("{doc} attaches no bytes from the host's memory")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +215,7 @@ mod tests {
             smtps_port: true,
             pop3_port: true,
             host_file: true,
+            large_on_module: true,
         }
     }
 
@@ -252,6 +285,44 @@ mod tests {
             Some(
                 "the SIM5360 e-mail note attaches only files on the module's file system, \
                  not host files"
+            )
+        );
+    }
+
+    #[test]
+    fn the_large_attachment_runs_where_the_limits_allow_it() {
+        use DialectKind::*;
+        // Exactly the most a Quectel GSM takes over the serial line (GSM_SMTP_ATC §2.2.9).
+        assert_eq!(
+            QuectelGsm.capabilities().limits.attachment_bytes_serial,
+            LARGE_ATTACHMENT_BYTES as u64
+        );
+        let none = Given::default();
+        for k in [QuectelGsm, Sim7000, A76xx] {
+            assert_eq!(before(k, "attachment-large", none), None, "{k}");
+        }
+        assert_eq!(before(Sim5360, "attachment-large", all()), None);
+        assert_eq!(
+            before(Sim5360, "attachment-large", none).as_deref(),
+            Some(
+                "the SIM5360 e-mail note attaches only files on the module's file system, and \
+                 this run put no 102400-byte file there (only a virtual module, --sim, is given one)"
+            )
+        );
+        let mut caps = QuectelGsm.capabilities();
+        caps.limits.attachment_bytes_serial = 1000;
+        assert_eq!(
+            large("the manual", &caps, false).as_deref(),
+            Some(
+                "the manual takes at most 1000 bytes of attachments over the serial line, less \
+                 than the 102400 of this one"
+            )
+        );
+        caps.limits.attachment_bytes_total = Some(2000);
+        assert_eq!(
+            large("the manual", &caps, true).as_deref(),
+            Some(
+                "the manual takes at most 2000 bytes of attachments, less than the 102400 of this one"
             )
         );
     }

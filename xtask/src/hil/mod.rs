@@ -2,10 +2,11 @@
 //! a virtual module, recorded as replayable transcripts; and `cargo xtask demo`.
 
 mod args;
+mod delivered;
 mod progress;
 mod report;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use cellmail::Secret;
@@ -15,6 +16,7 @@ use cellmail_suite::hil::{self, HilConfig, Outcome, SCENARIOS, ScenarioResult, s
 
 use crate::mailstack;
 use args::{Args, HELP, parse};
+use delivered::Maildir;
 use progress::Bars;
 use report::{headers, print_table, setup};
 
@@ -76,8 +78,12 @@ async fn matrix(args: Args) -> Result<bool, String> {
             .or_else(|| args.sim.map(|_| "CMNET".to_owned())),
         ca_pem,
         host_file: Some(host_file),
+        // A virtual module is given the large attachment's file below.
+        module_large_file: args.sim.map(|_| hil::LARGE_MODULE_FILE.to_owned()),
         progress: Some(bars.progress()),
     };
+    // attachment-large is checked where it arrives when the mail goes to the local stack.
+    let maildir_root = get("CELLMAIL_MAILDIR_ROOT").map(PathBuf::from);
 
     // The module: a virtual one, or the port given.
     let module = match args.sim {
@@ -88,6 +94,7 @@ async fn matrix(args: Args) -> Result<bool, String> {
                     "C:/Picture/hil.jpg".to_owned(),
                     vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3],
                 ),
+                (hil::LARGE_MODULE_FILE.to_owned(), hil::large_attachment()),
             ];
             Some(
                 VirtualModule::spawn(family, SimOptions { baud: None, files })
@@ -128,7 +135,13 @@ async fn matrix(args: Args) -> Result<bool, String> {
         (Some(_), Some(_)) => format!("{path} (a virtual module)"),
         _ => format!("{path} at {} baud", args.baud),
     };
-    for line in setup(kind, &shown, &cfg, args.tls.as_deref()) {
+    for line in setup(
+        kind,
+        &shown,
+        &cfg,
+        args.tls.as_deref(),
+        maildir_root.as_deref(),
+    ) {
         println!("{line}");
     }
     let skip_tls = |s: &str| {
@@ -159,10 +172,15 @@ async fn matrix(args: Args) -> Result<bool, String> {
         eprintln!("== {} {scenario}", kind.name());
         let recorder = Recorder::new(open()?).redact("password", &password);
         let limit = Duration::from_secs(600);
+        let arrival = maildir_root
+            .as_deref()
+            .filter(|_| scenario == "attachment-large")
+            .map(|root| Maildir::of(root, &cfg.to));
+        let before = arrival.as_ref().map(Maildir::files).unwrap_or_default();
         let ran = tokio::time::timeout(limit, hil::run(scenario, kind, recorder, &cfg)).await;
         // A bar still open (a transfer cut short) ends before the next line.
         bars.end();
-        let Ok((result, client)) = ran else {
+        let Ok((mut result, client)) = ran else {
             // The session is gone with the future: a row, no transcript.
             results.push(ScenarioResult {
                 name: scenario,
@@ -173,6 +191,17 @@ async fn matrix(args: Args) -> Result<bool, String> {
             });
             continue;
         };
+        if let (Some(dir), Outcome::Pass) = (&arrival, &result.outcome) {
+            let subject = format!("cellmail hil {scenario}");
+            let (name, bytes) = (hil::LARGE_ATTACHMENT_NAME, hil::large_attachment());
+            let wait = Duration::from_secs(30);
+            let checked =
+                tokio::task::block_in_place(|| dir.check(&before, &subject, name, &bytes, wait));
+            match checked {
+                Ok(()) => eprintln!("  arrived in Dovecot with {name} intact"),
+                Err(why) => result.outcome = Outcome::Fail(format!("sent, but {why}")),
+            }
+        }
         if let Some(dir) = &args.record {
             let dir = dir.join(kind.name());
             std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;

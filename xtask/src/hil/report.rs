@@ -1,16 +1,20 @@
 //! What `cargo xtask hil` prints and records: the run's set-up, the result
 //! table, the transcript headers.
 
+use std::path::Path;
+
 use cellmail_suite::hil::{DialectKind, HilConfig, Outcome, ScenarioResult};
 
 /// What the run uses, printed before the first scenario: the module, the
 /// server (host:port and TLS mode of each port the scenarios use), the
-/// account's user (never its password), the recipients and the APN.
+/// account's user (never its password), the recipients, the APN, and where
+/// delivery is checked.
 pub(super) fn setup(
     kind: DialectKind,
     module: &str,
     cfg: &HilConfig,
     tls: Option<&str>,
+    maildir: Option<&Path>,
 ) -> Vec<String> {
     let host = &cfg.host;
     let mut ports = vec![format!(
@@ -40,7 +44,7 @@ pub(super) fn setup(
     if let Some(bcc) = &cfg.bcc {
         to.push_str(&format!(", bcc {bcc}"));
     }
-    vec![
+    let mut lines = vec![
         format!("hil: {} on {module}", kind.name()),
         format!("  server:  {}; {check}", ports.join(", ")),
         format!("  account: {} (password not shown); {to}", cfg.user),
@@ -48,7 +52,15 @@ pub(super) fn setup(
             Some(apn) => format!("  bearer:  APN {apn}, brought up by the dialect"),
             None => "  bearer:  no APN: the bearer must be up already".to_owned(),
         },
-    ]
+    ];
+    if let Some(dir) = maildir {
+        lines.push(format!(
+            "  arrival: attachment-large checked in the Maildir of {} under {}",
+            cfg.to,
+            dir.display()
+        ));
+    }
+    lines
 }
 
 /// `text` with `password` written as `${password}`.
@@ -147,6 +159,7 @@ pub(super) fn headers(
         ("cc", cfg.cc.clone()),
         ("bcc", cfg.bcc.clone()),
         ("apn", cfg.apn.clone()),
+        ("module-large-file", cfg.module_large_file.clone()),
     ] {
         if let Some(v) = v {
             h.push((k.into(), v));
@@ -180,17 +193,20 @@ mod tests {
             apn: Some("CMNET".into()),
             ca_pem: Some(b"pem".to_vec()),
             host_file: None,
+            module_large_file: None,
             progress: None,
         }
     }
 
     #[test]
     fn the_setup_names_server_account_and_apn_never_the_password() {
+        let maildir = Path::new("/m");
         let lines = setup(
             DialectKind::Sim7000,
             "/dev/pts/3 (a virtual module)",
             &cfg(),
             None,
+            Some(maildir),
         );
         assert_eq!(
             lines,
@@ -201,6 +217,7 @@ mod tests {
                 "  account: alice@cellmail.test (password not shown); mail to bob@cellmail.test, \
                  cc carol@cellmail.test",
                 "  bearer:  APN CMNET, brought up by the dialect",
+                "  arrival: attachment-large checked in the Maildir of bob@cellmail.test under /m",
             ]
         );
         assert!(lines.iter().all(|l| !l.contains("alice-secret-1")));
@@ -211,7 +228,13 @@ mod tests {
         let mut c = cfg();
         c.apn = None;
         c.ca_pem = None;
-        let lines = setup(DialectKind::QuectelGsm, "/dev/ttyUSB2", &c, Some("none"));
+        let lines = setup(
+            DialectKind::QuectelGsm,
+            "/dev/ttyUSB2",
+            &c,
+            Some("none"),
+            None,
+        );
         assert_eq!(
             lines[1],
             "  server:  SMTP 127.0.0.1:2525 plain only (--tls none), POP3 127.0.0.1:1110 plain; \
@@ -219,9 +242,24 @@ mod tests {
         );
         assert_eq!(lines[3], "  bearer:  no APN: the bearer must be up already");
         assert_eq!(lines.len(), 4);
-        let implicit = setup(DialectKind::QuectelGsm, "p", &c, Some("implicit"));
+        let implicit = setup(DialectKind::QuectelGsm, "p", &c, Some("implicit"), None);
         assert!(implicit[1].starts_with(
             "  server:  SMTP 127.0.0.1:2525 plain, SMTPS 127.0.0.1:4465 implicit TLS"
         ));
+    }
+
+    #[test]
+    fn headers_name_the_module_file_for_the_replay() {
+        let mut c = cfg();
+        c.module_large_file = Some("C:/Picture/log-100k.txt".into());
+        let h = headers(
+            DialectKind::Sim5360,
+            "attachment-large",
+            &c,
+            &Outcome::Pass,
+            "alice-secret-1",
+        );
+        assert!(h.contains(&("module-large-file".into(), "C:/Picture/log-100k.txt".into())));
+        assert!(h.iter().all(|(_, v)| !v.contains("alice-secret-1")));
     }
 }
