@@ -28,6 +28,7 @@ fn config(t: &Transcript, dir: &Path) -> HilConfig {
         apn: meta("apn"),
         ca_pem: meta("ca").map(|f| std::fs::read(dir.join(f)).unwrap()),
         host_file: meta("host-file").map(|f| dir.join(f)),
+        module_large_file: meta("module-large-file"),
         progress: None,
     }
 }

@@ -90,8 +90,8 @@ fn check_tls(
     caps: &Capabilities,
 ) -> Result<(), MailError> {
     if !supported.contains(&mode) {
-        // The words the hil recordings (tests/transcripts/hil/*) hold as skip
-        // reasons: changing them means recording those again.
+        // The variant's name, as `tests/capabilities.rs` looks for it (the hil
+        // matrix says its own skip reasons: `cellmail_suite::hil::skip`).
         let mode = match mode {
             TlsMode::None => "None",
             TlsMode::Implicit => "Implicit",

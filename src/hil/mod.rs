@@ -5,15 +5,17 @@
 //! code drives a real port wrapped in a `Recorder` and a `ScriptedModem`
 //! playing that recording back.
 
-use std::net::IpAddr;
+mod bearer;
+pub mod skip;
+
 use std::time::{Duration, Instant};
 
 use cellmail::{
     Attachment, Auth, Bearer, CertSource, Charset, Email, MailError, MailSender, Mailbox,
     Pop3Account, Progress, Secret, ServerAddr, SmtpAccount, TlsMode, TlsSettings, Verify,
 };
-use cellmail_at::{AtError, Client, ClientConfig};
-use cellmail_modem::{Mailer, Modem, Settings};
+use cellmail_at::{Client, ClientConfig};
+use cellmail_modem::{Modem, Settings};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The module families the matrix knows: the families `cellmail-modem` opens.
@@ -46,6 +48,10 @@ pub struct HilConfig {
     pub ca_pem: Option<Vec<u8>>,
     /// A host file to attach.
     pub host_file: Option<std::path::PathBuf>,
+    /// Where the module holds [`large_attachment`]'s bytes, for `attachment-large` on the
+    /// families that attach only files on the module's file system (the SIM5360); `cargo xtask
+    /// hil --sim` gives the virtual module one at [`LARGE_MODULE_FILE`].
+    pub module_large_file: Option<String>,
     /// Progress of long transfers.
     pub progress: Option<Progress>,
 }
@@ -62,6 +68,7 @@ pub const SCENARIOS: &[&str] = &[
     "attachment-memory",
     "attachment-file",
     "attachment-module",
+    "attachment-large",
     "pop3",
     "wrong-password",
     "unknown-server",
@@ -80,11 +87,47 @@ pub fn describe(name: &str) -> Option<&'static str> {
         "attachment-memory" => "an attachment from the host's memory",
         "attachment-file" => "an attachment from a host file",
         "attachment-module" => "an attachment from the module's file system",
+        "attachment-large" => {
+            "a 100 KiB attachment (102400 bytes, the most a Quectel GSM takes over the serial \
+             line), from memory or the module's file system"
+        }
         "pop3" => "POP3 stat, list, headers, retrieve, delete, reset, uids",
         "wrong-password" => "a wrong password fails with Auth",
         "unknown-server" => "an unknown server name fails with Dns or Network",
         _ => return None,
     })
+}
+
+/// The size of `attachment-large`'s attachment: 100 KiB, the most a Quectel
+/// GSM module takes through the serial line (GSM_SMTP_ATC_V1.1 §2.2.9:
+/// `<filesz>` 0-102400), so the progress of a long transfer shows.
+pub const LARGE_ATTACHMENT_BYTES: usize = 102_400;
+
+/// The file name of `attachment-large`'s attachment.
+pub const LARGE_ATTACHMENT_NAME: &str = "log-100k.txt";
+
+/// Where a virtual module keeps [`large_attachment`] for the families that
+/// attach only files on the module's file system.
+pub const LARGE_MODULE_FILE: &str = "C:/Picture/log-100k.txt";
+
+/// The bytes of `attachment-large`: a meter log of 3200 lines of 32 bytes.
+///
+/// ```
+/// use cellmail_suite::hil::{LARGE_ATTACHMENT_BYTES, large_attachment};
+/// let log = large_attachment();
+/// assert_eq!(log.len(), LARGE_ATTACHMENT_BYTES);
+/// assert!(log.starts_with(b"0000 meter 7 reading 00042.0 m3\n"));
+/// ```
+pub fn large_attachment() -> Vec<u8> {
+    let mut log = String::with_capacity(LARGE_ATTACHMENT_BYTES);
+    for i in 0..LARGE_ATTACHMENT_BYTES / 32 {
+        log.push_str(&format!(
+            "{i:04} meter 7 reading {:05}.{} m3\n",
+            42 + i / 10,
+            i % 10
+        ));
+    }
+    log.into_bytes()
 }
 
 /// How a scenario ended.
@@ -170,11 +213,22 @@ fn mail(cfg: &HilConfig, scenario: &str) -> cellmail::EmailBuilder {
         ))
 }
 
-fn expect_ok(r: Result<cellmail::SendReport, MailError>) -> Outcome {
+fn expect_ok(kind: DialectKind, r: Result<cellmail::SendReport, MailError>) -> Outcome {
     match r {
         Ok(_) => Outcome::Pass,
-        Err(MailError::Unsupported { feature }) => Outcome::Skipped(feature),
+        Err(MailError::Unsupported { feature }) => Outcome::Skipped(skip::refused(kind, &feature)),
         Err(e) => Outcome::Fail(e.to_string()),
+    }
+}
+
+/// What the run was given, for [`skip::before`].
+fn given(cfg: &HilConfig) -> skip::Given {
+    skip::Given {
+        ca: cfg.ca_pem.is_some(),
+        smtps_port: cfg.smtps_port.is_some(),
+        pop3_port: cfg.pop3_port.is_some(),
+        host_file: cfg.host_file.is_some(),
+        large_on_module: cfg.module_large_file.is_some(),
     }
 }
 
@@ -202,19 +256,22 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
         ignore_module_clock: true,
         ..Default::default()
     };
-    let outcome = match name {
-        "probe" => match cellmail::probe(&mut client).await {
+    // Nothing is sent when the family cannot, or the run was not given what it needs.
+    let skipped = skip::before(kind, name, given(cfg));
+    let outcome = match (name, skipped) {
+        ("probe", _) => match cellmail::probe(&mut client).await {
             Ok(info) if cellmail_modem::identify(&info).ok() == Some(kind) => Outcome::Pass,
             Ok(info) => Outcome::Fail(format!("{info} is not driven by {}", kind.name())),
             Err(e) => Outcome::Fail(e.to_string()),
         },
-        "bearer" => {
-            let (outcome, c) = bearer(kind, client, cfg).await;
+        ("bearer", _) => {
+            let (outcome, c) = bearer::bearer(kind, client, cfg).await;
             client = c;
             outcome
         }
         _ if describe(name).is_none() => Outcome::Fail(format!("no scenario named {name}")),
-        _ => {
+        (_, Some(why)) => Outcome::Skipped(why),
+        (_, None) => {
             let (acct, email): (SmtpAccount, Result<Email, MailError>) = match name {
                 "plain" => (plain, mail(cfg, name).build()),
                 "starttls" => (
@@ -226,9 +283,13 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                         account(cfg, port, tls(TlsMode::Implicit)),
                         mail(cfg, name).build(),
                     ),
+                    // skip::before said so.
                     None => (
                         plain,
-                        Err(MailError::unsupported("no implicit-TLS port given")),
+                        Err(MailError::invalid(
+                            "smtps-port",
+                            "no implicit-TLS port was given",
+                        )),
                     ),
                 },
                 "to-cc-bcc" => {
@@ -263,8 +324,30 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                         plain,
                         Attachment::from_file(path).and_then(|a| mail(cfg, name).attach(a).build()),
                     ),
-                    None => (plain, Err(MailError::unsupported("no host file given"))),
+                    None => (
+                        plain,
+                        Err(MailError::invalid("host-file", "no host file was given")),
+                    ),
                 },
+                "attachment-large" => {
+                    let attachment = if kind.capabilities().attachment_sources.memory {
+                        Ok(Attachment::from_bytes(
+                            LARGE_ATTACHMENT_NAME,
+                            large_attachment(),
+                        ))
+                    } else {
+                        // skip::before let it through: the run put the file there.
+                        let path = cfg
+                            .module_large_file
+                            .as_deref()
+                            .unwrap_or(LARGE_MODULE_FILE);
+                        Attachment::from_module(path)
+                    };
+                    (
+                        plain,
+                        attachment.and_then(|a| mail(cfg, name).attach(a).build()),
+                    )
+                }
                 "attachment-module" => {
                     let path = match kind {
                         DialectKind::QuectelGsm => "UFS:hil.txt",
@@ -298,14 +381,10 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                 unreachable!("hil's bearer has no APN user: its settings fit every dialect")
             };
             let outcome = match (name, email) {
-                ("pop3", _) if !kind.reads_mail() => {
-                    Outcome::Skipped(format!("{} has no POP3 client", kind.name()))
-                }
-                ("pop3", _) if cfg.pop3_port.is_none() => {
-                    Outcome::Skipped("no POP3 port given".into())
-                }
                 ("pop3", _) => pop3(&mut modem, kind).await,
-                (_, Err(MailError::Unsupported { feature })) => Outcome::Skipped(feature),
+                (_, Err(MailError::Unsupported { feature })) => {
+                    Outcome::Skipped(skip::refused(kind, &feature))
+                }
                 (_, Err(e)) => Outcome::Fail(e.to_string()),
                 ("wrong-password", Ok(e)) => match modem.send(&e).await {
                     Err(MailError::Auth { .. }) => Outcome::Pass,
@@ -315,7 +394,7 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                     Err(MailError::Dns { .. } | MailError::Network { .. }) => Outcome::Pass,
                     other => Outcome::Fail(format!("expected Dns, got {other:?}")),
                 },
-                (_, Ok(e)) => expect_ok(modem.send(&e).await),
+                (_, Ok(e)) => expect_ok(kind, modem.send(&e).await),
             };
             client = modem.into_client();
             outcome
@@ -330,137 +409,6 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
         bytes: stats.bytes_written + stats.bytes_read,
     };
     (result, client)
-}
-
-/// The `bearer` scenario: brings the packet bearer up the way the dialect
-/// does, then asks the module whether it is up and with which address.
-/// Without an APN it only checks (the application brought it up).
-async fn bearer<T: AsyncRead + AsyncWrite + Unpin + Send>(
-    kind: DialectKind,
-    client: Client<T>,
-    cfg: &HilConfig,
-) -> (Outcome, Client<T>) {
-    fn address(line: &str) -> Option<IpAddr> {
-        line.trim()
-            .trim_matches('"')
-            .parse::<IpAddr>()
-            .ok()
-            .filter(|ip| !ip.is_unspecified())
-    }
-    let no_apn = |e: &dyn std::fmt::Display| match cfg.apn {
-        Some(_) => e.to_string(),
-        None => format!("the bearer is not up and no --apn was given to bring it up ({e})"),
-    };
-    match kind {
-        DialectKind::QuectelGsm => {
-            let acct = account(cfg, cfg.smtp_port, TlsSettings::default());
-            let modem = Modem::with_family(kind, client.into_inner(), &settings(kind, acct, cfg));
-            let Ok(Mailer::Quectel(mut m)) = modem.map(Modem::into_mailer) else {
-                unreachable!("a Quectel dialect makes a Quectel mailer")
-            };
-            // AT+QIFGCNT, AT+QICSGP, AT+QIREGAPP, AT+QIACT, AT+QILOCIP (a no-op without an APN).
-            if let Err(e) = m.bearer_up().await {
-                return (Outcome::Fail(e.to_string()), m.into_client());
-            }
-            // Then ask for the local address on our own: the context is up when it has one.
-            let outcome = match m
-                .client()
-                .execute(&cellmail_quectel::commands::local_ip())
-                .await
-            {
-                Ok(r) if r.info.iter().any(|l| address(l).is_some()) => Outcome::Pass,
-                Ok(r) => Outcome::Fail(no_apn(&format!(
-                    "AT+QILOCIP answered no address: {:?}",
-                    r.info
-                ))),
-                Err(e) => Outcome::Fail(no_apn(&e)),
-            };
-            (outcome, m.into_client())
-        }
-        DialectKind::Sim7000 => {
-            // The Sim7000Mailer opens the bearer only inside a send (when given an APN);
-            // the application note's own sequence (§4.1) is issued here with the dialect's
-            // typed commands, on the profile the mailer uses.
-            use cellmail_simcom::sim7000::commands;
-            let mut client = client;
-            let cid = cellmail_simcom::Sim7000Options::default().cid;
-            let mut open_error = None;
-            if let Some(apn) = &cfg.apn {
-                if let Err(e) = client.execute(&commands::bearer_apn(cid, apn)).await {
-                    return (Outcome::Fail(e.to_string()), client);
-                }
-                match client.execute(&commands::bearer_open(cid)).await {
-                    Ok(_) => {}
-                    // A module whose bearer is open already refuses to open it again:
-                    // the query below tells.
-                    Err(e @ (AtError::Error { .. } | AtError::Cme { .. })) => open_error = Some(e),
-                    Err(e) => return (Outcome::Fail(e.to_string()), client),
-                }
-            }
-            let outcome = match client.execute(&commands::bearer_query(cid)).await {
-                Ok(r) => {
-                    let fields = r.fields("+SAPBR:").unwrap_or_default();
-                    let status = fields.get(1).and_then(|f| f.as_int());
-                    let ip = fields.get(2).and_then(|f| address(f.as_str()));
-                    match (status, ip) {
-                        (Some(1), Some(_)) => Outcome::Pass,
-                        _ => {
-                            let mut why = format!(
-                                "AT+SAPBR=2,{cid} answered {:?}, not status 1 with an address",
-                                r.info
-                            );
-                            if let Some(e) = open_error {
-                                why = format!("{e}; {why}");
-                            }
-                            Outcome::Fail(no_apn(&why))
-                        }
-                    }
-                }
-                Err(e) => Outcome::Fail(no_apn(&e)),
-            };
-            (outcome, client)
-        }
-        DialectKind::A76xx => {
-            // The A76xxMailer brings the network up inside a send; the same typed
-            // commands here: the PDP context (with --apn), then AT+NETOPEN, which
-            // passes when it opens (+NETOPEN: 0) or says it is open already.
-            use cellmail_simcom::a76xx::setup;
-            let mut client = client;
-            let mut urcs = client.watch_urcs();
-            let cid = cellmail_simcom::A76xxOptions::default().pdp_cid;
-            if let Some(apn) = &cfg.apn {
-                let c = setup::pdp_context(cid, setup::PdpType::Ip, apn);
-                if let Err(e) = client.execute(&c).await {
-                    return (Outcome::Fail(e.to_string()), client);
-                }
-            }
-            let outcome = match client.execute(&setup::net_open()).await {
-                Ok(_) => match client
-                    .deferred(setup::prefix::NETOPEN, setup::LONG_TIMEOUT)
-                    .await
-                {
-                    Ok(l) if l.trim() == "+NETOPEN: 0" => Outcome::Pass,
-                    Ok(l) => Outcome::Fail(no_apn(&format!("AT+NETOPEN answered {l:?}"))),
-                    Err(e) => Outcome::Fail(no_apn(&e)),
-                },
-                Err(AtError::Error { .. })
-                    if urcs.seen().lines.iter().any(|l| setup::already_open(l)) =>
-                {
-                    Outcome::Pass
-                }
-                Err(e) => Outcome::Fail(no_apn(&e)),
-            };
-            (outcome, client)
-        }
-        DialectKind::Sim5360 => (
-            Outcome::Skipped(
-                "the SIM5360 dialect sets the PDP context with AT+CGSOCKCONT inside send; \
-                 no separate bearer step"
-                    .into(),
-            ),
-            client,
-        ),
-    }
 }
 
 /// stat, list, headers, retrieve, delete then reset (the mail stays), uids.
@@ -485,9 +433,7 @@ async fn pop3(mb: &mut dyn Mailbox, kind: DialectKind) -> Outcome {
             mb.retrieve(first.id).await?;
             if kind == DialectKind::Sim5360 {
                 match mb.reset().await {
-                    Err(MailError::Unsupported { feature }) => {
-                        skipped = Some(format!("delete and reset: {feature}"));
-                    }
+                    Err(MailError::Unsupported { .. }) => skipped = Some(skip::no_reset(kind)),
                     Ok(()) => {
                         return Err(MailError::invalid(
                             "reset",
