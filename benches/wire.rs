@@ -153,7 +153,7 @@ fn quectel_options() -> cellmail_quectel::QuectelOptions {
             user: None,
             password: None,
         }),
-        send_timeout_secs: 100,
+        send_timeout: std::time::Duration::from_secs(100),
         ..Default::default()
     }
 }

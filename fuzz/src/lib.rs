@@ -220,7 +220,7 @@ pub fn mailer(data: &[u8]) {
                 password: cellmail::Secret::new("p"),
                 tls: Default::default(),
             }),
-            server_timeout_secs: 10,
+            server_timeout: std::time::Duration::from_secs(10),
             ..Default::default()
         };
         let mut mailer = cellmail_simcom::Sim7000Mailer::new(client, account, options);

@@ -177,7 +177,7 @@ fn settings(kind: DialectKind, account: SmtpAccount, cfg: &HilConfig) -> Setting
         command_timeout: Duration::from_secs(10),
         family: Some(kind),
         quectel: cellmail_quectel::QuectelOptions {
-            send_timeout_secs: 100,
+            send_timeout: std::time::Duration::from_secs(100),
             retry: cellmail_quectel::RetryPolicy {
                 attempts: 1,
                 reactivate_before_last: false,

@@ -214,6 +214,7 @@ pub fn sim5360(
         bearer: Some(cellmail::Bearer::new("3GNET")),
         pop3: Some(stack.pop3_account(pop3_user)),
         result_timeout: Duration::from_secs(60),
+        progress: None,
     };
     let mailer = cellmail_simcom::Sim5360Mailer::new(
         client,
@@ -343,7 +344,7 @@ pub fn quectel_options() -> cellmail_quectel::QuectelOptions {
             user: None,
             password: None,
         }),
-        send_timeout_secs: 100,
+        send_timeout: std::time::Duration::from_secs(100),
         retry: cellmail_quectel::RetryPolicy {
             attempts: 1,
             reactivate_before_last: false,

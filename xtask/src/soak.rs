@@ -196,7 +196,7 @@ pub(crate) fn mailer(
                     user: None,
                     password: None,
                 }),
-                send_timeout_secs: 100,
+                send_timeout: std::time::Duration::from_secs(100),
                 // The outbox retries; the dialect makes one attempt.
                 retry: cellmail_quectel::RetryPolicy {
                     attempts: 1,
@@ -210,7 +210,7 @@ pub(crate) fn mailer(
             account,
             cellmail_simcom::Sim7000Options {
                 bearer: Some(cellmail::Bearer::new("CMNET")),
-                server_timeout_secs: 10,
+                server_timeout: std::time::Duration::from_secs(10),
                 ..Default::default()
             },
         )),
@@ -219,8 +219,8 @@ pub(crate) fn mailer(
             account,
             cellmail_simcom::Sim5360Options {
                 bearer: Some(cellmail::Bearer::new("3GNET")),
-                pop3: None,
                 result_timeout: SIM5360_RESULT_TIMEOUT,
+                ..Default::default()
             },
         )),
         Family::A76xx => Box::new(cellmail_simcom::A76xxMailer::new(

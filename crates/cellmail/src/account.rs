@@ -328,3 +328,48 @@ pub fn validate_message_id(id: u32, stat: &MailboxStat) -> Result<(), MailError>
 pub fn validate_serial(path: &str, baud: u32) -> Result<(), MailError> {
     cellmail_at::serial::check(path, baud).map_err(|e| MailError::invalid(e.field, e.reason))
 }
+
+/// A duration a module takes as a number of whole seconds within `range`
+/// (`AT+QSMTPPUT=<timeout>`, `AT+EMAILTO=<timeout>`): the seconds, or
+/// `Invalid` naming `field` and the rule (`rule`, e.g. "AT+EMAILTO (SIM7000
+/// §3.2.2)"), before any byte.
+///
+/// ```
+/// use std::time::Duration;
+/// use cellmail::{module_seconds, MailError};
+/// assert_eq!(module_seconds("send_timeout", Duration::from_secs(300), 100..=48_000, "AT+QSMTPPUT").ok(), Some(300));
+/// let err = module_seconds("send_timeout", Duration::from_secs(99), 100..=48_000, "AT+QSMTPPUT").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid send_timeout: is 99 s; AT+QSMTPPUT takes 100 to 48000 seconds");
+/// let half = module_seconds("send_timeout", Duration::from_millis(100_500), 100..=48_000, "AT+QSMTPPUT");
+/// assert!(matches!(half, Err(MailError::Invalid { .. })));
+/// ```
+pub fn module_seconds(
+    field: &str,
+    value: std::time::Duration,
+    range: std::ops::RangeInclusive<u32>,
+    rule: &str,
+) -> Result<u32, MailError> {
+    // Seconds, as the manuals count them (not "1 min 40 s").
+    let shown = if value.subsec_nanos() == 0 {
+        format!("{} s", value.as_secs())
+    } else {
+        format!("{} s", value.as_secs_f64())
+    };
+    if value.subsec_nanos() != 0 {
+        return Err(MailError::invalid(
+            field,
+            format!("is {shown}; {rule} counts whole seconds"),
+        ));
+    }
+    match u32::try_from(value.as_secs()) {
+        Ok(secs) if range.contains(&secs) => Ok(secs),
+        _ => Err(MailError::invalid(
+            field,
+            format!(
+                "is {shown}; {rule} takes {} to {} seconds",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}

@@ -29,8 +29,8 @@ mod sender;
 mod settings;
 
 pub use account::{
-    APN_MAX, validate_bearer, validate_mailbox, validate_message_id, validate_pop3_account,
-    validate_send, validate_serial, validate_smtp_account,
+    APN_MAX, module_seconds, validate_bearer, validate_mailbox, validate_message_id,
+    validate_pop3_account, validate_send, validate_serial, validate_smtp_account,
 };
 pub use capabilities::{AttachmentSources, Capabilities, Limits, TextEncoding, validate};
 pub use email::{
@@ -46,5 +46,5 @@ pub use sender::{
 };
 pub use settings::{
     Auth, Bearer, CertSource, CipherSuites, KeySource, Pop3Account, Secret, ServerAddr,
-    SmtpAccount, Timeouts, TlsMode, TlsSettings, TlsVersion, Verify,
+    SmtpAccount, TlsMode, TlsSettings, TlsVersion, Verify,
 };

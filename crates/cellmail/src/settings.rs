@@ -1,7 +1,6 @@
 //! Account and connection settings. `Debug` never shows a password or key.
 
 use std::fmt;
-use std::time::Duration;
 
 pub use cellmail_at::Secret;
 
@@ -246,35 +245,6 @@ impl Bearer {
             apn: apn.into(),
             user: None,
             password: None,
-        }
-    }
-}
-
-/// How long to wait for the module.
-///
-/// ```
-/// use std::time::Duration;
-/// use cellmail::Timeouts;
-/// // A slow cellular link: give the whole mail ten minutes.
-/// let timeouts = Timeouts { send: Duration::from_secs(600), ..Default::default() };
-/// assert_eq!(timeouts.command, Duration::from_secs(5));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    /// An ordinary command's final result.
-    pub command: Duration,
-    /// Connecting to the server and sending a whole mail.
-    pub send: Duration,
-    /// A POP3 operation (login, list, retrieve).
-    pub pop3: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            command: Duration::from_secs(5),
-            send: Duration::from_secs(300),
-            pop3: Duration::from_secs(120),
         }
     }
 }

@@ -215,6 +215,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
                 Sim5360Options {
                     bearer: settings.bearer.clone(),
                     pop3: settings.pop3.clone(),
+                    progress: settings.progress.clone(),
                     ..settings.sim5360.clone()
                 },
             )),

@@ -4,7 +4,7 @@
 
 use cellmail::{
     Auth, Capabilities, CertSource, CipherSuites, Email, MailError, SmtpAccount, TlsMode,
-    TlsVersion, Verify,
+    TlsVersion, Verify, module_seconds,
 };
 use cellmail_at::Command;
 use cellmail_session::Exchange;
@@ -145,23 +145,26 @@ pub fn check(
         .map_or((SendTimeout::MIN, SendTimeout::MAX), |r| {
             (*r.start(), *r.end())
         });
-    let send_range = |v: u32| {
+    let rule = "AT+QSMTPPUT (GSM_SMTP_ATC §2.2.13)";
+    let secs = module_seconds("send_timeout", o.send_timeout, lo..=hi, rule)?;
+    let send_timeout = SendTimeout::new(secs).map_err(|_| {
         out_of_range(
-            "send_timeout_secs",
-            i64::from(v),
-            i64::from(lo),
-            i64::from(hi),
+            "send_timeout",
+            i64::from(secs),
+            i64::from(SendTimeout::MIN),
+            i64::from(SendTimeout::MAX),
         )
-    };
-    if !(lo..=hi).contains(&o.send_timeout_secs) {
-        return Err(send_range(o.send_timeout_secs));
-    }
-    let send_timeout =
-        SendTimeout::new(o.send_timeout_secs).map_err(|_| send_range(o.send_timeout_secs))?;
-    let transfer_timeout = TransferTimeout::new(o.transfer_timeout_secs).map_err(|_| {
+    })?;
+    let secs = module_seconds(
+        "transfer_timeout",
+        o.transfer_timeout,
+        TransferTimeout::MIN..=TransferTimeout::MAX,
+        "AT+QSMTPBODY/AT+QSMTPATT (§2.2.8, §2.2.9)",
+    )?;
+    let transfer_timeout = TransferTimeout::new(secs).map_err(|_| {
         out_of_range(
-            "transfer_timeout_secs",
-            i64::from(o.transfer_timeout_secs),
+            "transfer_timeout",
+            i64::from(secs),
             i64::from(TransferTimeout::MIN),
             i64::from(TransferTimeout::MAX),
         )
@@ -395,6 +398,7 @@ mod tests {
     use super::*;
     use cellmail::{Attachment, Secret, ServerAddr, TlsSettings};
     use cellmail_session::exchange::lines;
+    use std::time::Duration;
 
     fn account(tls: TlsSettings) -> SmtpAccount {
         SmtpAccount {
@@ -431,17 +435,17 @@ mod tests {
         let cases = [
             (
                 QuectelOptions {
-                    send_timeout_secs: 99,
+                    send_timeout: Duration::from_secs(99),
                     ..Default::default()
                 },
-                "send_timeout_secs",
+                "send_timeout",
             ),
             (
                 QuectelOptions {
-                    transfer_timeout_secs: 0,
+                    transfer_timeout: Duration::ZERO,
                     ..Default::default()
                 },
-                "transfer_timeout_secs",
+                "transfer_timeout",
             ),
             (
                 QuectelOptions {

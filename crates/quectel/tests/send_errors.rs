@@ -12,6 +12,7 @@ use cellmail::{
 };
 use cellmail_quectel::{QuectelMailer, QuectelOptions, ResultCode, RetryPolicy, TransferError};
 use cellmail_replay::{Faults, Transcript};
+use std::time::Duration;
 use support::*;
 
 /// The first mail of mailer-two-mails.at, with `+QSMTPPUT: <result>`.
@@ -332,16 +333,16 @@ async fn refused_before_writing(options: QuectelOptions, field: &str, range: &st
 async fn send_timeout_is_100_to_48000() {
     let caps = cellmail_quectel::capabilities();
     assert_eq!(caps.limits.send_timeout_secs, Some(100..=48_000));
-    for secs in [99, 48_001, 0] {
+    for secs in [99u32, 48_001, 0] {
         let options = QuectelOptions {
-            send_timeout_secs: secs,
+            send_timeout: Duration::from_secs(u64::from(secs)),
             ..Default::default()
         };
-        refused_before_writing(options, "send_timeout_secs", "takes 100 to 48000").await;
+        refused_before_writing(options, "send_timeout", "takes 100 to 48000 seconds").await;
     }
     for secs in [100, 48_000] {
         let options = QuectelOptions {
-            send_timeout_secs: secs,
+            send_timeout: Duration::from_secs(u64::from(secs)),
             retry: RetryPolicy {
                 attempts: 1,
                 reactivate_before_last: false,
@@ -357,16 +358,16 @@ async fn send_timeout_is_100_to_48000() {
 
 #[tokio::test(start_paused = true)]
 async fn transfer_timeout_is_1_to_48000() {
-    for secs in [0, 48_001] {
+    for secs in [0u32, 48_001] {
         let options = QuectelOptions {
-            transfer_timeout_secs: secs,
+            transfer_timeout: Duration::from_secs(u64::from(secs)),
             ..Default::default()
         };
-        refused_before_writing(options, "transfer_timeout_secs", "takes 1 to 48000").await;
+        refused_before_writing(options, "transfer_timeout", "takes 1 to 48000 seconds").await;
     }
     for secs in [1, 48_000] {
         let options = QuectelOptions {
-            transfer_timeout_secs: secs,
+            transfer_timeout: Duration::from_secs(u64::from(secs)),
             ..Default::default()
         };
         let text = plain_send_with(secs, 300, &["0"], true);

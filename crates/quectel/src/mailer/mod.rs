@@ -30,12 +30,13 @@ pub struct QuectelOptions {
     pub bearer: Option<Bearer>,
     /// The SSL context (0-5, SMTPS note §2.2.1) used for SMTPS.
     pub ssl_context: u8,
-    /// `AT+QSMTPPUT=<timeout>`: the capabilities' `send_timeout_secs`
-    /// (100-48000 seconds, GSM_SMTP_ATC_V1.1 §2.2.13).
-    pub send_timeout_secs: u32,
-    /// `<timeout>` of body and attachment download through the UART, 1-48000 s
-    /// (§2.2.8, §2.2.9).
-    pub transfer_timeout_secs: u32,
+    /// `AT+QSMTPPUT=<timeout>`, how long the module may take to send: whole
+    /// seconds in the capabilities' `send_timeout_secs` (100-48000,
+    /// GSM_SMTP_ATC_V1.1 §2.2.13); the host waits for it and a margin.
+    pub send_timeout: Duration,
+    /// `<timeout>` of body and attachment download through the UART: whole
+    /// seconds, 1-48000 (§2.2.8, §2.2.9).
+    pub transfer_timeout: Duration,
     /// Retries of a failed send.
     pub retry: RetryPolicy,
     /// Progress of body and attachment transfers.
@@ -47,8 +48,8 @@ impl Default for QuectelOptions {
         Self {
             bearer: None,
             ssl_context: 0,
-            send_timeout_secs: 300,
-            transfer_timeout_secs: 60,
+            send_timeout: Duration::from_secs(300),
+            transfer_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             progress: None,
         }

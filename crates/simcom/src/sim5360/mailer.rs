@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cellmail::{
     Auth, Bearer, Capabilities, Email, MailError, MailSender, Mailbox, MailboxStat, Message,
-    MessageInfo, MessageUid, Pop3Account, SendReport, SendStage, SmtpAccount, validate_mailbox,
-    validate_send,
+    MessageInfo, MessageUid, Phase, Pop3Account, Progress, ProgressEvent, SendReport, SendStage,
+    SmtpAccount, validate_mailbox, validate_send,
 };
 use cellmail_at::{Client, Command, Response};
 use cellmail_session::{Driver, Marks, Outcome, Pop3, Service, protocol};
@@ -30,6 +30,11 @@ pub struct Sim5360Options {
     /// How long to wait for `+SMTP: SUCCESS` and `+POP3:` results (the
     /// module's own timer is 30 s).
     pub result_timeout: Duration,
+    /// Progress of message retrievals. The module hands a message over in
+    /// one answer (`AT+POP3READ`), so a retrieval reports its start and its
+    /// end; a mail has no transfer to report (the body travels inside
+    /// `AT+SMTPBODY`, attachments are on the module already).
+    pub progress: Option<Progress>,
 }
 
 impl Default for Sim5360Options {
@@ -38,6 +43,7 @@ impl Default for Sim5360Options {
             bearer: None,
             pop3: None,
             result_timeout: Duration::from_secs(120),
+            progress: None,
         }
     }
 }
@@ -419,9 +425,24 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
     /// got (§4.4); see the module's "known limits".
     async fn retrieve(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session(Some(id)).await?;
+        let progress = self.options.progress.clone();
+        let report = |done: u64, total: Option<u64>| {
+            if let Some(p) = &progress {
+                p.report(ProgressEvent {
+                    phase: Phase::Retrieve { id },
+                    done,
+                    total,
+                });
+            }
+        };
+        report(0, None);
         let folder = self.get(id).await?;
-        self.message_lines(&commands::read_last(), Some(&folder))
-            .await
+        let message = self
+            .message_lines(&commands::read_last(), Some(&folder))
+            .await?;
+        let size = message.raw().len() as u64;
+        report(size, Some(size));
+        Ok(message)
     }
 
     async fn delete(&mut self, id: u32) -> Result<(), MailError> {

@@ -21,9 +21,9 @@ use super::{capabilities, plan, policy};
 pub struct Sim7000Options {
     /// The bearer profile (`AT+EMAILCID`).
     pub cid: u8,
-    /// The server response timeout (`AT+EMAILTO`), 10-120 s (§3.2.2); any
-    /// other value is refused before a byte is sent.
-    pub server_timeout_secs: u8,
+    /// The server response timeout (`AT+EMAILTO`): whole seconds, 10-120
+    /// (§3.2.2); any other value is refused before a byte is sent.
+    pub server_timeout: Duration,
     /// Open the bearer with this APN first (`AT+SAPBR`, §4.1); `None`: already
     /// open. A `+SAPBR <cid>: DEACT` URC (the network released it) makes the
     /// next call open it again. The note sets the APN alone: a user or
@@ -39,7 +39,7 @@ impl Default for Sim7000Options {
     fn default() -> Self {
         Self {
             cid: 1,
-            server_timeout_secs: 30,
+            server_timeout: Duration::from_secs(30),
             bearer: None,
             pop3: None,
             progress: None,
@@ -205,7 +205,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     }
 
     pub(super) fn pop3_wait(&self) -> Duration {
-        policy::pop3_wait(self.options.server_timeout_secs)
+        policy::pop3_wait(policy::server_secs(self.options.server_timeout))
     }
 
     /// Opens the bearer (§4.1) when an APN was given and it is not open yet.
@@ -264,7 +264,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         self.driver
             .run_observed(&plan::send(), observe, &|_| true)
             .await?;
-        let wait = policy::send_wait(self.options.server_timeout_secs);
+        let wait = policy::send_wait(policy::server_secs(self.options.server_timeout));
         let line = match self.stream_attachment(email, reader, wait).await? {
             Some(line) => line,
             None => {
@@ -308,7 +308,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
             self.options.bearer.as_ref(),
             &self.caps,
         )?;
-        policy::check_timeout(self.options.server_timeout_secs)?;
+        policy::check_timeout(self.options.server_timeout)?;
         self.recover().await;
         let result = self.send_mail(email, observe).await;
         // Not reached when the call is dropped: the next call does it.

@@ -31,7 +31,7 @@ pub fn common(options: &Sim7000Options) -> [Exchange; 2] {
         Exchange::setting("cid", commands::set_cid(options.cid)),
         Exchange::setting(
             "timeout",
-            commands::set_timeout(options.server_timeout_secs),
+            commands::set_timeout(super::policy::server_secs(options.server_timeout)),
         ),
     ]
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cellmail::{MailError, MailboxStat, MessageInfo, MessageUid, VendorCode};
+use cellmail::{MailError, MailboxStat, MessageInfo, MessageUid, VendorCode, module_seconds};
 use cellmail_at::{Arrived, AtError, Response, fields};
 
 use super::codes::{Pop3Code, SendCode};
@@ -12,20 +12,24 @@ use super::commands::{self, Pop3Answer, ReadAnswer, prefix};
 
 pub(super) use cellmail_session::protocol;
 
-/// `AT+EMAILTO` takes 10-120 s (§3.2.2): any other value is refused before
-/// a byte is sent.
-pub fn check_timeout(secs: u8) -> Result<(), MailError> {
-    if commands::TIMEOUT_RANGE.contains(&secs) {
-        return Ok(());
-    }
-    Err(MailError::invalid(
-        "server_timeout_secs",
-        format!(
-            "is {secs}; AT+EMAILTO takes {}-{} seconds (SIM7000 §3.2.2)",
-            commands::TIMEOUT_RANGE.start(),
-            commands::TIMEOUT_RANGE.end()
-        ),
-    ))
+/// `AT+EMAILTO` takes whole seconds, 10-120 (§3.2.2): the seconds, or any
+/// other value refused before a byte is sent.
+pub fn check_timeout(timeout: Duration) -> Result<u8, MailError> {
+    let range =
+        u32::from(*commands::TIMEOUT_RANGE.start())..=u32::from(*commands::TIMEOUT_RANGE.end());
+    let secs = module_seconds(
+        "server_timeout",
+        timeout,
+        range,
+        "AT+EMAILTO (SIM7000 §3.2.2)",
+    )?;
+    u8::try_from(secs).map_err(|_| MailError::invalid("server_timeout", "over 255 s"))
+}
+
+/// The seconds of a timeout [`check_timeout`] let through (the prologue of
+/// every call checks it; out of range it saturates, never panics).
+pub fn server_secs(timeout: Duration) -> u8 {
+    u8::try_from(timeout.as_secs()).unwrap_or(u8::MAX)
 }
 
 /// How long a send's `+SMTPSEND` is waited for: the server timeout four
@@ -312,12 +316,23 @@ mod tests {
 
     #[test]
     fn the_timeout_range_is_checked() {
-        assert!(check_timeout(10).is_ok() && check_timeout(120).is_ok());
-        for secs in [0, 9, 121] {
-            assert!(matches!(
-                check_timeout(secs),
-                Err(MailError::Invalid { field, .. }) if field == "server_timeout_secs"
-            ));
+        let secs = Duration::from_secs;
+        assert_eq!(check_timeout(secs(10)).ok(), Some(10));
+        assert_eq!(check_timeout(secs(120)).ok(), Some(120));
+        for t in [
+            secs(0),
+            secs(9),
+            secs(121),
+            secs(300),
+            Duration::from_millis(10_500),
+        ] {
+            assert!(
+                matches!(
+                    check_timeout(t),
+                    Err(MailError::Invalid { field, .. }) if field == "server_timeout"
+                ),
+                "{t:?}"
+            );
         }
         assert_eq!(send_wait(30), Duration::from_secs(150));
         assert_eq!(pop3_wait(30), Duration::from_secs(45));

@@ -88,7 +88,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
 
     /// The start of every POP3 call.
     async fn pop3_start(&mut self) -> Result<(), MailError> {
-        policy::check_timeout(self.options.server_timeout_secs)?;
+        policy::check_timeout(self.options.server_timeout)?;
         self.recover().await;
         self.pop3_session().await
     }
