@@ -8,11 +8,15 @@
 //! ```
 //!
 //! STARTTLS is used where the module has it (Quectel), plain SMTP elsewhere:
-//! the program asks the dialect's `Capabilities`.
+//! the program asks the dialect's `Capabilities`. The body is one line
+//! without quotes, which every family takes (a SIM5360 has no data mode). The
+//! log is a host file, or a file on the module (`C:/Picture/meter.log`,
+//! `UFS:meter.log`) for a family that attaches only its own files (SIM5360):
+//! what the module cannot take is said before the mail is sent.
 
 use cellmail::{
-    Attachment, Auth, Bearer, Email, MailError, MailSender, Secret, ServerAddr, SmtpAccount,
-    TlsMode, TlsSettings,
+    Attachment, AttachmentSource, Auth, Bearer, Email, MailError, MailSender, ModulePath, Secret,
+    ServerAddr, SmtpAccount, TlsMode, TlsSettings,
 };
 use cellmail_modem::Settings;
 
@@ -38,6 +42,15 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// The log: a file on the module when the path names a module storage
+/// (`C:/`, `UFS:`, `RAM:`...), a host file otherwise.
+fn log(path: &str) -> Result<Attachment, MailError> {
+    match path.parse::<ModulePath>() {
+        Ok(_) => Attachment::from_module(path),
+        Err(_) => Attachment::from_file(path),
+    }
+}
+
 async fn run() -> Result<(), MailError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [port, baud, apn, server, from, to, file] = args.as_slice() else {
@@ -52,8 +65,8 @@ async fn run() -> Result<(), MailError> {
         .from(from, Some("Meter"))
         .to(to, None)
         .subject("Meter alert: pressure high")
-        .body("Pressure above 6 bar since 03:12. Log attached.\r\n")
-        .attach(Attachment::from_file(file)?)
+        .body("Pressure above 6 bar since 03:12. Log attached.")
+        .attach(log(file)?)
         .build()?;
     let account = |tls: TlsMode| SmtpAccount {
         server: ServerAddr::new(host, smtp_port),
@@ -71,11 +84,7 @@ async fn run() -> Result<(), MailError> {
     // Who is on the line? One call probes the module and picks the dialect. STARTTLS is
     // asked for only where the family has it, so the module is opened once.
     let mut settings = Settings {
-        bearer: Some(Bearer {
-            apn: apn.clone(),
-            user: None,
-            password: None,
-        }),
+        bearer: Some(Bearer::new(apn.clone())),
         ..Default::default()
     };
     let modem = cellmail_modem::open(port, baud, &settings).await?;
@@ -85,6 +94,15 @@ async fn run() -> Result<(), MailError> {
     } else {
         TlsMode::None
     };
+    let caps = family.capabilities();
+    let sources = caps.attachment_sources;
+    let on_module = matches!(email.attachments()[0].source(), AttachmentSource::Module(_));
+    if !on_module && !sources.host_file {
+        return Err(MailError::unsupported(format!(
+            "a host file attachment on the {family}: it attaches files on its own file system \
+             only; copy the log onto the module and give its path (e.g. C:/Picture/meter.log)"
+        )));
+    }
     settings.smtp = Some(account(tls));
     let mut mailer = modem.reconfigure(&settings)?;
     if let Some(info) = mailer.info() {

@@ -33,12 +33,26 @@ fn main() -> ExitCode {
     }
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root of the checkout xtask runs in: the nearest directory
+/// at or above the current one holding `xtask/Cargo.toml`, so one xtask
+/// binary (a shared target directory, a copied binary) never drives another
+/// checkout's mail stack. Outside any checkout: the one it was built from.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+    let here = std::env::current_dir().ok();
+    let found = here.as_deref().and_then(checkout_of);
+    found.unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    })
+}
+
+/// The nearest directory at or above `dir` that is a cellmail checkout.
+fn checkout_of(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join("xtask/Cargo.toml").is_file() && d.join("Cargo.toml").is_file())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// Runs a command in the workspace root, failing with its name when it fails.
@@ -71,4 +85,23 @@ fn test(extra: &[String]) -> Result<(), String> {
     .and_then(|()| sh(cargo().args(["test", "--manifest-path", "fuzz/Cargo.toml"])));
     let stopped = mailstack::down();
     result.and(stopped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checkout_is_found_from_inside_it() {
+        let base = std::env::temp_dir().join(format!("xtask-root-{}", std::process::id()));
+        let deep = base.join("crates/at/src");
+        std::fs::create_dir_all(&deep).expect("dirs");
+        std::fs::create_dir_all(base.join("xtask")).expect("dirs");
+        std::fs::write(base.join("Cargo.toml"), "").expect("file");
+        std::fs::write(base.join("xtask/Cargo.toml"), "").expect("file");
+        assert_eq!(checkout_of(&deep).as_deref(), Some(base.as_path()));
+        assert_eq!(checkout_of(&base).as_deref(), Some(base.as_path()));
+        assert_eq!(checkout_of(Path::new("/")), None);
+        std::fs::remove_dir_all(&base).expect("clean up");
+    }
 }
