@@ -53,6 +53,21 @@ pub enum AtError {
         /// How long it waited.
         after: Duration,
     },
+    /// No answer in time, and not one byte has come back on the line since
+    /// the client was made: most often the wrong port or baud rate, or a
+    /// module that is off or still booting. A timeout all the same (the
+    /// client stays usable), said in words an operator can act on.
+    #[error(
+        "{command}: nothing came back on the serial line within {}: check that the module is \
+         powered, that this is its port and that the baud rate is its own",
+        crate::text::duration(*.after)
+    )]
+    Silent {
+        /// The command.
+        command: String,
+        /// How long it waited.
+        after: Duration,
+    },
     /// The module answered something the exchange does not allow.
     #[error("{command}: {detail}")]
     Protocol {
@@ -94,8 +109,19 @@ impl AtError {
         }
     }
 
-    /// Whether this is a timeout.
+    /// Whether this is a timeout (of a line that answered before, or of one
+    /// that never did).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, AtError::Timeout { .. })
+        matches!(self, AtError::Timeout { .. } | AtError::Silent { .. })
+    }
+
+    /// The timeout of `command` after `after` on a line that has read
+    /// `bytes_read` bytes so far: [`AtError::Silent`] when none.
+    pub(crate) fn timeout(command: String, after: Duration, bytes_read: u64) -> Self {
+        if bytes_read == 0 {
+            AtError::Silent { command, after }
+        } else {
+            AtError::Timeout { command, after }
+        }
     }
 }

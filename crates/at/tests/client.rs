@@ -115,8 +115,9 @@ async fn timeout_then_recovery_never_takes_the_late_answer() {
     });
     let cmd = Command::read("+CGATT").timeout(Duration::from_secs(5));
     let err = client.execute(&cmd).await.unwrap_err();
+    // Nothing has come back on this line yet: the timeout says so.
     assert!(
-        matches!(err, AtError::Timeout { ref command, after } if command == "AT+CGATT?" && after == Duration::from_secs(5)),
+        matches!(err, AtError::Silent { ref command, after } if command == "AT+CGATT?" && after == Duration::from_secs(5)),
         "{err}"
     );
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -1381,7 +1382,7 @@ async fn lines_that_start_like_at_are_urcs_unless_they_are_the_exact_echo() {
     });
     let csq = Command::exec("+CSQ");
     let err = client.execute(&csq).await.unwrap_err();
-    assert!(matches!(err, AtError::Timeout { .. }), "{err}");
+    assert!(err.is_timeout(), "{err}");
     let mut module = task.await.unwrap();
     client.idle(Duration::from_secs(1)).await.unwrap();
     assert_eq!(client.take_urcs(), ["at+csq", "At 10:00 the meter read 42"]);
@@ -1511,4 +1512,34 @@ async fn an_unexpected_prompt_is_told_in_plain_words() {
         assert!(!shown.contains("  "), "{shown}");
     }
     task.await.unwrap();
+}
+
+/// A port where nothing ever answers says so at its first timeout, in words
+/// an operator can act on; once the module has said anything, a timeout is
+/// an ordinary one.
+#[tokio::test(start_paused = true)]
+async fn a_line_that_never_answered_says_so_at_its_first_timeout() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT\r").await;
+        // Silence: wrong port, wrong baud rate, module off.
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module
+    });
+    let at = Command::exec("").timeout(Duration::from_secs(2));
+    let err = client.execute(&at).await.unwrap_err();
+    assert!(matches!(err, AtError::Silent { .. }), "{err:?}");
+    assert!(err.is_timeout());
+    assert_eq!(
+        err.to_string(),
+        "AT: nothing came back on the serial line within 2 s: check that the module is powered, \
+         that this is its port and that the baud rate is its own"
+    );
+    // The resynchronising AT is answered: the line has spoken.
+    let csq = Command::exec("+CSQ").timeout(Duration::from_secs(2));
+    let err = client.execute(&csq).await.unwrap_err();
+    assert!(matches!(err, AtError::Timeout { .. }), "{err:?}");
+    drop(task.await.unwrap());
 }

@@ -230,6 +230,7 @@ impl MailError {
     /// | `BadRecipient` | no | the address is refused |
     /// | `Busy` | yes | another mail or session holds the module for now |
     /// | `Modem(Timeout)`, `Modem(Closed)` | yes | the module said nothing, or the line dropped: it may answer again |
+    /// | `Modem(Silent)` | yes | nothing ever came back on the line: a module still booting answers later (the text tells an operator to check power, port and baud rate) |
     /// | `Modem(Rebooted)` | yes | the module rebooted under a wait (`RDY`): the next call configures it again |
     /// | `Modem(Io)` of a port that cannot work (`NotFound`, `IsADirectory`, `NotADirectory`, `InvalidInput`, `PermissionDenied`, `Unsupported`) | no | the port does not exist, is not a terminal, may not be opened or cannot take the settings |
     /// | `Modem(Io)` of any other kind | yes | the line failed mid-exchange, or bytes were lost on it |
@@ -251,7 +252,10 @@ impl MailError {
             MailError::Rejected { code, .. } => (400..500).contains(code),
             MailError::Modem(e) => match e {
                 // A reboot mid-wait: the next call configures the module again.
-                AtError::Timeout { .. } | AtError::Rebooted { .. } | AtError::Closed => true,
+                AtError::Timeout { .. }
+                | AtError::Silent { .. }
+                | AtError::Rebooted { .. }
+                | AtError::Closed => true,
                 AtError::Io(io) => !port_is_unusable(io.kind()),
                 AtError::Encode(_)
                 | AtError::Error { .. }

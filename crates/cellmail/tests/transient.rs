@@ -119,6 +119,10 @@ fn examples(row: &Row) -> Vec<MailError> {
             }),
             at(AtError::Closed),
         ],
+        "`Modem(Silent)`" => vec![at(AtError::Silent {
+            command: "AT".into(),
+            after: std::time::Duration::from_secs(5),
+        })],
         "`Modem(Rebooted)`" => vec![at(AtError::Rebooted {
             command: "+QSMTPPUT:".into(),
             line: "RDY".into(),
@@ -195,6 +199,7 @@ fn variant(e: &MailError) -> &'static str {
             AtError::Cms { .. } => "Modem(Cms)",
             AtError::Failed { .. } => "Modem(Failed)",
             AtError::Timeout { .. } => "Modem(Timeout)",
+            AtError::Silent { .. } => "Modem(Silent)",
             AtError::Protocol { .. } => "Modem(Protocol)",
             AtError::Closed => "Modem(Closed)",
             AtError::Rebooted { .. } => "Modem(Rebooted)",
@@ -221,6 +226,7 @@ const EVERY_VARIANT: &[&str] = &[
     "Modem(Cms)",
     "Modem(Failed)",
     "Modem(Timeout)",
+    "Modem(Silent)",
     "Modem(Protocol)",
     "Modem(Closed)",
     "Modem(Rebooted)",

@@ -214,6 +214,7 @@ pub fn variant_name(error: &MailError) -> &'static str {
         MailError::BadRecipient { .. } => "BadRecipient",
         MailError::Busy { .. } => "Busy",
         MailError::Modem(AtError::Timeout { .. }) => "Modem(Timeout)",
+        MailError::Modem(AtError::Silent { .. }) => "Modem(Silent)",
         MailError::Modem(AtError::Closed) => "Modem(Closed)",
         MailError::Modem(AtError::Rebooted { .. }) => "Modem(Rebooted)",
         MailError::Modem(AtError::Io(_)) => "Modem(Io)",

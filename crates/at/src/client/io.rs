@@ -40,10 +40,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                 Some(Event::Final(_)) => break,
                 Some(ev) => self.route(ev),
                 None => {
-                    return Err(AtError::Timeout {
-                        command: "AT (resynchronisation)".into(),
-                        after: self.config.resync_timeout,
-                    });
+                    return Err(AtError::timeout(
+                        "AT (resynchronisation)".into(),
+                        self.config.resync_timeout,
+                        self.stats.bytes_read,
+                    ));
                 }
             }
         }

@@ -483,7 +483,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                         .map(|c| (c.label.clone(), c.timeout))
                         .unwrap_or_default();
                     self.abandon();
-                    return Err(AtError::Timeout { command, after });
+                    return Err(AtError::timeout(command, after, self.stats.bytes_read));
                 }
                 Err(e) => {
                     // What the module answered is unknown: the next command
