@@ -55,3 +55,24 @@ fn unlisted_charsets_are_unsupported() {
         );
     }
 }
+
+/// A SIM5360 has no data mode: a refused body says what the module takes
+/// (one line, no double quotes), not that a data mode would end.
+#[test]
+fn sim5360_body_refusals_say_one_line_no_double_quotes() {
+    let caps = cellmail_simcom::sim5360::capabilities();
+    for body in ["say \"hi\"", "one\r\ntwo", "one\ntwo"] {
+        let email = base().body(body).build().unwrap();
+        let e = validate(&email, &caps).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(&e, MailError::Invalid { field, .. } if field == "body")
+                && text.contains("one line, no double quotes")
+                && !text.contains("ends the module's data mode"),
+            "{body:?}: {text}"
+        );
+    }
+    let quectel = cellmail_quectel::capabilities();
+    let e = validate(&base().body("a+++b").build().unwrap(), &quectel).unwrap_err();
+    assert!(e.to_string().contains("ends the module's data mode"), "{e}");
+}

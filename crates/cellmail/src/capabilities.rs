@@ -19,6 +19,18 @@ pub enum TextEncoding {
     Hex,
 }
 
+/// How the body reaches the module: what decides why a byte sequence is
+/// forbidden in it ([`Capabilities::body_forbids`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyTransport {
+    /// In a data mode after a prompt, ended by an escape (`+++`, Ctrl-Z):
+    /// the escape may not be in the body.
+    DataMode,
+    /// Inside a quoted argument of a command (SIM5360 `AT+SMTPBODY="..."`):
+    /// one line, no double quote.
+    InCommand,
+}
+
 /// Which attachment sources a module takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct AttachmentSources {
@@ -106,9 +118,12 @@ pub struct Capabilities {
     /// Whether recipients' display names reach the mail (Quectel's
     /// `AT+QSMTPDST` has no name parameter: names are refused, not dropped).
     pub recipient_names: bool,
-    /// Byte sequences a body may not hold because they would end the module's
-    /// data mode early (e.g. `+++` on Quectel).
+    /// Byte sequences a body may not hold: they would end the module's data
+    /// mode early (`+++` on Quectel), or the command the body travels in (CR,
+    /// LF and `"` on a SIM5360).
     pub body_forbids: Vec<&'static str>,
+    /// How the body reaches the module.
+    pub body_transport: BodyTransport,
     /// Whether the dialect can give the module an APN user and password
     /// (Quectel `AT+QICSGP`); the SIMCom notes set the APN alone.
     pub bearer_login: bool,
@@ -261,12 +276,16 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
     };
     length("body", what, body_len, l.body)?;
     if let Some(seq) = caps.body_forbids.iter().find(|s| body.contains(**s)) {
+        let why = match caps.body_transport {
+            BodyTransport::DataMode => "which ends the module's data mode",
+            BodyTransport::InCommand => {
+                "but this module takes the body inside its command's quotes (it has no data \
+                 mode): one line, no double quotes"
+            }
+        };
         return Err(MailError::invalid(
             "body",
-            format!(
-                "contains {}, which ends the module's data mode",
-                cellmail_at::text::quoted(seq)
-            ),
+            format!("contains {}, {why}", cellmail_at::text::quoted(seq)),
         ));
     }
 
@@ -362,6 +381,7 @@ pub fn example() -> Capabilities {
         storages: vec![Storage::Ram, Storage::Ufs],
         recipient_names: true,
         body_forbids: Vec::new(),
+        body_transport: BodyTransport::DataMode,
         bearer_login: true,
         limits: Limits {
             recipients: 20,

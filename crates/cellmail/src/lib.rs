@@ -32,7 +32,9 @@ pub use account::{
     APN_MAX, module_seconds, validate_bearer, validate_mailbox, validate_message_id,
     validate_pop3_account, validate_send, validate_serial, validate_smtp_account,
 };
-pub use capabilities::{AttachmentSources, Capabilities, Limits, TextEncoding, validate};
+pub use capabilities::{
+    AttachmentSources, BodyTransport, Capabilities, Limits, TextEncoding, validate,
+};
 pub use email::{
     Address, Attachment, AttachmentSource, Charset, Email, EmailBuilder, ModulePath, Recipient,
     RecipientKind, Sender, Storage,

@@ -37,6 +37,7 @@ fn quectel() -> Capabilities {
         storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
         recipient_names: false,
         body_forbids: vec!["+++"],
+        body_transport: cellmail::BodyTransport::DataMode,
         bearer_login: true,
         limits: Limits {
             recipients: 20,            // §2.2.6 "The maximum number of the recipients is 20"
@@ -78,6 +79,7 @@ fn sim5360() -> Capabilities {
         storages: vec![Storage::Drive('C'), Storage::Drive('D')],
         recipient_names: true,
         body_forbids: vec![],
+        body_transport: cellmail::BodyTransport::DataMode,
         bearer_login: false,
         limits: Limits {
             recipients: 30,
@@ -126,6 +128,7 @@ fn sim7000() -> Capabilities {
         storages: vec![],
         recipient_names: true,
         body_forbids: vec![],
+        body_transport: cellmail::BodyTransport::DataMode,
         bearer_login: false,
         limits: Limits {
             recipients: 15,

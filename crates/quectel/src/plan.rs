@@ -59,6 +59,7 @@ pub fn capabilities() -> Capabilities {
         storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
         recipient_names: false,
         body_forbids: vec!["+++"],
+        body_transport: cellmail::BodyTransport::DataMode,
         bearer_login: true,
         limits: Limits {
             // §2.2.6: "The maximum number of the recipients is 20."

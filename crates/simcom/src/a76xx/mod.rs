@@ -84,6 +84,7 @@ pub fn capabilities() -> Capabilities {
         recipient_names: true,
         // Length-delimited data after `>`: nothing ends it early.
         body_forbids: vec![],
+        body_transport: cellmail::BodyTransport::DataMode,
         bearer_login: false,
         limits: Limits {
             // §32.2.5: 3 kinds of 5 slots.

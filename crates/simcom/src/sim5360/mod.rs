@@ -115,6 +115,7 @@ pub fn capabilities() -> Capabilities {
         recipient_names: true,
         // The body travels inside an AT string.
         body_forbids: vec!["\r", "\n", "\""],
+        body_transport: cellmail::BodyTransport::InCommand,
         bearer_login: false,
         limits: Limits {
             // Not in the manual (host-side choices).

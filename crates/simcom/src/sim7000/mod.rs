@@ -93,6 +93,7 @@ pub fn capabilities() -> Capabilities {
         storages: vec![],
         recipient_names: true,
         body_forbids: vec![],
+        body_transport: cellmail::BodyTransport::DataMode,
         bearer_login: false,
         limits: Limits {
             // Not in the manual (host-side choices, see above).
