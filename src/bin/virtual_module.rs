@@ -1,4 +1,4 @@
-//! `virtual-module <quectel-gsm|sim7000|sim5360> [baud] [MODULE_PATH=HOST_FILE]...`:
+//! `virtual-module <quectel-gsm|sim7000|sim5360|a76xx> [baud] [MODULE_PATH=HOST_FILE]...`:
 //! runs a virtual module in its own process and prints its serial device
 //! path, then serves until killed. Each `MODULE_PATH=HOST_FILE` puts a copy
 //! of a host file on the module's file system at boot (`C:/Picture/meter.log=meter.log`),
@@ -9,7 +9,7 @@
 use cellmail_sim::{Family, SimOptions, VirtualModule};
 
 const USAGE: &str =
-    "usage: virtual-module <quectel-gsm|sim7000|sim5360> [baud] [MODULE_PATH=HOST_FILE]...";
+    "usage: virtual-module <quectel-gsm|sim7000|sim5360|a76xx> [baud] [MODULE_PATH=HOST_FILE]...";
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use cellmail_sim::Family;
 use cellmail_suite::hil::{DialectKind, SCENARIOS};
 
-pub(super) const HELP: &str = "usage: cargo xtask hil (--port <path> [--baud <n>] | --sim <quectel-gsm|sim7000|sim5360>)
-    [--dialect auto|quectel-gsm|sim7000|sim5360] [--smtp <host:port>] [--smtps-port <n>] [--pop3-port <n>]
+pub(super) const HELP: &str = "usage: cargo xtask hil (--port <path> [--baud <n>] | --sim <quectel-gsm|sim7000|sim5360|a76xx>)
+    [--dialect auto|quectel-gsm|sim7000|sim5360|a76xx] [--smtp <host:port>] [--smtps-port <n>] [--pop3-port <n>]
     [--user <address>] [--password-env <VAR>] [--to <address>] [--cc <address>] [--bcc <address>]
     [--tls none|implicit|starttls] [--apn <apn>] [--only <scenario>[,<scenario>...]] [--list] [--record <dir>]";
 
