@@ -55,6 +55,36 @@ fn checkout_of(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// `--flag [value]` arguments, walked one flag at a time; a flag that takes
+/// a value asks for it, and a missing one is an error naming the flag.
+pub struct Flags<'a> {
+    it: std::slice::Iter<'a, String>,
+    help: &'a str,
+}
+
+impl<'a> Flags<'a> {
+    /// The flags of `args`; `help` is shown with every error.
+    pub fn new(args: &'a [String], help: &'a str) -> Self {
+        Self {
+            it: args.iter(),
+            help,
+        }
+    }
+
+    /// The next flag.
+    pub fn next_flag(&mut self) -> Option<&'a str> {
+        self.it.next().map(String::as_str)
+    }
+
+    /// The value of `flag`: the next argument.
+    pub fn value(&mut self, flag: &str) -> Result<String, String> {
+        self.it
+            .next()
+            .cloned()
+            .ok_or_else(|| format!("{flag} needs a value\n{}", self.help))
+    }
+}
+
 /// Runs a command in the workspace root, failing with its name when it fails.
 pub fn sh(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");

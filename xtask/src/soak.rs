@@ -38,14 +38,10 @@ fn parse(args: &[String]) -> Result<Args, String> {
         faults: true,
         modules: 1,
     };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n{HELP}"))
-        };
-        match flag.as_str() {
+    let mut flags = crate::Flags::new(args, HELP);
+    while let Some(flag) = flags.next_flag() {
+        let mut value = || flags.value(flag);
+        match flag {
             "--mails" => {
                 a.mails = value()?
                     .parse()

@@ -354,12 +354,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for QuectelMailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        validate_send(
-            email,
-            &self.account,
-            self.options.bearer.as_ref(),
-            &self.caps,
-        )?;
+        let bearer = self.options.bearer.as_ref();
+        validate_send(email, &self.account, bearer, &self.caps)?;
         let plan = plan::check(email, &self.account, &self.options, &self.caps)?;
         self.send_mail(email, &plan, observe).await
     }

@@ -330,12 +330,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for A76xxMailer<T> {
     }
 
     async fn send(&mut self, email: &Email) -> Result<SendReport, MailError> {
-        validate_send(
-            email,
-            &self.account,
-            self.options.bearer.as_ref(),
-            &self.caps,
-        )?;
+        let bearer = self.options.bearer.as_ref();
+        validate_send(email, &self.account, bearer, &self.caps)?;
         self.check_options()?;
         self.send_mail(email).await
     }

@@ -339,12 +339,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim5360Mailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        validate_send(
-            email,
-            &self.account,
-            self.options.bearer.as_ref(),
-            &self.caps,
-        )?;
+        let bearer = self.options.bearer.as_ref();
+        validate_send(email, &self.account, bearer, &self.caps)?;
         // A debt is settled inside, once the session is known over; a dropped
         // call or a send without an answer leaves it, and the next call stops
         // the session first.

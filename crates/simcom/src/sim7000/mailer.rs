@@ -302,12 +302,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        validate_send(
-            email,
-            &self.account,
-            self.options.bearer.as_ref(),
-            &self.caps,
-        )?;
+        let bearer = self.options.bearer.as_ref();
+        validate_send(email, &self.account, bearer, &self.caps)?;
         policy::check_timeout(self.options.server_timeout)?;
         self.recover().await;
         let result = self.send_mail(email, observe).await;
