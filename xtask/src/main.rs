@@ -2,7 +2,7 @@
 //! (the rust-analyzer xtask pattern).
 //!
 //! - `cargo xtask test`: the README's test command.
-//! - `cargo xtask fuzz [--time <s>]`: runs every fuzz target.
+//! - `cargo xtask fuzz [--time <s>] [--runs <n>]`: runs every fuzz target.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
