@@ -18,7 +18,7 @@ use crate::mailstack;
 use args::{Args, HELP, parse};
 use delivered::Maildir;
 use progress::Bars;
-use report::{headers, print_table, setup};
+use report::{Recorded, headers, print_table, setup};
 
 async fn matrix(args: Args) -> Result<bool, String> {
     // The account: from flags, or the local mail stack for virtual modules.
@@ -213,7 +213,11 @@ async fn matrix(args: Args) -> Result<bool, String> {
                 dir.join("log.txt"),
             )
             .map_err(|e| e.to_string())?;
-            let h = headers(kind, scenario, &cfg, &result.outcome, &password);
+            let recorded = match args.sim {
+                Some(_) => Recorded::VirtualModule,
+                None => Recorded::Module,
+            };
+            let h = headers(kind, scenario, &cfg, &result.outcome, &password, recorded);
             let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             client
                 .into_inner()

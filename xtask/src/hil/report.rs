@@ -120,6 +120,27 @@ pub(super) fn print_table(kind: DialectKind, results: &[ScenarioResult], passwor
     );
 }
 
+/// What a recording proves, as its `proof` header says: a run against the
+/// project's virtual module shows the library agrees with the project's
+/// reading of the manual; a run on a real module shows that module's
+/// behaviour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Recorded {
+    /// `--sim`: the virtual module.
+    VirtualModule,
+    /// `--port`: a module on the bench.
+    Module,
+}
+
+impl Recorded {
+    fn label(self) -> &'static str {
+        match self {
+            Recorded::VirtualModule => "virtual-module",
+            Recorded::Module => "recorded-module",
+        }
+    }
+}
+
 /// The transcript headers of one scenario: what the replay needs to run it again.
 pub(super) fn headers(
     kind: DialectKind,
@@ -127,9 +148,11 @@ pub(super) fn headers(
     cfg: &HilConfig,
     outcome: &Outcome,
     password: &str,
+    recorded: Recorded,
 ) -> Vec<(String, String)> {
     let mut h = vec![
         ("dialect".into(), kind.name().into()),
+        ("proof".into(), recorded.label().into()),
         ("scenario".into(), scenario.into()),
         (
             "outcome".into(),
@@ -258,8 +281,10 @@ mod tests {
             &c,
             &Outcome::Pass,
             "alice-secret-1",
+            Recorded::VirtualModule,
         );
         assert!(h.contains(&("module-large-file".into(), "C:/Picture/log-100k.txt".into())));
+        assert!(h.contains(&("proof".into(), "virtual-module".into())));
         assert!(h.iter().all(|(_, v)| !v.contains("alice-secret-1")));
     }
 }
