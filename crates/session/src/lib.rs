@@ -34,6 +34,7 @@
 
 mod driver;
 pub mod exchange;
+mod mailbox;
 mod settings;
 mod state;
 
