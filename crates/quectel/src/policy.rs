@@ -1,6 +1,10 @@
 //! The SMTPS note's recovery advice (§1.4.1-§1.4.3) as decisions a test can
 //! call: a failed `AT+QSMTPPUT` → give up, or resend (bringing the context
-//! back first when it is gone, or before the last try). Pure.
+//! back first when it is gone, or before the last try; after a pause when the
+//! server refused mail sent too often). Pure: the policy says how long to
+//! wait, the mailer waits.
+
+use std::time::Duration;
 
 use cellmail::MailError;
 use cellmail_at::AtError;
@@ -20,6 +24,15 @@ pub struct RetryPolicy {
     /// Deactivate and reactivate the PDP context before the last try (only
     /// when the mailer manages the bearer).
     pub reactivate_before_last: bool,
+    /// The pause before resending after `+QSMTPPUT: -530`, which the SMTPS
+    /// note §1.4.3 explains as "you may send email too frequently and the
+    /// SMTP server rejects to post email": resending at once would be sending
+    /// too often again. Default 60 s: the note gives no figure; servers that
+    /// limit the rate count messages per minute or longer, so a minute is the
+    /// shortest pause that can help, and `attempts` bounds the time `send`
+    /// spends waiting (two pauses with the default three tries). Other
+    /// failures are resent at once, as the note says.
+    pub throttle_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -27,6 +40,7 @@ impl Default for RetryPolicy {
         Self {
             attempts: 3,
             reactivate_before_last: true,
+            throttle_delay: Duration::from_secs(60),
         }
     }
 }
@@ -89,6 +103,16 @@ pub fn deferred_outcome(line: &str, prefix: &str) -> Result<i32, MailError> {
 /// sending).
 pub fn give_up(failure: &PutFailure, attempt: u32, policy: RetryPolicy, mail_lost: bool) -> bool {
     attempt >= policy.attempts.max(1) || !failure.worth_resending() || mail_lost
+}
+
+/// How long to wait before resending after `failure` (when
+/// [`give_up`] said to resend): [`RetryPolicy::throttle_delay`] after -530,
+/// sent too often (SMTPS note §1.4.3); nothing otherwise ("please resend it").
+pub fn resend_after(failure: &PutFailure, policy: RetryPolicy) -> Duration {
+    match failure {
+        PutFailure::Module(ResultCode::AccessDenied) => policy.throttle_delay,
+        _ => Duration::ZERO,
+    }
 }
 
 /// What a failure says of a context the mailer manages and holds up.
@@ -168,7 +192,7 @@ mod tests {
         put_bad_sequence: -503 => Rejected, resent false,
         put_parameter_not_implemented: -504 => Rejected, resent false,
         put_domain_rejects_mail: -521 => Rejected, resent false,
-        put_access_denied: -530 => Rejected, resent false,
+        put_access_denied: -530 => Throttled, resent true,
         put_authentication_failed: -535 => Auth, resent false,
         put_mailbox_unavailable: -550 => Rejected, resent false,
         put_user_not_local: -551 => Rejected, resent false,
@@ -182,7 +206,7 @@ mod tests {
     #[test]
     fn every_put_result_resent_or_not() {
         let policy = RetryPolicy::default();
-        let kept = [-6, -10, -12, -13, -14, -15, -535, -530, -550, -554];
+        let kept = [-6, -10, -12, -13, -14, -15, -535, -550, -554];
         for n in [
             -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -421, -450, -451,
             -452, -500, -501, -502, -503, -504, -530, -535, -550, -551, -552, -553, -554,
@@ -207,7 +231,7 @@ mod tests {
     fn tries_are_counted_and_a_lost_mail_is_not_resent() {
         let policy = RetryPolicy {
             attempts: 2,
-            reactivate_before_last: true,
+            ..RetryPolicy::default()
         };
         let network = code(-5);
         assert!(!give_up(&network, 1, policy, false));
@@ -221,6 +245,32 @@ mod tests {
             ..policy
         };
         assert!(give_up(&network, 1, zero, false), "0 tries is one");
+    }
+
+    /// SMTPS note §1.4.3: -530 means sent too often, so it is resent after
+    /// the policy's pause; everything else that is resent goes at once.
+    #[test]
+    fn sent_too_often_is_resent_after_the_throttle_delay() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.throttle_delay, Duration::from_secs(60));
+        let throttled = code(-530);
+        assert!(!give_up(&throttled, 1, policy, false));
+        assert_eq!(resend_after(&throttled, policy), Duration::from_secs(60));
+        let quick = RetryPolicy {
+            throttle_delay: Duration::from_millis(1500),
+            ..policy
+        };
+        assert_eq!(resend_after(&throttled, quick), Duration::from_millis(1500));
+        assert!(
+            give_up(&throttled, 3, policy, false),
+            "the tries bound the waiting"
+        );
+        for n in [-1, -3, -5, -8, -9, -11, -421, -451] {
+            assert_eq!(resend_after(&code(n), policy), Duration::ZERO, "{n}");
+        }
+        let other = PutFailure::Other(MailError::Modem(AtError::Closed));
+        assert_eq!(resend_after(&other, policy), Duration::ZERO);
+        assert!(throttled.into_mail_error().is_transient());
     }
 
     #[test]

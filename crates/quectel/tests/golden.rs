@@ -664,6 +664,7 @@ async fn mailer_resends_after_failed_to_send() {
         retry: RetryPolicy {
             attempts: 2,
             reactivate_before_last: true,
+            ..RetryPolicy::default()
         },
         ..Default::default()
     };
@@ -691,6 +692,7 @@ async fn mailer_brings_a_lost_context_back_and_leaves_the_urc_queued() {
         retry: RetryPolicy {
             attempts: 2,
             reactivate_before_last: false,
+            ..RetryPolicy::default()
         },
         ..Default::default()
     };

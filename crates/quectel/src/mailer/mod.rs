@@ -37,7 +37,8 @@ pub struct QuectelOptions {
     /// `<timeout>` of body and attachment download through the UART: whole
     /// seconds, 1-48000 (§2.2.8, §2.2.9).
     pub transfer_timeout: Duration,
-    /// Retries of a failed send.
+    /// Retries of a failed send, and the pause before resending after
+    /// `-530` ([`RetryPolicy::throttle_delay`], default 60 s).
     pub retry: RetryPolicy,
     /// Progress of body and attachment transfers.
     pub progress: Option<Progress>,
@@ -246,12 +247,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                     self.driver.state_mut().bearer = cellmail_session::Bearer::Lost;
                 }
             }
+            let pause = policy::resend_after(&failure, retry);
             let error = failure.into_mail_error();
-            tracing::warn!(error = %error, attempt, "sending failed; trying again");
+            tracing::warn!(error = %error, attempt, ?pause, "sending failed; trying again");
             attempt += 1;
             let up = self.driver.state().bearer == cellmail_session::Bearer::Open;
             if self.manages_bearer() && policy::restart_before(attempt, retry, up) {
                 self.restart_bearer().await?;
+            }
+            // The policy decides the pause (-530: sent too often); waiting it
+            // here, after any bearer restart, keeps at least that much time
+            // between the two sends the server sees.
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
             }
         }
     }
