@@ -207,6 +207,8 @@ impl ResultCode {
 /// A transfer through the UART that the module acknowledged with another
 /// length than the host sent (`+QSMTPBODY: <len>`, `+QSMTPATT: <len>`,
 /// GSM_SMTP_ATC_V1.1 §2.2.8, §2.2.9): bytes were lost on the serial line.
+/// A body reported one byte short is not one by default: the SMTPS note's
+/// examples print exactly that for a mail that goes ([`crate::policy::body_stored`]).
 ///
 /// It reaches the program as `MailError::Modem(AtError::Io(_))` (the serial
 /// line failed, worth trying again), with this error inside; [`TransferError::find`]
@@ -238,7 +240,7 @@ impl TransferError {
     ///
     /// ```
     /// use cellmail_quectel::TransferError;
-    /// let e = TransferError::Truncated { what: "body".into(), sent: 15, received: 14 };
+    /// let e = TransferError::Truncated { what: "body".into(), sent: 15, received: 13 };
     /// let mail = e.clone().into_mail_error();
     /// assert!(mail.is_transient());
     /// assert_eq!(TransferError::find(&mail), Some(&e));

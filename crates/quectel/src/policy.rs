@@ -10,7 +10,7 @@ use cellmail::MailError;
 use cellmail_at::AtError;
 
 use crate::commands::{self as cmd, prefix};
-use crate::error::ResultCode;
+use crate::error::{ResultCode, TransferError};
 
 /// What to do when `+QSMTPPUT` reports a failure (SMTPS note §1.4.3: "please
 /// resend it. If resending is not successful, you should deactivate the PDP
@@ -112,6 +112,62 @@ pub fn resend_after(failure: &PutFailure, policy: RetryPolicy) -> Duration {
     match failure {
         PutFailure::Module(ResultCode::AccessDenied) => policy.throttle_delay,
         _ => Duration::ZERO,
+    }
+}
+
+/// What `+QSMTPBODY: <len>` says of a body the host sent whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyStored {
+    /// The length the host sent.
+    Exact,
+    /// One byte fewer, as the SMTPS note's three examples print it: accepted.
+    OneShort,
+}
+
+/// Reads `+QSMTPBODY: <reported>` for a body of `sent` bytes.
+///
+/// The command reference says `<result>` "represents the length of the
+/// input email body data" (GSM_SMTP_ATC_V1.1 §2.2.8), yet the SMTPS note
+/// (§3.1, §3.2, §3.3) inputs "Hello, welcome!" (15 bytes, "input 14 bytes"
+/// it says) and prints `+QSMTPBODY: 14`, then a successful send. Either the
+/// note miscounted (a typo copied into all three examples; a module then
+/// reports 15) or the module counts one byte fewer than it gets. The host
+/// cannot tell which: `AT+QSMTPBODY` has no read form to see what the module
+/// holds. What a user loses either way decides it:
+///
+/// - refusing one short, on a module that counts like the note, fails every
+///   mail at its body, and resending cannot change the count: the transient
+///   error makes a caller retry until it gives up, and no mail ever goes;
+/// - accepting one short, when a byte really was lost on the line, sends the
+///   mail with one byte of its body missing: the mail arrives, and the
+///   mailer's warning says it may be one byte short.
+///
+/// So one short is accepted ([`BodyStored::OneShort`]; the mailer warns, and
+/// `QuectelOptions::accept_body_one_short = false` refuses it instead).
+/// Anything else is [`TransferError::Truncated`] (transient: bytes were lost
+/// on the serial line, a resend can mend it): two or more bytes short is not
+/// what the note shows, and more than was sent cannot be right. Attachments
+/// get no such leeway: the note's counts match (`+QSMTPATT: 26977` for the
+/// 26977-byte `RAM:pic.jpg`) and a file one byte short is a broken file.
+///
+/// ```
+/// use cellmail_quectel::policy::{BodyStored, body_stored};
+/// assert_eq!(body_stored(15, 14, true), Ok(BodyStored::OneShort));
+/// assert!(body_stored(15, 14, false).is_err());
+/// ```
+pub fn body_stored(
+    sent: u64,
+    reported: u64,
+    accept_one_short: bool,
+) -> Result<BodyStored, TransferError> {
+    match sent.checked_sub(reported) {
+        Some(0) => Ok(BodyStored::Exact),
+        Some(1) if accept_one_short => Ok(BodyStored::OneShort),
+        _ => Err(TransferError::Truncated {
+            what: "body".into(),
+            sent,
+            received: reported,
+        }),
     }
 }
 
@@ -271,6 +327,28 @@ mod tests {
         let other = PutFailure::Other(MailError::Modem(AtError::Closed));
         assert_eq!(resend_after(&other, policy), Duration::ZERO);
         assert!(throttled.into_mail_error().is_transient());
+    }
+
+    /// The SMTPS note's examples (§3.1-§3.3): 15 bytes in, `+QSMTPBODY: 14`
+    /// out, and the mail goes; no other mismatch is accepted.
+    #[test]
+    fn a_body_one_byte_short_is_accepted_as_the_note_prints_it() {
+        assert_eq!(body_stored(15, 15, true), Ok(BodyStored::Exact));
+        assert_eq!(body_stored(15, 14, true), Ok(BodyStored::OneShort));
+        assert_eq!(body_stored(15, 15, false), Ok(BodyStored::Exact));
+        let short = |sent, received| {
+            Err(TransferError::Truncated {
+                what: "body".into(),
+                sent,
+                received,
+            })
+        };
+        assert_eq!(body_stored(15, 14, false), short(15, 14));
+        assert_eq!(body_stored(15, 13, true), short(15, 13));
+        assert_eq!(body_stored(15, 16, true), short(15, 16));
+        assert_eq!(body_stored(15, 0, true), short(15, 0));
+        assert_eq!(body_stored(0, 0, true), Ok(BodyStored::Exact));
+        assert_eq!(body_stored(1, 0, true), Ok(BodyStored::OneShort));
     }
 
     #[test]

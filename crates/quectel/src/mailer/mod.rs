@@ -42,6 +42,13 @@ pub struct QuectelOptions {
     pub retry: RetryPolicy,
     /// Progress of body and attachment transfers.
     pub progress: Option<Progress>,
+    /// Send the mail when `+QSMTPBODY: <len>` reports one byte fewer than
+    /// was sent, as the SMTPS note's examples print it (§3.1-§3.3: 15 bytes,
+    /// `+QSMTPBODY: 14`), with a warning; `false` refuses it as a truncated
+    /// transfer. Default `true`: refusing would lose every mail on a module
+    /// that counts like the note, accepting risks one byte of a body
+    /// ([`policy::body_stored`] weighs it).
+    pub accept_body_one_short: bool,
 }
 
 impl Default for QuectelOptions {
@@ -53,6 +60,7 @@ impl Default for QuectelOptions {
             transfer_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             progress: None,
+            accept_body_one_short: true,
         }
     }
 }
