@@ -181,6 +181,7 @@ fn settings(kind: DialectKind, account: SmtpAccount, cfg: &HilConfig) -> Setting
             retry: cellmail_quectel::RetryPolicy {
                 attempts: 1,
                 reactivate_before_last: false,
+                ..cellmail_quectel::RetryPolicy::default()
             },
             ..Default::default()
         },

@@ -348,6 +348,7 @@ pub fn quectel_options() -> cellmail_quectel::QuectelOptions {
         retry: cellmail_quectel::RetryPolicy {
             attempts: 1,
             reactivate_before_last: false,
+            ..cellmail_quectel::RetryPolicy::default()
         },
         ..Default::default()
     }

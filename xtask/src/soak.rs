@@ -197,6 +197,7 @@ pub(crate) fn mailer(
                 retry: cellmail_quectel::RetryPolicy {
                     attempts: 1,
                     reactivate_before_last: false,
+                    ..cellmail_quectel::RetryPolicy::default()
                 },
                 ..Default::default()
             },

@@ -134,6 +134,17 @@ pub enum MailError {
         /// The module's code.
         vendor: Option<VendorCode>,
     },
+    /// The server refuses the mail for now because mail was sent too often
+    /// (Quectel `-530`, SMTPS note §1.4.3: "you may send email too frequently
+    /// and the SMTP server rejects to post email"). Unlike a 5xx `Rejected`
+    /// it is worth sending again, after a pause rather than at once.
+    #[error("the server refuses mail sent this often, try again later: {detail}{}", code_suffix(.vendor))]
+    Throttled {
+        /// What the module or the server said.
+        detail: String,
+        /// The module's code.
+        vendor: Option<VendorCode>,
+    },
     /// A recipient was refused.
     #[error("the server refused the recipient {}{}", .address.as_deref().unwrap_or("(not named by the module)"), code_suffix(.vendor))]
     BadRecipient {
@@ -227,6 +238,7 @@ impl MailError {
     /// | `Tls` | no | certificates, versions and ciphers are configuration |
     /// | `Rejected` with a 4xx code | yes | the server says: try again later |
     /// | `Rejected` with a 5xx code, or 0 | no | the server refused this mail or command for good |
+    /// | `Throttled` | yes | the server refuses mail sent this often: later (not at once) it takes it |
     /// | `BadRecipient` | no | the address is refused |
     /// | `Busy` | yes | another mail or session holds the module for now |
     /// | `Modem(Timeout)`, `Modem(Closed)` | yes | the module said nothing, or the line dropped: it may answer again |
@@ -248,6 +260,7 @@ impl MailError {
             MailError::Network { .. }
             | MailError::Timeout { .. }
             | MailError::Busy { .. }
+            | MailError::Throttled { .. }
             | MailError::Dns { .. } => true,
             MailError::Rejected { code, .. } => (400..500).contains(code),
             MailError::Modem(e) => match e {
@@ -290,6 +303,7 @@ impl MailError {
             | MailError::Timeout { vendor, .. }
             | MailError::Tls { vendor, .. }
             | MailError::Rejected { vendor, .. }
+            | MailError::Throttled { vendor, .. }
             | MailError::BadRecipient { vendor, .. }
             | MailError::Busy { vendor } => vendor.as_ref(),
             _ => None,

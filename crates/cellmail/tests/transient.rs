@@ -106,6 +106,10 @@ fn examples(row: &Row) -> Vec<MailError> {
             vendor: None,
         }],
         "`Busy`" => vec![MailError::Busy { vendor: None }],
+        "`Throttled`" => vec![MailError::Throttled {
+            detail: "Access denied".into(),
+            vendor: vendor(),
+        }],
         k if k.starts_with("`Rejected` with a 4xx") => {
             [400, 421, 451, 499].into_iter().map(rejected).collect()
         }
@@ -191,6 +195,7 @@ fn variant(e: &MailError) -> &'static str {
         MailError::Rejected { .. } => "Rejected",
         MailError::BadRecipient { .. } => "BadRecipient",
         MailError::Busy { .. } => "Busy",
+        MailError::Throttled { .. } => "Throttled",
         MailError::Io(_) => "Io",
         MailError::Modem(at) => match at {
             AtError::Encode(_) => "Modem(Encode)",
@@ -219,6 +224,7 @@ const EVERY_VARIANT: &[&str] = &[
     "Rejected",
     "BadRecipient",
     "Busy",
+    "Throttled",
     "Io",
     "Modem(Encode)",
     "Modem(Error)",

@@ -162,8 +162,8 @@ pub enum AfterSubmit {
 /// failure only when someone *answered* with one; silence, a lost line or a
 /// broken connection leave the mail in doubt.
 ///
-/// - not delivered: the server's reply refused it (`Rejected`, `BadRecipient`,
-///   `Auth`), the module never got as far as talking to the server (`Dns`,
+/// - not delivered: the server's reply refused it (`Rejected`, `Throttled`,
+///   `BadRecipient`, `Auth`), the module never got as far as talking to the server (`Dns`,
 ///   `Tls`, `Busy`, `Invalid`, `Unsupported`), or the module refused the
 ///   command itself (`ERROR`, `+CME ERROR`, `+CMS ERROR`, an unencodable
 ///   command);
@@ -188,6 +188,7 @@ pub fn after_submit(error: &MailError) -> AfterSubmit {
         | MailError::Dns { .. }
         | MailError::Tls { .. }
         | MailError::Busy { .. }
+        | MailError::Throttled { .. }
         | MailError::Invalid { .. }
         | MailError::Unsupported { .. } => AfterSubmit::NotDelivered,
         MailError::Modem(
@@ -213,6 +214,7 @@ pub fn variant_name(error: &MailError) -> &'static str {
         MailError::Rejected { .. } => "Rejected",
         MailError::BadRecipient { .. } => "BadRecipient",
         MailError::Busy { .. } => "Busy",
+        MailError::Throttled { .. } => "Throttled",
         MailError::Modem(AtError::Timeout { .. }) => "Modem(Timeout)",
         MailError::Modem(AtError::Silent { .. }) => "Modem(Silent)",
         MailError::Modem(AtError::Closed) => "Modem(Closed)",

@@ -86,7 +86,7 @@ result_codes! {
 impl ResultCode {
     /// What the code means to a program. The SMTP reply codes (-4xx, -5xx)
     /// become `Rejected { code }` except where the reply has a sharper meaning
-    /// (-535 → `Auth`, -550/-553 at a recipient → `BadRecipient` is not
+    /// (-535 → `Auth`, -530 → `Throttled`, -550/-553 at a recipient → `BadRecipient` is not
     /// knowable here: the module does not say which command failed, so they
     /// stay `Rejected`). The module's own attachment failures (-12 open,
     /// -13 memory, -14 save) are `Invalid { field: "attachments" }`: the
@@ -128,6 +128,16 @@ impl ResultCode {
             | ResultCode::ContextDeactivated => MailError::Network { detail, vendor },
             ResultCode::Timeout => MailError::Timeout { detail, vendor },
             ResultCode::Busy => MailError::Busy { vendor },
+            // SMTPS note §1.4.3: "-530 (Access denied), you may send email too
+            // frequently and the SMTP server rejects to post email" — a refusal
+            // for now, not for good (see `worth_resending`).
+            ResultCode::AccessDenied => MailError::Throttled {
+                detail: format!(
+                    "the module reports {} ({detail}); the SMTPS note reads it as mail sent too often",
+                    self.code()
+                ),
+                vendor,
+            },
             ResultCode::NoRecipient => invalid("recipients"),
             ResultCode::BadParameter => invalid("parameters"),
             ResultCode::AttachmentOpenFailed
@@ -158,15 +168,21 @@ impl ResultCode {
     ///
     /// The SMTPS note §1.4.3 says to resend after any failed `AT+QSMTPPUT`
     /// ("If it is a negative numeric, it means sending mail is failed, please
-    /// resend it"), then names the codes whose cause lies elsewhere: -535
-    /// (user name or password wrong) and -530 (sending too often; the server
-    /// refuses). So every code is resent except those a resend cannot fix:
-    /// authentication (-6, -535), what the host gave the module (-10 no
+    /// resend it"), then names two codes whose cause lies elsewhere: -535
+    /// (user name or password wrong: a resend cannot fix it) and -530 ("you
+    /// may send email too frequently and the SMTP server rejects to post
+    /// email": a resend can, once the server stops counting — so it is
+    /// resent, but after [`RetryPolicy::throttle_delay`](crate::RetryPolicy)
+    /// rather than at once, and the caller's error is the transient
+    /// `Throttled`). So every code is resent except those a resend cannot
+    /// fix: authentication (-6, -535), what the host gave the module (-10 no
     /// recipient, -12/-13/-14 attachments, -15 parameters), and the server's
-    /// permanent replies (-5xx, permanent by RFC 2821 §4.2.1, -530 included).
+    /// permanent replies (-5xx, permanent by RFC 2821 §4.2.1, except -530,
+    /// which the note explains as a temporary refusal).
     /// Resent: -1 unknown, -3 busy, -4 DNS, -5 network, -7 closed by peer,
     /// -8 context deactivated, -9 timeout, -11 failed to send, -4xx
-    /// (transient replies), and codes neither manual lists.
+    /// (transient replies), -530 (after a pause), and codes neither manual
+    /// lists.
     ///
     /// ```
     /// use cellmail_quectel::ResultCode;
@@ -182,6 +198,7 @@ impl ResultCode {
             | ResultCode::AttachmentNoMemory
             | ResultCode::AttachmentSaveFailed
             | ResultCode::BadParameter => false,
+            ResultCode::AccessDenied => true,
             other => !(-599..=-500).contains(&other.code()),
         }
     }
@@ -190,6 +207,8 @@ impl ResultCode {
 /// A transfer through the UART that the module acknowledged with another
 /// length than the host sent (`+QSMTPBODY: <len>`, `+QSMTPATT: <len>`,
 /// GSM_SMTP_ATC_V1.1 §2.2.8, §2.2.9): bytes were lost on the serial line.
+/// A body reported one byte short is not one by default: the SMTPS note's
+/// examples print exactly that for a mail that goes ([`crate::policy::body_stored`]).
 ///
 /// It reaches the program as `MailError::Modem(AtError::Io(_))` (the serial
 /// line failed, worth trying again), with this error inside; [`TransferError::find`]
@@ -221,7 +240,7 @@ impl TransferError {
     ///
     /// ```
     /// use cellmail_quectel::TransferError;
-    /// let e = TransferError::Truncated { what: "body".into(), sent: 15, received: 14 };
+    /// let e = TransferError::Truncated { what: "body".into(), sent: 15, received: 13 };
     /// let mail = e.clone().into_mail_error();
     /// assert!(mail.is_transient());
     /// assert_eq!(TransferError::find(&mail), Some(&e));
@@ -259,6 +278,16 @@ mod tests {
         let e = ResultCode::from_code(-554).to_mail_error();
         assert!(matches!(e, MailError::Rejected { code: 554, .. }));
         assert!(!e.is_transient());
+        let e = ResultCode::from_code(-530).to_mail_error();
+        assert!(
+            matches!(&e, MailError::Throttled { vendor: Some(VendorCode::Number(-530)), detail }
+                if detail.contains("too often")),
+            "{e:?}"
+        );
+        assert!(
+            e.is_transient(),
+            "the SMTPS note §1.4.3: sent too often, not for good"
+        );
         let e = ResultCode::from_code(-421).to_mail_error();
         assert!(e.is_transient());
         let e = ResultCode::from_code(-6).to_mail_error();
@@ -310,7 +339,9 @@ mod tests {
             .collect();
         assert_eq!(
             resent,
-            [-1, -3, -4, -5, -7, -8, -9, -11, -421, -450, -451, -452]
+            [
+                -1, -3, -4, -5, -7, -8, -9, -11, -421, -450, -451, -452, -530
+            ]
         );
         assert!(ResultCode::Other(-2).worth_resending());
         assert!(!ResultCode::Other(-599).worth_resending());

@@ -1,12 +1,16 @@
 //! The SMTPS note's recovery advice (§1.4.1-§1.4.3) as decisions a test can
 //! call: a failed `AT+QSMTPPUT` → give up, or resend (bringing the context
-//! back first when it is gone, or before the last try). Pure.
+//! back first when it is gone, or before the last try; after a pause when the
+//! server refused mail sent too often). Pure: the policy says how long to
+//! wait, the mailer waits.
+
+use std::time::Duration;
 
 use cellmail::MailError;
 use cellmail_at::AtError;
 
 use crate::commands::{self as cmd, prefix};
-use crate::error::ResultCode;
+use crate::error::{ResultCode, TransferError};
 
 /// What to do when `+QSMTPPUT` reports a failure (SMTPS note §1.4.3: "please
 /// resend it. If resending is not successful, you should deactivate the PDP
@@ -20,6 +24,15 @@ pub struct RetryPolicy {
     /// Deactivate and reactivate the PDP context before the last try (only
     /// when the mailer manages the bearer).
     pub reactivate_before_last: bool,
+    /// The pause before resending after `+QSMTPPUT: -530`, which the SMTPS
+    /// note §1.4.3 explains as "you may send email too frequently and the
+    /// SMTP server rejects to post email": resending at once would be sending
+    /// too often again. Default 60 s: the note gives no figure; servers that
+    /// limit the rate count messages per minute or longer, so a minute is the
+    /// shortest pause that can help, and `attempts` bounds the time `send`
+    /// spends waiting (two pauses with the default three tries). Other
+    /// failures are resent at once, as the note says.
+    pub throttle_delay: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -27,6 +40,7 @@ impl Default for RetryPolicy {
         Self {
             attempts: 3,
             reactivate_before_last: true,
+            throttle_delay: Duration::from_secs(60),
         }
     }
 }
@@ -89,6 +103,72 @@ pub fn deferred_outcome(line: &str, prefix: &str) -> Result<i32, MailError> {
 /// sending).
 pub fn give_up(failure: &PutFailure, attempt: u32, policy: RetryPolicy, mail_lost: bool) -> bool {
     attempt >= policy.attempts.max(1) || !failure.worth_resending() || mail_lost
+}
+
+/// How long to wait before resending after `failure` (when
+/// [`give_up`] said to resend): [`RetryPolicy::throttle_delay`] after -530,
+/// sent too often (SMTPS note §1.4.3); nothing otherwise ("please resend it").
+pub fn resend_after(failure: &PutFailure, policy: RetryPolicy) -> Duration {
+    match failure {
+        PutFailure::Module(ResultCode::AccessDenied) => policy.throttle_delay,
+        _ => Duration::ZERO,
+    }
+}
+
+/// What `+QSMTPBODY: <len>` says of a body the host sent whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyStored {
+    /// The length the host sent.
+    Exact,
+    /// One byte fewer, as the SMTPS note's three examples print it: accepted.
+    OneShort,
+}
+
+/// Reads `+QSMTPBODY: <reported>` for a body of `sent` bytes.
+///
+/// The command reference says `<result>` "represents the length of the
+/// input email body data" (GSM_SMTP_ATC_V1.1 §2.2.8), yet the SMTPS note
+/// (§3.1, §3.2, §3.3) inputs "Hello, welcome!" (15 bytes, "input 14 bytes"
+/// it says) and prints `+QSMTPBODY: 14`, then a successful send. Either the
+/// note miscounted (a typo copied into all three examples; a module then
+/// reports 15) or the module counts one byte fewer than it gets. The host
+/// cannot tell which: `AT+QSMTPBODY` has no read form to see what the module
+/// holds. What a user loses either way decides it:
+///
+/// - refusing one short, on a module that counts like the note, fails every
+///   mail at its body, and resending cannot change the count: the transient
+///   error makes a caller retry until it gives up, and no mail ever goes;
+/// - accepting one short, when a byte really was lost on the line, sends the
+///   mail with one byte of its body missing: the mail arrives, and the
+///   mailer's warning says it may be one byte short.
+///
+/// So one short is accepted ([`BodyStored::OneShort`]; the mailer warns, and
+/// `QuectelOptions::accept_body_one_short = false` refuses it instead).
+/// Anything else is [`TransferError::Truncated`] (transient: bytes were lost
+/// on the serial line, a resend can mend it): two or more bytes short is not
+/// what the note shows, and more than was sent cannot be right. Attachments
+/// get no such leeway: the note's counts match (`+QSMTPATT: 26977` for the
+/// 26977-byte `RAM:pic.jpg`) and a file one byte short is a broken file.
+///
+/// ```
+/// use cellmail_quectel::policy::{BodyStored, body_stored};
+/// assert_eq!(body_stored(15, 14, true), Ok(BodyStored::OneShort));
+/// assert!(body_stored(15, 14, false).is_err());
+/// ```
+pub fn body_stored(
+    sent: u64,
+    reported: u64,
+    accept_one_short: bool,
+) -> Result<BodyStored, TransferError> {
+    match sent.checked_sub(reported) {
+        Some(0) => Ok(BodyStored::Exact),
+        Some(1) if accept_one_short => Ok(BodyStored::OneShort),
+        _ => Err(TransferError::Truncated {
+            what: "body".into(),
+            sent,
+            received: reported,
+        }),
+    }
 }
 
 /// What a failure says of a context the mailer manages and holds up.
@@ -168,7 +248,7 @@ mod tests {
         put_bad_sequence: -503 => Rejected, resent false,
         put_parameter_not_implemented: -504 => Rejected, resent false,
         put_domain_rejects_mail: -521 => Rejected, resent false,
-        put_access_denied: -530 => Rejected, resent false,
+        put_access_denied: -530 => Throttled, resent true,
         put_authentication_failed: -535 => Auth, resent false,
         put_mailbox_unavailable: -550 => Rejected, resent false,
         put_user_not_local: -551 => Rejected, resent false,
@@ -182,7 +262,7 @@ mod tests {
     #[test]
     fn every_put_result_resent_or_not() {
         let policy = RetryPolicy::default();
-        let kept = [-6, -10, -12, -13, -14, -15, -535, -530, -550, -554];
+        let kept = [-6, -10, -12, -13, -14, -15, -535, -550, -554];
         for n in [
             -1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11, -12, -13, -14, -15, -421, -450, -451,
             -452, -500, -501, -502, -503, -504, -530, -535, -550, -551, -552, -553, -554,
@@ -207,7 +287,7 @@ mod tests {
     fn tries_are_counted_and_a_lost_mail_is_not_resent() {
         let policy = RetryPolicy {
             attempts: 2,
-            reactivate_before_last: true,
+            ..RetryPolicy::default()
         };
         let network = code(-5);
         assert!(!give_up(&network, 1, policy, false));
@@ -221,6 +301,54 @@ mod tests {
             ..policy
         };
         assert!(give_up(&network, 1, zero, false), "0 tries is one");
+    }
+
+    /// SMTPS note §1.4.3: -530 means sent too often, so it is resent after
+    /// the policy's pause; everything else that is resent goes at once.
+    #[test]
+    fn sent_too_often_is_resent_after_the_throttle_delay() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.throttle_delay, Duration::from_secs(60));
+        let throttled = code(-530);
+        assert!(!give_up(&throttled, 1, policy, false));
+        assert_eq!(resend_after(&throttled, policy), Duration::from_secs(60));
+        let quick = RetryPolicy {
+            throttle_delay: Duration::from_millis(1500),
+            ..policy
+        };
+        assert_eq!(resend_after(&throttled, quick), Duration::from_millis(1500));
+        assert!(
+            give_up(&throttled, 3, policy, false),
+            "the tries bound the waiting"
+        );
+        for n in [-1, -3, -5, -8, -9, -11, -421, -451] {
+            assert_eq!(resend_after(&code(n), policy), Duration::ZERO, "{n}");
+        }
+        let other = PutFailure::Other(MailError::Modem(AtError::Closed));
+        assert_eq!(resend_after(&other, policy), Duration::ZERO);
+        assert!(throttled.into_mail_error().is_transient());
+    }
+
+    /// The SMTPS note's examples (§3.1-§3.3): 15 bytes in, `+QSMTPBODY: 14`
+    /// out, and the mail goes; no other mismatch is accepted.
+    #[test]
+    fn a_body_one_byte_short_is_accepted_as_the_note_prints_it() {
+        assert_eq!(body_stored(15, 15, true), Ok(BodyStored::Exact));
+        assert_eq!(body_stored(15, 14, true), Ok(BodyStored::OneShort));
+        assert_eq!(body_stored(15, 15, false), Ok(BodyStored::Exact));
+        let short = |sent, received| {
+            Err(TransferError::Truncated {
+                what: "body".into(),
+                sent,
+                received,
+            })
+        };
+        assert_eq!(body_stored(15, 14, false), short(15, 14));
+        assert_eq!(body_stored(15, 13, true), short(15, 13));
+        assert_eq!(body_stored(15, 16, true), short(15, 16));
+        assert_eq!(body_stored(15, 0, true), short(15, 0));
+        assert_eq!(body_stored(0, 0, true), Ok(BodyStored::Exact));
+        assert_eq!(body_stored(1, 0, true), Ok(BodyStored::OneShort));
     }
 
     #[test]

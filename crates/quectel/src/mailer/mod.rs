@@ -37,10 +37,18 @@ pub struct QuectelOptions {
     /// `<timeout>` of body and attachment download through the UART: whole
     /// seconds, 1-48000 (§2.2.8, §2.2.9).
     pub transfer_timeout: Duration,
-    /// Retries of a failed send.
+    /// Retries of a failed send, and the pause before resending after
+    /// `-530` ([`RetryPolicy::throttle_delay`], default 60 s).
     pub retry: RetryPolicy,
     /// Progress of body and attachment transfers.
     pub progress: Option<Progress>,
+    /// Send the mail when `+QSMTPBODY: <len>` reports one byte fewer than
+    /// was sent, as the SMTPS note's examples print it (§3.1-§3.3: 15 bytes,
+    /// `+QSMTPBODY: 14`), with a warning; `false` refuses it as a truncated
+    /// transfer. Default `true`: refusing would lose every mail on a module
+    /// that counts like the note, accepting risks one byte of a body
+    /// ([`policy::body_stored`] weighs it).
+    pub accept_body_one_short: bool,
 }
 
 impl Default for QuectelOptions {
@@ -52,6 +60,7 @@ impl Default for QuectelOptions {
             transfer_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             progress: None,
+            accept_body_one_short: true,
         }
     }
 }
@@ -246,12 +255,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                     self.driver.state_mut().bearer = cellmail_session::Bearer::Lost;
                 }
             }
+            let pause = policy::resend_after(&failure, retry);
             let error = failure.into_mail_error();
-            tracing::warn!(error = %error, attempt, "sending failed; trying again");
+            tracing::warn!(error = %error, attempt, ?pause, "sending failed; trying again");
             attempt += 1;
             let up = self.driver.state().bearer == cellmail_session::Bearer::Open;
             if self.manages_bearer() && policy::restart_before(attempt, retry, up) {
                 self.restart_bearer().await?;
+            }
+            // The policy decides the pause (-530: sent too often); waiting it
+            // here, after any bearer restart, keeps at least that much time
+            // between the two sends the server sees.
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
             }
         }
     }
