@@ -178,11 +178,7 @@ fn settings(kind: DialectKind, account: SmtpAccount, cfg: &HilConfig) -> Setting
         family: Some(kind),
         quectel: cellmail_quectel::QuectelOptions {
             send_timeout: std::time::Duration::from_secs(100),
-            retry: cellmail_quectel::RetryPolicy {
-                attempts: 1,
-                reactivate_before_last: false,
-                ..cellmail_quectel::RetryPolicy::default()
-            },
+            retry: cellmail_quectel::RetryPolicy::once(),
             ..Default::default()
         },
         sim5360: cellmail_simcom::Sim5360Options {

@@ -345,11 +345,7 @@ pub fn quectel_options() -> cellmail_quectel::QuectelOptions {
             password: None,
         }),
         send_timeout: std::time::Duration::from_secs(100),
-        retry: cellmail_quectel::RetryPolicy {
-            attempts: 1,
-            reactivate_before_last: false,
-            ..cellmail_quectel::RetryPolicy::default()
-        },
+        retry: cellmail_quectel::RetryPolicy::once(),
         ..Default::default()
     }
 }

@@ -194,11 +194,7 @@ pub(crate) fn mailer(
                 }),
                 send_timeout: std::time::Duration::from_secs(100),
                 // The outbox retries; the dialect makes one attempt.
-                retry: cellmail_quectel::RetryPolicy {
-                    attempts: 1,
-                    reactivate_before_last: false,
-                    ..cellmail_quectel::RetryPolicy::default()
-                },
+                retry: cellmail_quectel::RetryPolicy::once(),
                 ..Default::default()
             },
         )),

@@ -35,6 +35,23 @@ pub struct RetryPolicy {
     pub throttle_delay: Duration,
 }
 
+impl RetryPolicy {
+    /// One try, no reactivation: for a caller that retries itself (an
+    /// outbox, a bench run that reports each failure as it is).
+    ///
+    /// ```
+    /// let once = cellmail_quectel::RetryPolicy::once();
+    /// assert_eq!((once.attempts, once.reactivate_before_last), (1, false));
+    /// ```
+    pub fn once() -> Self {
+        Self {
+            attempts: 1,
+            reactivate_before_last: false,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {

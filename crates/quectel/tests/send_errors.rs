@@ -399,11 +399,7 @@ async fn send_timeout_is_100_to_48000() {
     for secs in [100, 48_000] {
         let options = QuectelOptions {
             send_timeout: Duration::from_secs(u64::from(secs)),
-            retry: RetryPolicy {
-                attempts: 1,
-                reactivate_before_last: false,
-                ..RetryPolicy::default()
-            },
+            retry: RetryPolicy::once(),
             ..Default::default()
         };
         let text = plain_send_with(60, secs, &["0"], true);
