@@ -282,6 +282,7 @@ async fn smtps(
     queries: &[(&'static str, &str)],
     server: (&str, u16),
     user: &str,
+    to: &str,
     subject: &str,
 ) {
     let mut c = replay(file);
@@ -303,7 +304,7 @@ async fn smtps(
     exec(&mut c, cmd::set_sender_address(user)).await;
     exec(&mut c, cmd::set_server(server.0, server.1)).await;
     for (kind, address) in [
-        (RecipientType::To, "quectel_xxx@gmail.com"),
+        (RecipientType::To, to),
         (RecipientType::Cc, "quectel_xxx@hotmail.com"),
         (RecipientType::Bcc, "quectel_xxx@aol.com"),
     ] {
@@ -371,6 +372,7 @@ async fn smtps_without_ssl() {
         &[],
         ("smtp.aol.com", 25),
         "quectel_test@aol.com",
+        "quectel_xxx@gmail.com",
         "about smtp e-mail",
     )
     .await;
@@ -395,6 +397,7 @@ async fn smtps_with_ssl() {
         &queries,
         ("smtp.gmail.com", 465),
         "quecteltestmail@gmail.com",
+        "quectel_xxx@gmail.com",
         "about smtps e-mail",
     )
     .await;
@@ -410,6 +413,8 @@ async fn smtps_with_starttls() {
         &queries,
         ("smtp.live.com", 25),
         user,
+        // §3.3 sends to hotmail where §3.1 and §3.2 send to gmail.
+        "quectel_xxx@hotmail.com",
         "about smtps starttls e-mail",
     )
     .await;
