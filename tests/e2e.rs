@@ -683,12 +683,11 @@ mod faults {
 /// Messages whose lines an AT reader can mistake (issue 17), delivered
 /// through Postfix and read back through the virtual modules of both SIMCom
 /// families: the SIM7000 hands the server's bytes over, the SIM5360 its
-/// digest (§2, §4.4), flagged as such; a line reading `OK` or `ERROR`, which
-/// AT cannot carry, is a clear permanent error, never a short message.
+/// digest (§2, §4.4), flagged as such, its lines reading `OK` or `ERROR`
+/// kept (the module's silence, not the line, ends its answer).
 mod hostile_mailbox {
     use super::*;
     use cellmail::{Fidelity, Lost, Message};
-    use cellmail_at::AtError;
 
     const TRICKY: &str = "Verbrauch: 42,7 m³\r\nCMD: reboot\r\n\r\n+POP3READ: 1,5\r\nRDY\r\n+POP3: SUCCESS\r\n.\r\n..\r\nWord: text\r\n";
 
@@ -813,21 +812,21 @@ mod hostile_mailbox {
             &lost(&tricky)[..],
             [Lost::AttachmentsOnModule { .. }]
         ));
-        for case in ["ok-line", "error-line"] {
-            let err = m.retrieve(id[case]).await.unwrap_err();
+        // A line reading `OK` or `ERROR` with text after it is the mail's
+        // own (the module keeps printing); only the `OK` it keeps quiet
+        // after ends the answer.
+        for (case, want) in [
+            ("ok-line", "first\r\nOK\r\nlast\r\n"),
+            ("error-line", "first\r\nERROR\r\nlast\r\n"),
+        ] {
+            let msg = m.retrieve(id[case]).await.unwrap();
+            assert_eq!(msg.text_body().as_deref(), Some(want), "{case}");
             assert!(
-                matches!(
-                    err,
-                    MailError::Modem(AtError::Protocol { .. } | AtError::Error { .. })
-                ),
-                "{case}: {err:?}"
-            );
-            assert!(
-                !err.is_transient(),
-                "{case}: a retry would fail the same way"
+                matches!(&lost(&msg)[..], [Lost::AttachmentsOnModule { .. }]),
+                "{case}: {:?}",
+                msg.fidelity()
             );
         }
-        // The line is usable again after the refusals.
         let large = m.retrieve(id["large"]).await.unwrap();
         assert_eq!(large.text_body().unwrap(), large_body());
         let alt = m.retrieve(id["alternative"]).await.unwrap();

@@ -303,12 +303,21 @@ impl Command {
     /// empty [`Event::Info`](crate::Event::Info), so the blank lines the
     /// module sent can be counted. What they mean is the dialect's to say.
     ///
+    /// The block has no length, so a line reading `OK` or `ERROR` inside it
+    /// is [in doubt](crate::Decoder::end_in_doubt): the message's own line
+    /// if more text follows, the answer's end if the module keeps quiet
+    /// ([`Decoder::settle`](crate::Decoder::settle)).
+    ///
     /// ```
     /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
     /// let mut dec = Decoder::new(DecoderConfig::default().urc("RDY"));
     /// dec.begin(&Command::exec("+POP3READ").expect_text_block());
     /// dec.push(b"\r\nSubject: x\r\n\r\nRDY\r\n\r\nOK\r\n");
-    /// let events: Vec<Event> = std::iter::from_fn(|| dec.next_event()).collect();
+    /// let mut events: Vec<Event> = std::iter::from_fn(|| dec.next_event()).collect();
+    /// // The module kept quiet after `OK` (the client waits
+    /// // `ClientConfig::text_block_quiet` for that).
+    /// dec.settle();
+    /// events.extend(dec.next_event());
     /// assert_eq!(events, [
     ///     Event::Info("Subject: x".into()),
     ///     Event::Info("".into()),

@@ -218,7 +218,7 @@ struct InFlight {
 }
 
 /// Where a [text block](Command::expect_text_block) answer stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Block {
     /// The command's answer is lines as usual.
     No,
@@ -226,6 +226,12 @@ enum Block {
     Expected,
     /// Its first line came: blank lines and URC-like lines are its own.
     Open,
+    /// A line reading as a final result (`OK`, `ERROR`, `+CME ERROR: ..`)
+    /// came inside the block. The module prints a message line by line with
+    /// no length, so the line is the message's if more text follows, and the
+    /// answer's end if the module then keeps quiet ([`Decoder::settle`]) or
+    /// sends a URC the dialect declared.
+    Held(String),
 }
 
 impl InFlight {
@@ -584,6 +590,25 @@ impl Decoder {
             self.blanks -= 1;
             return Some(Event::Info(String::new()));
         }
+        if self.end_in_doubt() {
+            // The next line after the held one decides: a URC the dialect
+            // declared means the answer ended and the module spoke after it;
+            // any other text means the held line was the message's own. Only
+            // line ends so far: wait for more, or for quiet.
+            let rest = &self.buf[self.pos..];
+            let start = rest.iter().position(|b| !matches!(b, b'\r' | b'\n'))?;
+            let line = &rest[start..];
+            let line = match line.iter().position(|b| matches!(b, b'\r' | b'\n')) {
+                Some(end) => &line[..end],
+                None if line.len() > MAX_LINE => line,
+                None => return None,
+            };
+            if self.config.is_urc(&String::from_utf8_lossy(line)) {
+                self.settle();
+                return self.next_event();
+            }
+            return self.take_held().map(Event::Info);
+        }
         if self.in_block() {
             // Count the line ends before the next line; a run cut by the end
             // of the bytes so far may go on, so wait for the rest of it.
@@ -652,11 +677,66 @@ impl Decoder {
             }
             return Some(Event::Echo(text));
         }
+        if self.in_block() && self.parse_final(&text).is_some() {
+            if let Some(f) = self.in_flight.as_mut() {
+                f.block = Block::Held(text);
+            }
+            return self.next_event();
+        }
         let event = self.classify(text);
         if self.raw_remaining.is_some() {
             self.raw_skip_lf = ended_in_cr;
         }
         Some(event)
+    }
+
+    /// Whether a line reading as a final result came inside the command's
+    /// text block and only line ends followed it so far: the block ends
+    /// there if the module keeps quiet ([`settle`](Self::settle)) or its next
+    /// line is a declared URC, and goes on, the line its own, if other text
+    /// comes.
+    ///
+    /// ```
+    /// use cellmail_at::{Command, Decoder, DecoderConfig, Event, Final};
+    /// let mut dec = Decoder::new(DecoderConfig::default());
+    /// dec.begin(&Command::exec("+POP3READ").expect_text_block());
+    /// dec.push(b"\r\nfirst\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Info("first".into())));
+    /// assert_eq!(dec.next_event(), None);
+    /// assert!(dec.end_in_doubt());
+    /// dec.push(b"last\r\nOK\r\n");
+    /// assert_eq!(dec.next_event(), Some(Event::Info("OK".into())));
+    /// assert_eq!(dec.next_event(), Some(Event::Info("last".into())));
+    /// assert_eq!(dec.next_event(), None);
+    /// // The module kept quiet after the second `OK`.
+    /// dec.settle();
+    /// assert_eq!(dec.next_event(), Some(Event::Final(Final::Ok)));
+    /// ```
+    pub fn end_in_doubt(&self) -> bool {
+        self.in_flight
+            .as_ref()
+            .is_some_and(|f| matches!(f.block, Block::Held(_)))
+    }
+
+    /// The module kept quiet after a line [in doubt](Self::end_in_doubt):
+    /// that line is the block's final result, the next event. Does nothing
+    /// otherwise.
+    pub fn settle(&mut self) {
+        if let Some(line) = self.take_held() {
+            self.queued = Some(self.classify(line));
+        }
+    }
+
+    /// The held line, the block open again.
+    fn take_held(&mut self) -> Option<String> {
+        let f = self.in_flight.as_mut()?;
+        match std::mem::replace(&mut f.block, Block::Open) {
+            Block::Held(line) => Some(line),
+            other => {
+                f.block = other;
+                None
+            }
+        }
     }
 
     /// Whether the command in flight is inside its text block.
@@ -1321,7 +1401,61 @@ mod tests {
             dec.push(piece);
             events.extend(drain(&mut dec));
         }
+        // The module keeps quiet after the stream.
+        dec.settle();
+        events.extend(drain(&mut dec));
         events
+    }
+
+    #[test]
+    fn a_text_block_line_reading_ok_or_error_is_the_messages_when_text_follows() {
+        let stream = b"\r\nfirst\r\nOK\r\n\r\nERROR\r\n+CME ERROR: 4\r\nlast\r\nOK\r\n";
+        let whole = block_events(stream, stream.len());
+        assert_eq!(
+            whole,
+            [
+                info("first"),
+                info("OK"),
+                info(""),
+                info("ERROR"),
+                info("+CME ERROR: 4"),
+                info("last"),
+                Event::Final(Final::Ok),
+            ]
+        );
+        for chunk in 1..stream.len() {
+            assert_eq!(block_events(stream, chunk), whole, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_declared_urc_right_after_a_text_blocks_ok_ends_the_block() {
+        let stream = b"\r\nDate: now\r\nOK\r\n\r\n+POP3: SUCCESS\r\nRDY\r\n";
+        let whole = block_events(stream, stream.len());
+        assert_eq!(
+            whole,
+            [
+                info("Date: now"),
+                Event::Final(Final::Ok),
+                urc("+POP3: SUCCESS"),
+                urc("RDY")
+            ]
+        );
+        for chunk in 1..stream.len() {
+            assert_eq!(block_events(stream, chunk), whole, "chunks of {chunk}");
+        }
+    }
+
+    #[test]
+    fn a_text_block_whose_last_line_reads_ok_ends_at_the_ok_after_it() {
+        let whole = block_events(b"\r\nbody\r\nOK\r\n\r\nOK\r\n", 64);
+        assert_eq!(
+            whole,
+            [info("body"), info("OK"), info(""), Event::Final(Final::Ok)]
+        );
+        // Before its first line, `ERROR` is the answer (nothing to print).
+        let none = block_events(b"\r\nERROR\r\n", 64);
+        assert_eq!(none, [Event::Final(Final::Error)]);
     }
 
     #[test]
@@ -1365,9 +1499,16 @@ mod tests {
 
     #[test]
     fn before_its_first_line_and_after_its_final_a_text_block_command_reads_lines_as_usual() {
-        let stream = b"\r\nRDY\r\n\r\nDate: now\r\n\r\nOK\r\n\r\n+POP3: SUCCESS\r\n";
+        let mut dec = Decoder::new(DecoderConfig::default().urc("RDY").urc("+POP3:"));
+        dec.begin(&Command::exec("+POP3READ").expect_text_block());
+        dec.push(b"\r\nRDY\r\n\r\nDate: now\r\n\r\nOK\r\n");
+        let mut events = drain(&mut dec);
+        // The module kept quiet after `OK`: the answer's end.
+        dec.settle();
+        dec.push(b"\r\n+POP3: SUCCESS\r\n");
+        events.extend(drain(&mut dec));
         assert_eq!(
-            block_events(stream, stream.len()),
+            events,
             [
                 urc("RDY"),
                 info("Date: now"),

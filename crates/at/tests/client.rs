@@ -1543,3 +1543,37 @@ async fn a_line_that_never_answered_says_so_at_its_first_timeout() {
     assert!(matches!(err, AtError::Timeout { .. }), "{err:?}");
     drop(task.await.unwrap());
 }
+
+/// SIM5360 `AT+POP3READ` prints the saved mail line by line with no length:
+/// a line reading `OK` or `ERROR` followed by more text within
+/// `text_block_quiet` is the mail's own; the `OK` the module keeps quiet
+/// after ends the answer.
+#[tokio::test(start_paused = true)]
+async fn a_text_blocks_ok_and_error_lines_are_the_messages_when_text_follows_soon() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+POP3READ\r").await;
+        module.send(b"\r\nSubject: x\r\n\r\nfirst\r\nOK\r\n").await;
+        // A pause shorter than the quiet that ends the answer.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        module.send(b"ERROR\r\nlast\r\n\r\nOK\r\n").await;
+        module.expect(b"AT+CSQ\r").await;
+        module.send(b"\r\n+CSQ: 27,99\r\n\r\nOK\r\n").await;
+        module
+    });
+    let read = Command::exec("+POP3READ").expect_text_block();
+    let started = Instant::now();
+    let r = client.execute(&read).await.unwrap();
+    assert_eq!(
+        r.info,
+        ["Subject: x", "", "first", "OK", "ERROR", "last", ""]
+    );
+    // The answer ended one quiet after its last `OK`, not at the timeout.
+    assert_eq!(
+        started.elapsed(),
+        Duration::from_millis(100) + ClientConfig::default().text_block_quiet
+    );
+    let csq = client.execute(&Command::exec("+CSQ")).await.unwrap();
+    assert_eq!(csq.info, ["+CSQ: 27,99"]);
+    drop(task.await.unwrap());
+}

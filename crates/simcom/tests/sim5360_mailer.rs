@@ -294,19 +294,42 @@ async fn dot_lines_are_the_mails_own() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn known_limit_a_message_line_reading_ok_is_refused() {
-    // The module's answer has no length: a line "OK" in the message ends it
-    // early. The rest is taken off the line, the call fails, the next works.
+async fn a_message_line_reading_ok_or_error_is_the_messages_own() {
+    // The module's answer has no length: it prints the saved file in one go,
+    // so an `OK` or `ERROR` with more text right after it is the mail's own
+    // line; only the `OK` it then keeps quiet after ends the answer.
     let text = format!(
         "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
-         > AT+POP3READ\n< Subject: Status\n< Did it work?\n< OK\n< It did.\n< OK\n\
+         > AT+POP3READ\n< Subject: Status\n< \n< Did it work?\n< OK\n< ERROR\n< It did.\n< OK\n\
+         > AT+POP3OUT\n< +POP3: SUCCESS\n< OK\n"
+    );
+    let mut m = play(&text);
+    let msg = m.retrieve(1).await.unwrap();
+    assert_eq!(
+        msg.text_body().as_deref(),
+        Some("Did it work?\r\nOK\r\nERROR\r\nIt did.\r\n")
+    );
+    assert!(m.client().take_urcs().is_empty());
+    m.close().await.unwrap();
+    harness::finish(m.into_client()).unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn known_limit_a_pause_after_a_message_line_reading_ok_cuts_the_answer() {
+    // Were the module to pause longer than `text_block_quiet` right after a
+    // message line reading `OK`, the answer would end there: the lines after
+    // it are taken off the line and the call fails rather than return a
+    // short message.
+    let text = format!(
+        "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: Status\n< \n< Did it work?\n< OK\n~ 350ms\n< It did.\n< OK\n\
          > AT+POP3OUT\n< +POP3: SUCCESS\n< OK\n"
     );
     let mut m = play(&text);
     let err = m.retrieve(1).await.unwrap_err();
     assert!(
         matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { ref command, ref detail })
-            if command == "AT+POP3READ" && detail.contains("reading OK")),
+            if command == "AT+POP3READ" && detail.contains("paused")),
         "{err:?}"
     );
     // The message's lines are not left in the application's URC queue.
@@ -610,14 +633,14 @@ async fn message_lines_after_the_ok_leave_the_applications_urcs_queued() {
     // that line: not the application's URC it is a prefix of.
     let text = format!(
         "{LOGIN}{GET}< +CMTI: \"SM\",3\n< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
-         > AT+POP3READ\n< Subject: Status\n< Did it work?\n< OK\n< +CMTI\n< OK\n\
+         > AT+POP3READ\n< Subject: Status\n< Did it work?\n< OK\n~ 350ms\n< +CMTI\n< OK\n\
          > AT+POP3OUT\n< +POP3: SUCCESS\n< OK\n"
     );
     let mut m = play(&text);
     let err = m.retrieve(1).await.unwrap_err();
     assert!(
         matches!(err, MailError::Modem(cellmail_at::AtError::Protocol { ref detail, .. })
-            if detail.contains("reading OK")),
+            if detail.contains("paused")),
         "{err:?}"
     );
     assert_eq!(m.client().take_urcs(), ["+CMTI: \"SM\",3"]);

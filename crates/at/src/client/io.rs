@@ -161,7 +161,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                 self.trace_received(&ev);
                 return Ok(Some(ev));
             }
-            let n = match timeout_at(deadline, self.io.read(&mut self.read_buf)).await {
+            // A text block's end in doubt is decided by the module's silence.
+            let in_doubt = self.decoder.end_in_doubt();
+            let until = if in_doubt {
+                deadline.min(after(Instant::now(), self.config.text_block_quiet))
+            } else {
+                deadline
+            };
+            let n = match timeout_at(until, self.io.read(&mut self.read_buf)).await {
+                Err(_elapsed) if in_doubt => {
+                    self.decoder.settle();
+                    continue;
+                }
                 Err(_elapsed) => return Ok(None),
                 Ok(Ok(0)) => return Err(AtError::Closed),
                 Ok(Ok(n)) => n,

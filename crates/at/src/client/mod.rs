@@ -61,6 +61,12 @@ pub struct ClientConfig {
     pub resync_quiet: Duration,
     /// URCs kept for [`Client::wait_urc`] before the oldest is dropped.
     pub urc_queue: usize,
+    /// Inside a [text block](crate::Command::expect_text_block), how long the
+    /// module must keep quiet after a line reading `OK` or `ERROR` for that
+    /// line to end the answer; text sooner makes it the message's own line.
+    /// The module prints a file it holds in one go, so a pause this long
+    /// mid-message is not expected (a project choice: no manual gives one).
+    pub text_block_quiet: Duration,
 }
 
 impl Default for ClientConfig {
@@ -72,6 +78,7 @@ impl Default for ClientConfig {
             resync_timeout: Duration::from_secs(2),
             resync_quiet: Duration::from_millis(200),
             urc_queue: 64,
+            text_block_quiet: Duration::from_millis(300),
         }
     }
 }

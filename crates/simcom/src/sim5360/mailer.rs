@@ -254,9 +254,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     }
 
     /// A command answering a message as lines (`AT+POP3HDR`, `AT+POP3READ`).
-    /// Lines arriving after its `OK` mean a message line read `OK` and cut the
-    /// answer short (see the module's "known limits"): they are taken off the
-    /// line so the next command is not confused, and the call fails.
+    /// Its `OK` ends the answer once the module keeps quiet after it
+    /// (`ClientConfig::text_block_quiet`); lines arriving later still mean
+    /// the module paused right after a message line reading `OK` (see the
+    /// module's "known limits"): they are taken off the line so the next
+    /// command is not confused, and the call fails rather than return a
+    /// short message.
     async fn message_lines(
         &mut self,
         command: &Command,
@@ -267,8 +270,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             return Err(protocol(
                 &command.redacted(),
                 format!(
-                    "{} line(s) came after the answer's OK: the message holds a line \
-                     reading OK, which AT cannot carry",
+                    "{} line(s) came after the answer's OK and a pause: the module paused \
+                     right after a message line reading OK, so the message was cut there; \
+                     retrieve it again",
                     rest.len()
                 ),
             ));

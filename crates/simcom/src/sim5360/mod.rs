@@ -22,11 +22,17 @@
 //! - [`cellmail::Lost::MimeStructure`]: the header declares a multipart type
 //!   the text does not carry: the text is given as plain text.
 //!
-//! What AT cannot carry is refused, permanently: a message line reading
-//! exactly `OK` ends the answer early (the rest arriving after it fails the
-//! call with [`cellmail_at::AtError::Protocol`]); a line reading `ERROR` (or
-//! `+CME ERROR: ...`) fails the command. The module prints its own file, so
-//! dot lines (a last `.` too) are the mail's: no POP3 transparency to undo.
+//! The answer has no length, so a message line reading exactly `OK` or
+//! `ERROR` (or `+CME ERROR: ...`) is in doubt: the module prints the saved
+//! file in one go, so text following it within
+//! `ClientConfig::text_block_quiet` (300 ms) makes it the message's own line,
+//! and only the `OK` the module keeps quiet after ends the answer
+//! ([`cellmail_at::Decoder::end_in_doubt`]; no manual gives the rule, it is
+//! the project's reading). Should the module pause longer right after such a
+//! line, the lines after it are taken off the line and the call fails with
+//! [`cellmail_at::AtError::Protocol`], never a short message. The module
+//! prints its own file, so dot lines (a last `.` too) are the mail's: no POP3
+//! transparency to undo.
 //!
 //! # Layout
 //!
