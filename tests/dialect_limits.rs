@@ -16,12 +16,20 @@ fn quectel_gsm_limits() {
     assert_eq!(caps.limits.recipients, 20, "GSM_SMTP_ATC §2.2.6");
     assert_eq!(caps.limits.body, 10 * 1024, "§2.2.8");
     assert_eq!(caps.limits.attachments, 10, "§2.2.9 note 2");
-    assert_eq!(
-        caps.limits.attachment_bytes_serial, 102_400,
-        "§2.2.9 note 3"
-    );
+    // Through RAM files (the default): the RAM budget, no manual's figure.
+    assert_eq!(caps.limits.attachment_bytes_serial, 512 * 1024);
     assert_eq!((caps.limits.user, caps.limits.password), (50, 50));
     check_all_limits(&caps);
+    // Through the UART's sized form: 100 KB in all.
+    let uart = cellmail_quectel::capabilities_for(&cellmail_quectel::QuectelOptions {
+        attachment_route: cellmail_quectel::AttachmentRoute::UartSized,
+        ..Default::default()
+    });
+    assert_eq!(
+        uart.limits.attachment_bytes_serial, 102_400,
+        "§2.2.9 note 3"
+    );
+    check_all_limits(&uart);
 }
 
 #[test]

@@ -53,9 +53,14 @@ pub enum PromptKind {
 pub enum Payload {
     /// The host ends the data with `+++` inside guard times (Quectel `CONNECT`).
     Escape,
-    /// The module takes exactly this many bytes (`DOWNLOAD`, `AT+QFUPL`, the
-    /// grant of `+SMTPFT: 2,<n>`).
+    /// The module takes exactly this many bytes (`DOWNLOAD`, the grant of
+    /// `+SMTPFT: 2,<n>`).
     Length(u64),
+    /// The module takes at most this many bytes and ends by itself when they
+    /// came; a shorter payload the host ends with `+++` inside guard times
+    /// (Quectel `AT+QFUPL="<file>",<size>`, SMTPS note §3.1-§3.3). Given up
+    /// midway, the next command ends it with `+++` first.
+    LengthOrEscape(u64),
 }
 
 /// Given an information line of the command in flight, how many raw bytes

@@ -141,7 +141,10 @@ pub async fn open(
         path: path.to_owned(),
         source: e.into(),
     })?;
-    Modem::connect(io, settings).await
+    // The line's rate sizes the module's transfer timeouts (Quectel `<timeout>`).
+    let mut settings = settings.clone();
+    settings.quectel.line_rate = baud;
+    Modem::connect(io, &settings).await
 }
 
 fn client<T: AsyncRead + AsyncWrite + Unpin + Send>(

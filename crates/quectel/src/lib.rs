@@ -21,7 +21,7 @@ pub mod policy;
 
 pub use error::{ResultCode, TransferError};
 pub use mailer::{QuectelMailer, QuectelOptions};
-pub use plan::capabilities;
+pub use plan::{AttachmentRoute, capabilities, capabilities_for};
 pub use policy::RetryPolicy;
 
 use cellmail::{Dialect, ModuleInfo};

@@ -25,8 +25,10 @@ use crate::mailer::QuectelOptions;
 ///
 /// From the manuals: 20 recipients (v1.1 §2.2.6), subject 100 ASCII or 200
 /// hex characters (§2.2.7), body 10 KB (§2.2.8), user and password 50
-/// (§2.2.1, §2.2.2), attachments 0-102400 bytes through the UART (§2.2.9),
-/// `AT+QSMTPPUT` timeout 100-48000 s (§2.2.13).
+/// (§2.2.1, §2.2.2), attachments 0-102400 bytes through the UART (§2.2.9;
+/// through `RAM:` files the module's RAM bounds them, which no manual
+/// gives: [`QuectelOptions::ram_budget`]), `AT+QSMTPPUT` timeout
+/// 100-48000 s (§2.2.13).
 ///
 /// **Not in the manual**: neither manual gives a maximum length for the
 /// sender and recipient addresses, the sender name, the server name or an
@@ -35,6 +37,13 @@ use crate::mailer::QuectelOptions;
 /// refused here rather than by the module. The 10 attachments are the
 /// `<fileindex>` range of `AT+QSMTPDATT` (§2.2.10).
 pub fn capabilities() -> Capabilities {
+    capabilities_for(&QuectelOptions::default())
+}
+
+/// [`capabilities`] for these options: the bytes attachments may hold
+/// follow the [`AttachmentRoute`] — the RAM budget through `RAM:` files,
+/// 100 KB in all through the UART's sized form (§2.2.9 note 3).
+pub fn capabilities_for(o: &QuectelOptions) -> Capabilities {
     use cellmail::{AttachmentSources, Charset, Limits, Storage, TextEncoding};
     Capabilities {
         family: crate::FAMILY,
@@ -74,8 +83,11 @@ pub fn capabilities() -> Capabilities {
             body: 10 * 1024,
             // No count in the manual; `<fileindex>` of AT+QSMTPDATT is 1-10 (§2.2.10).
             attachments: 10,
-            // §2.2.9: `<filesz>` 0-102400.
-            attachment_bytes_serial: u64::from(AttachmentSize::MAX),
+            attachment_bytes_serial: match o.attachment_route {
+                AttachmentRoute::Ram => o.ram_budget,
+                // §2.2.9: `<filesz>` 0-102400, and note 3: 100 KB in all.
+                AttachmentRoute::UartSized => u64::from(AttachmentSize::MAX),
+            },
             attachment_bytes_total: None,
             // Not in the manual (host-side choice, see above).
             attachment_name: 100,
@@ -109,8 +121,70 @@ pub struct Plan {
     pub cipher: CipherSuite,
     /// `AT+QSMTPSUB`.
     pub subject: Command,
-    /// `<filesz>` per attachment through the UART (`None` for module files).
-    pub sizes: Vec<Option<AttachmentSize>>,
+    /// How each attachment reaches the module, in the mail's order.
+    pub attachments: Vec<Staging>,
+}
+
+/// How one attachment reaches the module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Staging {
+    /// A file already on the module, attached by its path.
+    ModuleFile(String),
+    /// Uploaded with `AT+QFUPL="RAM:<name>",<size>` at its exact size (the
+    /// upload ends by itself, SMTPS note §3.1-§3.3), attached with
+    /// `AT+QSMTPATT="RAM:<name>"` and deleted with `AT+QFDEL` after the send.
+    Ram {
+        /// `RAM:<name>`.
+        file: String,
+        /// Its size, announced to `AT+QFUPL`.
+        size: u32,
+    },
+    /// Through the UART with the sized `AT+QSMTPATT="<name>",<filesz>,<timeout>`
+    /// and `+++` ([`AttachmentRoute::UartSized`]).
+    Uart {
+        /// `<filesz>`.
+        size: AttachmentSize,
+        /// `<timeout>`, sized from the line rate.
+        timeout: TransferTimeout,
+    },
+}
+
+/// How memory and host-file attachments reach the module
+/// ([`QuectelOptions::attachment_route`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AttachmentRoute {
+    /// Through a `RAM:` file, as the SMTPS note recommends ("It is strongly
+    /// recommended to use RAM file to upload the attachments", §1.2 step 5):
+    /// `AT+QFUPL` at the exact size, then
+    /// `AT+QSMTPATT="RAM:<name>"`. Bounded by
+    /// [`QuectelOptions::ram_budget`], not by the UART form's 100 KB.
+    #[default]
+    Ram,
+    /// `AT+QSMTPATT="<name>",<filesz>,<timeout>`, the data, one second of
+    /// silence and `+++`. No manual shows how that sized form ends (the one
+    /// UART example, v1.1 §4.4, is the unsized form ended by `+++`): this
+    /// rests on an unproven end rule and takes at most 100 KB in all
+    /// (§2.2.9 note 3).
+    UartSized,
+}
+
+/// The module's `<timeout>` for `bytes` sent at `line_rate` bits per second
+/// (10 bits a byte on an 8N1 line): half as long again as the wire time,
+/// 10 s more, at least `floor`, at most what the module takes (48000 s).
+///
+/// ```
+/// use cellmail_quectel::plan::transfer_seconds;
+/// // 100 KB at 9600 baud is ~107 s on the line.
+/// assert_eq!(transfer_seconds(102_400, 9_600, 60), 171);
+/// assert_eq!(transfer_seconds(10, 115_200, 60), 60);
+/// ```
+pub fn transfer_seconds(bytes: u64, line_rate: u32, floor: u32) -> u32 {
+    let rate = u64::from(line_rate.max(1));
+    let wire = (bytes * 10).div_ceil(rate);
+    let secs = wire + wire.div_ceil(2) + 10;
+    u32::try_from(secs)
+        .unwrap_or(TransferTimeout::MAX)
+        .clamp(floor, TransferTimeout::MAX)
 }
 
 /// `Invalid` for an option outside its range.
@@ -199,10 +273,31 @@ pub fn check(
     };
     let subject = cmd::set_subject(email.charset(), &email.subject_bytes())
         .map_err(|e| MailError::invalid("subject", e.to_string()))?;
-    let mut sizes = Vec::with_capacity(email.attachments().len());
+    let attachments = stage_attachments(email, o, transfer_timeout)?;
+    Ok(Plan {
+        send_timeout,
+        transfer_timeout,
+        ssl_context,
+        cipher,
+        subject,
+        attachments,
+    })
+}
+
+/// How each attachment of `email` reaches the module, checked: no name a
+/// module file could be taken for, no two `RAM:` files of one name, the
+/// RAM route within [`QuectelOptions::ram_budget`], the UART route within
+/// `<filesz>`.
+fn stage_attachments(
+    email: &Email,
+    o: &QuectelOptions,
+    floor: TransferTimeout,
+) -> Result<Vec<Staging>, MailError> {
+    let mut staged = Vec::with_capacity(email.attachments().len());
+    let mut in_ram = 0u64;
     for (i, a) in email.attachments().iter().enumerate() {
-        if !a.goes_over_serial() {
-            sizes.push(None);
+        if let cellmail::AttachmentSource::Module(path) = a.source() {
+            staged.push(Staging::ModuleFile(module_file_name(path)));
             continue;
         }
         let field = format!("attachments[{i}].name");
@@ -223,29 +318,58 @@ pub fn check(
         let Some(size) = a.size() else {
             return Err(MailError::invalid(field, "has no size to announce"));
         };
-        let size = u32::try_from(size)
-            .ok()
-            .and_then(|s| AttachmentSize::new(s).ok())
-            .ok_or_else(|| {
-                MailError::invalid(
-                    field,
-                    format!(
-                        "is {size} bytes, the module takes {} to {} through the UART",
-                        AttachmentSize::MIN,
-                        AttachmentSize::MAX
-                    ),
-                )
-            })?;
-        sizes.push(Some(size));
+        staged.push(match o.attachment_route {
+            AttachmentRoute::Ram => {
+                let file = format!("RAM:{name}");
+                if staged
+                    .iter()
+                    .any(|s| matches!(s, Staging::Ram { file: f, .. } if *f == file))
+                {
+                    return Err(MailError::invalid(
+                        format!("{field}.name"),
+                        format!(
+                            "{name:?} is the name of an earlier attachment: the module keeps \
+                             one RAM file per name"
+                        ),
+                    ));
+                }
+                in_ram += size;
+                if in_ram > o.ram_budget {
+                    return Err(MailError::invalid(
+                        field,
+                        format!(
+                            "is {size} bytes, which brings the mail's RAM files to {in_ram} \
+                             bytes, over the RAM budget of {} (QuectelOptions::ram_budget)",
+                            o.ram_budget
+                        ),
+                    ));
+                }
+                let size = u32::try_from(size).map_err(|_| {
+                    MailError::invalid(field, format!("is {size} bytes, too long to upload"))
+                })?;
+                Staging::Ram { file, size }
+            }
+            AttachmentRoute::UartSized => {
+                let size = u32::try_from(size)
+                    .ok()
+                    .and_then(|s| AttachmentSize::new(s).ok())
+                    .ok_or_else(|| {
+                        MailError::invalid(
+                            field,
+                            format!(
+                                "is {size} bytes, the module takes {} to {} through the UART",
+                                AttachmentSize::MIN,
+                                AttachmentSize::MAX
+                            ),
+                        )
+                    })?;
+                let secs = transfer_seconds(u64::from(size.get()), o.line_rate, floor.get());
+                let timeout = TransferTimeout::new(secs).unwrap_or(floor);
+                Staging::Uart { size, timeout }
+            }
+        });
     }
-    Ok(Plan {
-        send_timeout,
-        transfer_timeout,
-        ssl_context,
-        cipher,
-        subject,
-        sizes,
-    })
+    Ok(staged)
 }
 
 /// One step of the TLS settings (SMTPS note §2.2.1, §3.2, §3.3): a setting,

@@ -217,6 +217,51 @@ pub fn restart_before(attempt: u32, policy: RetryPolicy, bearer_up: bool) -> boo
     !bearer_up || (attempt == policy.attempts && policy.reactivate_before_last)
 }
 
+/// What a refusal of one `RAM:` attachment means for the user: the
+/// module's attachment codes (-12 open, -13 memory, -14 save, mapped to
+/// `Invalid { field: "attachments" }`) and an `AT+QFUPL` refusal (`ERROR`,
+/// `+CME ERROR`) become `Invalid` on that attachment, naming its size, so
+/// the application knows which one to shrink. Anything else (a timeout, a
+/// line fault) is returned as it is.
+///
+/// ```
+/// use cellmail::MailError;
+/// use cellmail_at::AtError;
+/// use cellmail_quectel::policy::attachment_refused;
+/// let refused = MailError::Modem(AtError::Error { command: "AT+QFUPL=\"RAM:a.bin\",307200".into() });
+/// let e = attachment_refused(refused, "attachments[1]", 307_200);
+/// assert!(matches!(&e, MailError::Invalid { field, .. } if field == "attachments[1]"));
+/// assert!(e.to_string().contains("307200 bytes"));
+/// let late = MailError::Modem(AtError::Timeout { command: "AT+QFUPL".into(), after: std::time::Duration::from_secs(60) });
+/// assert!(attachment_refused(late, "attachments[1]", 1).is_transient());
+/// ```
+pub fn attachment_refused(error: MailError, field: &str, size: u32) -> MailError {
+    match error {
+        MailError::Invalid {
+            field: f,
+            reason,
+            vendor,
+        } if f == "attachments" => MailError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{size} bytes in the module's RAM: {reason}"),
+            vendor,
+        },
+        MailError::Modem(AtError::Error { command } | AtError::Cme { command, .. })
+            if command.starts_with("AT+QFUPL") =>
+        {
+            MailError::invalid(
+                field,
+                format!(
+                    "{size} bytes: the module refused to store them in its RAM ({command}); \
+                     its RAM is too small for them (or holds other files): send a smaller \
+                     attachment"
+                ),
+            )
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,6 @@ use cellmail::{
     Attachment, Auth, Bearer, CertSource, Charset, Email, MailError, MailSender, Secret,
     ServerAddr, SmtpAccount, TlsMode, TlsSettings, VendorCode, Verify,
 };
-use cellmail_at::AtError;
 use cellmail_quectel::commands::{
     self as cmd, AttachmentIndex, CipherSuite, RecipientType, SecLevel, SendTimeout, SmtpStyle,
     SslContext, SslSetting, SslVersion, TransferTimeout, prefix,
@@ -624,12 +623,13 @@ async fn mailer_close_clears_deletes_uploads_and_forgets() {
         "AT+QSMTPCLR, AT+QFDEL, AT+QIDEACT"
     );
     // Everything is configured again, the certificate uploaded again: five
-    // commands of bring-up, eight of SSL, six of account, five of the mail.
+    // commands of bring-up, nine of SSL (a delete before the upload), six
+    // of account, five of the mail.
     let report = mailer
         .send(&mail("about smtps e-mail 2", "Hello again!"))
         .await
         .unwrap();
-    assert_eq!(report.commands, 24);
+    assert_eq!(report.commands, 25);
     done(mailer.into_client());
 }
 
@@ -852,16 +852,21 @@ async fn mailer_checks_the_upload_size_not_the_checksum() {
     let mut mailer = starttls_mailer(&starttls_with_upload_answer("+QFUPL: 13,1234"));
     mailer.send(&starttls_mail()).await.unwrap();
     done(mailer.into_client());
-    // Another size is an error: bytes were lost.
+    // Another size is a truncated transfer: bytes were lost (transient).
     let text = starttls_with_upload_answer("+QFUPL: 12,666e");
     let text = &text[..text.find("> AT+QSSLCFG=\"cacert\"").unwrap()];
     let mut mailer = starttls_mailer(text);
     let err = mailer.send(&starttls_mail()).await.unwrap_err();
-    assert!(
-        matches!(&err, MailError::Modem(AtError::Protocol { command, .. })
-            if command == "AT+QFUPL=\"RAM:cellmail-ca.pem\""),
+    assert_eq!(
+        cellmail_quectel::TransferError::find(&err),
+        Some(&cellmail_quectel::TransferError::Truncated {
+            what: "tls".into(),
+            sent: 13,
+            received: 12
+        }),
         "{err:?}"
     );
+    assert!(err.is_transient());
     done(mailer.into_client());
 }
 

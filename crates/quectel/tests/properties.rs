@@ -14,7 +14,7 @@ use cellmail::{
 };
 use cellmail_at::fields::{self, Field};
 use cellmail_at::{Client, ClientConfig};
-use cellmail_quectel::{QuectelMailer, QuectelOptions};
+use cellmail_quectel::{AttachmentRoute, QuectelMailer, QuectelOptions};
 use proptest::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
@@ -387,11 +387,13 @@ async fn run(case: Case) -> Result<bool, TestCaseError> {
         },
         tls: Default::default(),
     };
-    let mut mailer = QuectelMailer::new(
-        Client::new(host, config),
-        account,
-        QuectelOptions::default(),
-    );
+    // The sized UART form, whose ranges (§2.2.9) these properties check;
+    // the default RAM route is proven by transcripts and e2e.
+    let options = QuectelOptions {
+        attachment_route: AttachmentRoute::UartSized,
+        ..QuectelOptions::default()
+    };
+    let mut mailer = QuectelMailer::new(Client::new(host, config), account, options);
     let result = mailer.send(&email).await;
     let written = mailer.client().stats().bytes_written;
     drop(mailer);

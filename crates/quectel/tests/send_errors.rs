@@ -10,7 +10,9 @@ use cellmail::{
     Attachment, Auth, CipherSuites, Email, MailError, MailSender, Secret, ServerAddr, SmtpAccount,
     TlsMode, TlsSettings, VendorCode,
 };
-use cellmail_quectel::{QuectelMailer, QuectelOptions, ResultCode, RetryPolicy, TransferError};
+use cellmail_quectel::{
+    AttachmentRoute, QuectelMailer, QuectelOptions, ResultCode, RetryPolicy, TransferError,
+};
 use cellmail_replay::{Faults, Transcript};
 use std::time::Duration;
 use support::*;
@@ -73,6 +75,19 @@ fn mailer(
         ..Default::default()
     };
     mailer_with(text, faults, options, TlsSettings::default())
+}
+
+/// [`mailer`]'s options with attachments through the UART's sized form.
+fn uart_sized(attempts: u32) -> QuectelOptions {
+    QuectelOptions {
+        retry: RetryPolicy {
+            attempts,
+            reactivate_before_last: true,
+            ..RetryPolicy::default()
+        },
+        attachment_route: AttachmentRoute::UartSized,
+        ..Default::default()
+    }
 }
 
 fn mailer_with(
@@ -418,12 +433,14 @@ async fn transfer_timeout_is_1_to_48000() {
         };
         refused_before_writing(options, "transfer_timeout", "takes 1 to 48000 seconds").await;
     }
-    for secs in [1, 48_000] {
+    // The option is the least `<timeout>`: the 15-byte body at 115200 baud
+    // gets half its wire time again and 10 s more (`plan::transfer_seconds`).
+    for (secs, sent) in [(1u32, 12u32), (48_000, 48_000)] {
         let options = QuectelOptions {
             transfer_timeout: Duration::from_secs(u64::from(secs)),
             ..Default::default()
         };
-        let text = plain_send_with(secs, 300, &["0"], true);
+        let text = plain_send_with(sent, 300, &["0"], true);
         let mut m = mailer_with(&text, Faults::new(), options, TlsSettings::default());
         m.send(&email()).await.unwrap();
         done(m.into_client());
@@ -585,7 +602,7 @@ async fn a_short_attachment_is_a_truncated_transfer() {
         .attach(Attachment::from_bytes("log.txt", b"boot ok\n".to_vec()))
         .build()
         .unwrap();
-    let mut m = mailer(&text, Faults::new(), 3);
+    let mut m = mailer_with(&text, Faults::new(), uart_sized(3), TlsSettings::default());
     let err = m.send(&email).await.unwrap_err();
     assert_eq!(
         TransferError::find(&err),
@@ -654,7 +671,7 @@ async fn an_attachment_source_failing_after_connect_leaves_data_mode() {
         "A5".repeat(1000),
         again()
     );
-    let mut m = mailer(&text, Faults::new(), 1);
+    let mut m = mailer_with(&text, Faults::new(), uart_sized(1), TlsSettings::default());
     let err = m.send(&mail).await.unwrap_err();
     assert!(
         matches!(err, MailError::Io(ref e) if e.kind() == std::io::ErrorKind::UnexpectedEof),
@@ -784,4 +801,125 @@ async fn a_delete_that_keeps_failing_before_a_mail_falls_back_to_clearing() {
     m.send(&email()).await.unwrap();
     m.send(&email()).await.unwrap();
     done(m.into_client());
+}
+
+/// The RAM route of one attachment `log.txt` holding `boot ok\n`: a file of
+/// its name deleted first (none: `ERROR`), uploaded at its exact size with
+/// no `+++` (SMTPS note §3.1-§3.3), `+QFUPL` answering `stored`.
+fn ram_upload(stored: &str) -> String {
+    format!(
+        "> AT+QFDEL=\"RAM:log.txt\"\n< ERROR\n> AT+QFUPL=\"RAM:log.txt\",8\n< CONNECT\n\
+         >raw \"boot ok\\n\"\n< +QFUPL: {stored}\n< OK\n"
+    )
+}
+
+fn with_log() -> Email {
+    Email::builder()
+        .from("quectel@163.com", None)
+        .to("colin.hu@quectel.com", None)
+        .subject("SMTP TEST")
+        .body("Hello, welcome!")
+        .attach(Attachment::from_bytes("log.txt", b"boot ok\n".to_vec()))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attachment_goes_through_a_ram_file_deleted_after_the_send() {
+    let text = format!(
+        "{}{}> AT+QSMTPATT=\"RAM:log.txt\"\n< OK\n< +QSMTPATT: 8\n\
+         > AT+QSMTPPUT=300\n< OK\n< +QSMTPPUT: 0\n\
+         > AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n> AT+QSMTPDATT\n< OK\n< +QSMTPDATT: 0\n\
+         > AT+QFDEL=\"RAM:log.txt\"\n< OK\n",
+        plain_send(&[], false),
+        ram_upload("8,467e"),
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    m.send(&with_log()).await.unwrap();
+    done(m.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ram_upload_stored_short_is_a_truncated_transfer_and_its_file_is_deleted() {
+    let text = format!(
+        "{}{}> AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n> AT+QFDEL=\"RAM:log.txt\"\n< OK\n",
+        plain_send(&[], false),
+        ram_upload("7,467e"),
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    let err = m.send(&with_log()).await.unwrap_err();
+    assert_eq!(
+        TransferError::find(&err),
+        Some(&TransferError::Truncated {
+            what: "attachments[0]".into(),
+            sent: 8,
+            received: 7
+        }),
+        "{err:?}"
+    );
+    done(m.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_room_in_ram_is_invalid_on_that_attachment_naming_its_size() {
+    // -13: "No enough memory for the attachment" (GSM_SMTP_ATC_V1.1 §2.2.9).
+    let text = format!(
+        "{}{}> AT+QSMTPATT=\"RAM:log.txt\"\n< OK\n< +QSMTPATT: -13\n\
+         > AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n> AT+QSMTPDATT\n< OK\n< +QSMTPDATT: 0\n\
+         > AT+QFDEL=\"RAM:log.txt\"\n< OK\n",
+        plain_send(&[], false),
+        ram_upload("8,467e"),
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    let err = m.send(&with_log()).await.unwrap_err();
+    match &err {
+        MailError::Invalid { field, reason, .. } => {
+            assert_eq!(field, "attachments[0]");
+            assert!(reason.contains("8 bytes"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_transient());
+    done(m.into_client());
+    // The module refuses the upload itself: the same, before any QSMTPATT.
+    let text = format!(
+        "{}> AT+QFDEL=\"RAM:log.txt\"\n< ERROR\n> AT+QFUPL=\"RAM:log.txt\",8\n< ERROR\n\
+         > AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n> AT+QFDEL=\"RAM:log.txt\"\n< ERROR\n",
+        plain_send(&[], false),
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    let err = m.send(&with_log()).await.unwrap_err();
+    assert!(
+        matches!(&err, MailError::Invalid { field, reason, .. }
+            if field == "attachments[0]" && reason.contains("8 bytes")),
+        "{err:?}"
+    );
+    done(m.into_client());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_ram_upload_whose_source_fails_is_ended_with_escape_and_deleted() {
+    // The host file shrinks after the mail was built: 1000 of the 3000
+    // bytes come. The upload is shorter than declared, so `+++` ends it
+    // (SMTPS note §3.1), the module reports what it stored, and the file is
+    // deleted; the next mail goes.
+    let (mail, dir) = with_host_file("ram-shrink");
+    std::fs::write(dir.join("log.bin"), vec![0xA5u8; 1000]).unwrap();
+    let text = format!(
+        "{}> AT+QFDEL=\"RAM:log.bin\"\n< ERROR\n> AT+QFUPL=\"RAM:log.bin\",3000\n< CONNECT\n\
+         >hex {}\n>+++\n< +QFUPL: 1000,0\n< OK\n\
+         > AT+QSMTPDST=0\n< OK\n< +QSMTPDST: 0\n> AT+QFDEL=\"RAM:log.bin\"\n< OK\n{}",
+        plain_send(&[], false),
+        "A5".repeat(1000),
+        again()
+    );
+    let mut m = mailer(&text, Faults::new(), 1);
+    let err = m.send(&mail).await.unwrap_err();
+    assert!(
+        matches!(err, MailError::Io(ref e) if e.kind() == std::io::ErrorKind::UnexpectedEof),
+        "{err:?}"
+    );
+    m.send(&email()).await.unwrap();
+    done(m.into_client());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

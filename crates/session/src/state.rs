@@ -179,6 +179,10 @@ pub struct ModuleState {
     /// Files the host uploaded to the module's volatile storage (`RAM:`),
     /// by path: a reboot loses them.
     pub uploads: Vec<String>,
+    /// Files a mail uploaded for its attachments (`RAM:`), deleted after
+    /// its send whatever its outcome; ones a dropped send left are deleted
+    /// by the next call. A reboot loses them too.
+    pub mail_files: Vec<String>,
     /// Reboots seen so far: a call compares the count at its start and end
     /// to know whether the module rebooted under it.
     pub reboots: u64,
@@ -213,6 +217,7 @@ impl ModuleState {
             mailbox: None,
             bearer: Bearer::Unknown,
             uploads: Vec::new(),
+            mail_files: Vec::new(),
             reboots: 0,
             boot_leftovers,
         }
@@ -415,9 +420,11 @@ mod tests {
     fn a_reboot_loses_the_uploads_and_is_counted() {
         let mut s = ModuleState::new();
         s.uploads.push("RAM:ca.pem".into());
+        s.mail_files.push("RAM:log.txt".into());
         s.handle_reboot();
         s.handle_reboot();
         assert!(s.uploads.is_empty());
+        assert!(s.mail_files.is_empty());
         assert_eq!(s.reboots, 2);
     }
 

@@ -254,6 +254,17 @@ impl Io {
             .insert(path.to_owned(), bytes);
     }
 
+    /// The bytes the files whose path starts with `prefix` hold.
+    pub fn bytes_under(&self, prefix: &str) -> u64 {
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(path, _)| path.starts_with(prefix))
+            .map(|(_, bytes)| bytes.len() as u64)
+            .sum()
+    }
+
     /// Removes a file; whether it existed.
     pub fn remove(&self, path: &str) -> bool {
         self.files
@@ -293,6 +304,32 @@ impl Io {
             self.fill().await?;
         }
         Ok(self.buffer.drain(..n).collect())
+    }
+
+    /// A length-delimited upload (`AT+QFUPL="<file>",<size>`, SMTPS note
+    /// §3.1-§3.3): it ends at once when `size` bytes came, or, shorter, by
+    /// `+++` (after which the module keeps quiet 500 ms, as for
+    /// [`read_until_escape`](Self::read_until_escape)). Bytes after the
+    /// size are the next command's.
+    pub async fn read_sized(&mut self, size: usize) -> Result<Vec<u8>, Closed> {
+        loop {
+            if self.buffer.len() >= size {
+                return Ok(self.buffer.drain(..size).collect());
+            }
+            if self.buffer.ends_with(b"+++") {
+                match tokio::time::timeout(Duration::from_millis(500), self.input.recv()).await {
+                    Err(_) => {
+                        let mut data: Vec<u8> = std::mem::take(&mut self.buffer);
+                        data.truncate(data.len() - 3);
+                        return Ok(data);
+                    }
+                    Ok(Some(more)) => self.buffer.extend_from_slice(&more),
+                    Ok(None) => return Err(Closed),
+                }
+                continue;
+            }
+            self.fill().await?;
+        }
     }
 
     /// Data-mode bytes up to `+++` followed by silence (the guard time), or

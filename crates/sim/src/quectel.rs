@@ -27,6 +27,10 @@ pub(crate) struct Quectel {
     bearer_up: bool,
 }
 
+/// What the virtual module's `RAM:` files hold at most (no manual gives a
+/// module's RAM): 1 MiB.
+pub(crate) const RAM_BYTES: u64 = 1024 * 1024;
+
 /// The manual's `<err>` for a network failure.
 fn put_code(e: &NetError) -> i32 {
     match e {
@@ -363,13 +367,26 @@ impl Behaviour for Quectel {
                 io.line("DEACT OK").await;
             }
             "+QFUPL" if cmd.write => {
-                let path = arg(0);
+                let path = fs_key(&arg(0));
                 let max = usize::try_from(cmd.int(1).unwrap_or(10_240)).unwrap_or(10_240);
+                // Not in the manuals here (they point to GSM_FILE_ATC): an
+                // existing name is refused, and RAM holds `RAM_BYTES` in all,
+                // this virtual module's own figure. The stricter reading, so
+                // a mailer that does not delete first, or overfills RAM,
+                // fails here as it may on a module.
+                let full =
+                    path.starts_with("RAM:") && io.bytes_under("RAM:") + max as u64 > RAM_BYTES;
+                if io.file(&path).is_some() || full {
+                    io.error().await;
+                    return Ok(true);
+                }
                 io.line("CONNECT").await;
-                let data = io.read_until_escape(max).await?;
+                // §3.1-§3.3: at the declared size the upload ends at once;
+                // a shorter one by `+++`.
+                let data = io.read_sized(max).await?;
                 io.line(&format!("+QFUPL: {},{}", data.len(), checksum(&data)))
                     .await;
-                io.store(&fs_key(&path), data);
+                io.store(&path, data);
                 io.ok().await;
             }
             "+QFDEL" if cmd.write => {

@@ -38,6 +38,7 @@ impl Current {
                 let owed = n.saturating_sub(self.data_written);
                 (owed > 0).then_some(DataLeft::Owed(Owed::Bytes(owed)))
             }
+            Some(Payload::LengthOrEscape(n)) => (self.data_written < n).then_some(DataLeft::Escape),
             None => Some(DataLeft::Owed(Owed::Undeclared)),
         }
     }
@@ -452,6 +453,15 @@ mod tests {
                 "resync (late: true)",
             ),
             (in_data(None, 0), "blocked Undeclared (late: true)"),
+            // AT+QFUPL: a shorter upload is ended by `+++`; a whole one ended itself.
+            (
+                in_data(Some(Payload::LengthOrEscape(10)), 4),
+                "escape (late: true)",
+            ),
+            (
+                in_data(Some(Payload::LengthOrEscape(10)), 10),
+                "resync (late: true)",
+            ),
         ];
         for (mut line, want) in cases {
             line.give_up();

@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use cellmail::{Attachment, AttachmentSource, CertSource, Email, MailError, Phase, ProgressEvent};
+use cellmail::{Attachment, CertSource, Email, MailError, Phase, ProgressEvent};
 use cellmail_at::{AtError, DataEnd, Payload};
 use cellmail_session::{Exchange, Left, Residue, Then};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use super::QuectelMailer;
-use crate::commands::{self as cmd, AttachmentSize, RecipientType, TransferTimeout, prefix};
+use crate::commands::{self as cmd, RecipientType, TransferTimeout, prefix};
 use crate::error::TransferError;
-use crate::plan::{self, Plan, TlsStep, module_file_name};
+use crate::plan::{self, Plan, Staging, TlsStep};
 use crate::policy::{self, BodyStored};
 
 /// The recipients of every kind: Quectel deletes them all at once.
@@ -47,41 +47,28 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 format!("{file} is {} bytes long, too long to upload", bytes.len()),
             )
         })?;
-        // Exactly `size` bytes: a cancelled upload leaves the line in data
-        // mode, which the client then reports instead of writing into the file.
-        let upload = cmd::upload(&path, size).expect_payload(Payload::Length(size.into()));
-        let client = self.driver.client();
-        client.begin(&upload).await?;
-        client.wait_prompt().await?;
-        client.write_data(bytes).await?;
-        let answer = client.finish().await?;
+        let phase = Phase::Upload {
+            name: file.to_owned(),
+        };
+        let sum = self
+            .upload_ram_file("tls", &path, bytes.as_slice(), size, phase)
+            .await?;
         let uploads = &mut self.driver.state_mut().uploads;
         if !uploads.contains(&path) {
             uploads.push(path.clone());
         }
-        // The size must be what was sent. The checksum is only compared: the
-        // manuals show `+QFUPL: <size>,<checksum>` results but not how the
-        // module computes the checksum, so [`cmd::upload_checksum`] is
-        // unverified and a mismatch is logged, not an error.
-        match cmd::parse_upload(&answer) {
-            Some((stored, sum)) if stored == u64::from(size) => {
-                let ours = cmd::upload_checksum(bytes);
-                if !sum.eq_ignore_ascii_case(&ours) {
-                    tracing::warn!(
-                        file = %path,
-                        module = %sum,
-                        host = %ours,
-                        "AT+QFUPL: the module's checksum differs from the host's \
-                         (unverified) computation; the size matches"
-                    );
-                }
-            }
-            other => {
-                return Err(MailError::Modem(AtError::Protocol {
-                    command: format!("AT+QFUPL=\"{path}\""),
-                    detail: format!("the module stored {other:?}, {size} bytes were sent"),
-                }));
-            }
+        // The checksum is only compared: the manuals show `+QFUPL:
+        // <size>,<checksum>` results but not how the module computes it, so
+        // [`cmd::upload_checksum`] is unverified and a mismatch is logged.
+        let ours = cmd::upload_checksum(bytes);
+        if !sum.eq_ignore_ascii_case(&ours) {
+            tracing::warn!(
+                file = %path,
+                module = %sum,
+                host = %ours,
+                "AT+QFUPL: the module's checksum differs from the host's \
+                 (unverified) computation; the size matches"
+            );
         }
         self.driver.state_mut().settings.hold(key, marker);
         Ok(path)
@@ -165,23 +152,38 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         &mut self,
         index: usize,
         attachment: &Attachment,
-        size: Option<AttachmentSize>,
-        timeout: TransferTimeout,
+        staging: &Staging,
+        floor: TransferTimeout,
     ) -> Result<(), MailError> {
-        let wait = Duration::from_secs(u64::from(timeout.get()) + 10);
-        match (attachment.source(), size) {
-            (AttachmentSource::Module(path), _) => {
-                let attach = Exchange::new(cmd::attach_module_file(&module_file_name(path)))
+        let field = format!("attachments[{index}]");
+        match staging {
+            Staging::ModuleFile(path) => {
+                let wait = Duration::from_secs(u64::from(floor.get()) + 10);
+                let attach = Exchange::new(cmd::attach_module_file(path))
                     .then(Then::RisksLeaving(Residue::Attachments));
                 self.deferred(attach, prefix::ATT, wait).await?;
             }
-            (_, Some(size)) => {
+            Staging::Ram { file, size } => {
+                self.upload_to_ram(&field, attachment, file, *size)
+                    .await
+                    .map_err(|e| policy::attachment_refused(e, &field, *size))?;
+                let wait = Duration::from_secs(u64::from(floor.get()) + 10);
+                let attach = Exchange::new(cmd::attach_module_file(file))
+                    .then(Then::RisksLeaving(Residue::Attachments));
+                let stored = self
+                    .deferred(attach, prefix::ATT, wait)
+                    .await
+                    .map_err(|e| policy::attachment_refused(e, &field, *size))?;
+                Self::check_length(field, u64::from(*size), stored)?;
+            }
+            Staging::Uart { size, timeout } => {
+                let wait = Duration::from_secs(u64::from(timeout.get()) + 10);
                 // Opened before the module is asked to take data: a source
                 // that cannot be opened never puts the module in data mode.
                 let reader = attachment.open().await?;
                 // Ended by `+++`: if the call is cancelled mid-transfer the
                 // client escapes before its next command.
-                let command = cmd::attach_serial(attachment.name(), size, timeout)
+                let command = cmd::attach_serial(attachment.name(), *size, *timeout)
                     .expect_payload(Payload::Escape);
                 self.driver
                     .state_mut()
@@ -202,16 +204,108 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 self.driver.client().write_escape().await?;
                 self.driver.client().finish().await?;
                 let stored = self.collect(prefix::ATT, wait).await?;
-                Self::check_length(format!("attachments[{index}]"), total, stored)?;
-            }
-            (_, None) => {
-                return Err(MailError::invalid(
-                    format!("attachments[{index}]"),
-                    "has no size to announce",
-                ));
+                Self::check_length(field, total, stored)?;
             }
         }
         Ok(())
+    }
+
+    /// An attachment uploaded to its `RAM:` file ([`upload_ram_file`](Self::upload_ram_file)),
+    /// noted in the session before the upload, so a send dropped midway
+    /// leaves it for the next call to delete.
+    async fn upload_to_ram(
+        &mut self,
+        what: &str,
+        attachment: &Attachment,
+        file: &str,
+        size: u32,
+    ) -> Result<(), MailError> {
+        // Opened before anything is written: a source that cannot be
+        // opened costs no byte.
+        let reader = attachment.open().await?;
+        let files = &mut self.driver.state_mut().mail_files;
+        if !files.iter().any(|f| f == file) {
+            files.push(file.to_owned());
+        }
+        let phase = Phase::Upload {
+            name: attachment.name().to_owned(),
+        };
+        self.upload_ram_file(what, file, reader, size, phase)
+            .await?;
+        Ok(())
+    }
+
+    /// `AT+QFUPL="<file>",<size>` (SMTPS note §3.1-§3.3): `CONNECT`,
+    /// exactly `size` bytes streamed from `reader` in chunks with progress
+    /// (the upload ends at its declared size, no `+++`), `+QFUPL:
+    /// <size>,<checksum>`, `OK`; the checksum is returned. A file of that
+    /// name an earlier process or mail left is deleted first (`ERROR`, no
+    /// such file, is the usual answer: the manuals here do not say whether
+    /// `AT+QFUPL` overwrites). Cancelled midway, the client knows the bytes
+    /// still owed and ends the upload with `+++` before its next command.
+    async fn upload_ram_file(
+        &mut self,
+        what: &str,
+        file: &str,
+        reader: impl AsyncRead + Unpin,
+        size: u32,
+        phase: Phase,
+    ) -> Result<String, MailError> {
+        match self.driver.client().execute(&cmd::delete_file(file)).await {
+            Ok(_) | Err(AtError::Error { .. } | AtError::Cme { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        // At its size the upload ends by itself; a shorter one (the source
+        // failed, the call was dropped) is ended with `+++` (§3.1).
+        let upload = cmd::upload(file, size).expect_payload(Payload::LengthOrEscape(size.into()));
+        self.driver.client().begin(&upload).await?;
+        self.driver.client().wait_prompt().await?;
+        if let Err(e) = self.transfer(phase, reader, u64::from(size)).await {
+            let client = self.driver.client();
+            match client.write_escape().await {
+                Ok(()) => {
+                    if let Err(end) = client.finish().await {
+                        tracing::warn!(error = %end, "no answer to the upload cut short");
+                    }
+                }
+                Err(end) => tracing::warn!(error = %end, "could not end the upload with +++"),
+            }
+            return Err(e);
+        }
+        let answer = self.driver.client().finish().await?;
+        match cmd::parse_upload(&answer) {
+            Some((stored, sum)) if stored == u64::from(size) => Ok(sum),
+            Some((stored, _)) => Err(TransferError::Truncated {
+                what: what.to_owned(),
+                sent: u64::from(size),
+                received: stored,
+            }
+            .into_mail_error()),
+            None => Err(MailError::Modem(AtError::Protocol {
+                command: format!("AT+QFUPL=\"{file}\""),
+                detail: format!("no +QFUPL: <size>,<checksum> in the answer ({size} bytes sent)"),
+            })),
+        }
+    }
+
+    /// Deletes the `RAM:` files mails uploaded for their attachments
+    /// (`AT+QFDEL`, SMTPS note §3 step 6), after every send, and before the
+    /// next one for files a dropped send left. A file whose delete fails
+    /// stays noted and is tried again next time (its name is deleted before
+    /// any upload of that name anyway).
+    pub(super) async fn delete_mail_files(&mut self) -> Result<(), MailError> {
+        let mut first = None;
+        for file in std::mem::take(&mut self.driver.state_mut().mail_files) {
+            match self.driver.client().execute(&cmd::delete_file(&file)).await {
+                // `ERROR`: not there (the upload never got that far).
+                Ok(_) | Err(AtError::Error { .. }) => {}
+                Err(e) => {
+                    self.driver.state_mut().mail_files.push(file);
+                    first.get_or_insert(MailError::Modem(e));
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 
     /// A transfer through the UART failed after `CONNECT` (the source failed,
@@ -256,7 +350,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         // The body in the mail's charset: GB2312 and BIG5 as their own bytes (§2.2.8).
         let body = email.body_bytes();
         let timeout = plan.transfer_timeout;
-        let command = cmd::body(email.charset(), Some(timeout));
+        let secs = plan::transfer_seconds(body.len() as u64, self.options.line_rate, timeout.get());
+        let body_timeout = TransferTimeout::new(secs).unwrap_or(timeout);
+        let command = cmd::body(email.charset(), Some(body_timeout));
         self.driver
             .client()
             .upload(&command, &body, DataEnd::Escape)
@@ -271,7 +367,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         let stored = self
             .collect(
                 prefix::BODY,
-                Duration::from_secs(u64::from(timeout.get()) + 10),
+                Duration::from_secs(u64::from(body_timeout.get()) + 10),
             )
             .await?;
         let sent = body.len() as u64;
@@ -288,8 +384,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                  note's examples print it; sending, though the body may be one byte short"
             ),
         }
-        for (i, (attachment, size)) in email.attachments().iter().zip(&plan.sizes).enumerate() {
-            self.attach(i, attachment, *size, timeout).await?;
+        for (i, (attachment, staging)) in email
+            .attachments()
+            .iter()
+            .zip(&plan.attachments)
+            .enumerate()
+        {
+            self.attach(i, attachment, staging, timeout).await?;
         }
         Ok(())
     }

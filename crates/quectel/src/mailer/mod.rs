@@ -17,7 +17,7 @@ use cellmail_session::{Driver, Exchange, Left, Marks, ModuleState, Owing, Servic
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::commands::{self as cmd, SendTimeout, prefix};
-use crate::plan::{self, Plan, capabilities};
+use crate::plan::{self, AttachmentRoute, Plan, capabilities_for};
 use crate::policy::{self, ContextAfter, PutFailure, RetryPolicy};
 
 /// Settings of a [`QuectelMailer`] beyond the account. `send` checks them
@@ -49,6 +49,20 @@ pub struct QuectelOptions {
     /// that counts like the note, accepting risks one byte of a body
     /// ([`policy::body_stored`] weighs it).
     pub accept_body_one_short: bool,
+    /// How memory and host-file attachments reach the module: through
+    /// `RAM:` files (the default, as the SMTPS note recommends) or the
+    /// UART's sized `AT+QSMTPATT` form.
+    pub attachment_route: AttachmentRoute,
+    /// The bytes one mail's attachments may hold in the module's RAM
+    /// ([`AttachmentRoute::Ram`]). No manual gives the module's RAM: the
+    /// default, 512 KiB, is the project's choice (a 300 KB attachment goes
+    /// through); a module with less answers `AT+QFUPL` with an error or
+    /// `+QSMTPATT: -13`, reported as `Invalid` on that attachment.
+    pub ram_budget: u64,
+    /// The serial line's rate in bits per second (8N1: 10 bits a byte): the
+    /// `<timeout>` the module gets for a transfer through the UART is sized
+    /// from it, so a long transfer on a slow line does not time out.
+    pub line_rate: u32,
 }
 
 impl Default for QuectelOptions {
@@ -61,6 +75,9 @@ impl Default for QuectelOptions {
             retry: RetryPolicy::default(),
             progress: None,
             accept_body_one_short: true,
+            attachment_route: AttachmentRoute::Ram,
+            ram_budget: 512 * 1024,
+            line_rate: 115_200,
         }
     }
 }
@@ -87,13 +104,13 @@ impl Default for QuectelOptions {
 /// or `+PDP DEACT` (a field report: the URC Quectel modules send when the
 /// network releases the context; neither manual here describes it).
 ///
-/// A length-delimited upload (`AT+QFUPL`) cut short leaves the module
-/// waiting for the bytes still owed, and the client refuses to write
-/// anything (`AtError::Protocol`, "still in data mode") rather than send
-/// made-up data. It recovers by itself once the module ends the upload with a
-/// final result of its own, or reboots (`RDY`). Otherwise the application
-/// reboots the module, or waits out the module's input timeout, then calls
-/// `client().forget_data_mode()`.
+/// Memory and host-file attachments go through `RAM:` files by default
+/// ([`AttachmentRoute::Ram`]): each is uploaded with `AT+QFUPL` at its exact
+/// size (a file of that name deleted first), attached as `RAM:<name>`, and
+/// deleted with `AT+QFDEL` after the send, sent or not; files a dropped send
+/// left are deleted by the next one. An upload cut short (the source failed,
+/// the call was dropped) is ended with `+++`, as the SMTPS note ends a
+/// shorter upload (§3.1).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), cellmail::MailError> {
@@ -151,8 +168,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         Self {
             driver: Driver::new(client, marks()).with_state(state),
             account,
+            caps: capabilities_for(&options),
             options,
-            caps: capabilities(),
         }
     }
 
@@ -292,6 +309,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 first.get_or_insert(MailError::Modem(e));
             }
         }
+        if let Err(e) = self.delete_mail_files().await {
+            first.get_or_insert(e);
+        }
         for path in std::mem::take(&mut self.driver.state_mut().uploads) {
             if let Err(e) = self.driver.client().execute(&cmd::delete_file(&path)).await {
                 first.get_or_insert(MailError::Modem(e));
@@ -339,6 +359,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
                 self.configure(email, plan).await?;
             }
         }
+        if !self.driver.state().mail_files.is_empty() {
+            tracing::info!("deleting the RAM files a dropped send left first");
+            if let Err(e) = self.delete_mail_files().await {
+                tracing::warn!(error = %e, "could not delete an earlier mail's RAM files");
+            }
+        }
         let composed = self.compose(email, plan).await;
         let result = match composed {
             Ok(()) => self.put(plan.send_timeout, reboots, observe).await,
@@ -347,6 +373,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         if let Err(e) = self.clean_up_or_clear().await {
             // Left dirty: the next send deletes them before anything else.
             tracing::warn!(error = %e, "could not delete this mail's recipients or attachments");
+        }
+        // Sent or not, its RAM files go (SMTPS note §3 step 6).
+        if let Err(e) = self.delete_mail_files().await {
+            tracing::warn!(error = %e, "could not delete this mail's RAM files; the next send tries again");
         }
         let module_result = result?;
         Ok(self.driver.report(meter, module_result))
