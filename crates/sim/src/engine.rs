@@ -317,7 +317,7 @@ impl Io {
                 return Ok(self.buffer.drain(..size).collect());
             }
             if self.buffer.ends_with(b"+++") {
-                match tokio::time::timeout(Duration::from_millis(500), self.input.recv()).await {
+                match tokio::time::timeout(ESCAPE_QUIET, self.input.recv()).await {
                     Err(_) => {
                         let mut data: Vec<u8> = std::mem::take(&mut self.buffer);
                         data.truncate(data.len() - 3);
@@ -353,7 +353,7 @@ impl Io {
                 return Ok(data);
             }
             if self.buffer.ends_with(b"+++") {
-                match tokio::time::timeout(Duration::from_millis(500), self.input.recv()).await {
+                match tokio::time::timeout(ESCAPE_QUIET, self.input.recv()).await {
                     Err(_) => {
                         let mut data: Vec<u8> = std::mem::take(&mut self.buffer);
                         data.truncate(data.len() - 3);
@@ -368,6 +368,11 @@ impl Io {
         }
     }
 }
+
+/// The silence after `+++` before a virtual module takes it as the escape
+/// (a module cannot tell `+++` from data until the line stays quiet after
+/// it; the manuals give no figure for this side, the host keeps 1 s before).
+pub const ESCAPE_QUIET: Duration = Duration::from_millis(500);
 
 /// Keeps the line rate without paying a timer per short write: bytes are
 /// released at once while the line is at most a few milliseconds behind its

@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-pub use engine::{AtCommand, Clock, Closed, Faults, Io};
+pub use engine::{AtCommand, Clock, Closed, ESCAPE_QUIET, Faults, Io};
 
 /// The module families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

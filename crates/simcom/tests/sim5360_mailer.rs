@@ -647,3 +647,20 @@ async fn message_lines_after_the_ok_leave_the_applications_urcs_queued() {
     m.close().await.unwrap();
     harness::finish(m.into_client()).unwrap();
 }
+
+/// Issue 17 §1 (the same test fails on the code before the fix, 5059088^:
+/// `text_body()` came back empty): body lines that read like headers, after
+/// the module's blank line, stay in the body.
+#[tokio::test(start_paused = true)]
+async fn issue_17_body_lines_that_read_like_headers_stay_in_the_body() {
+    let text = format!(
+        "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: Status\n< \n< CMD: reboot\n< Verbrauch: 42,7 m3\n< OK\n"
+    );
+    let mut m = play(&text);
+    let msg = m.retrieve(1).await.unwrap();
+    assert_eq!(
+        msg.text_body().as_deref(),
+        Some("CMD: reboot\r\nVerbrauch: 42,7 m3\r\n")
+    );
+}
