@@ -85,3 +85,116 @@ fn every_cited_test_exists_and_every_row_cites_one() {
     }
     assert!(checked > 100, "only {checked} citations found");
 }
+
+/// The proof kinds a transcript's `#! proof:` header may give.
+const KINDS: [&str; 3] = ["manual-verbatim", "manual-template", "project"];
+
+/// `::name (kind...)` citations of `cell` whose parenthesis starts with a proof kind.
+fn labelled(cell: &str) -> Vec<(String, &'static str)> {
+    let mut out = Vec::new();
+    for piece in cell.split("::").skip(1) {
+        let name: String = piece
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let rest = piece[name.len()..].trim_start();
+        let Some(paren) = rest.strip_prefix('(') else {
+            continue;
+        };
+        if let Some(kind) = KINDS.iter().find(|k| {
+            paren
+                .strip_prefix(**k)
+                .is_some_and(|r| r.starts_with([')', ':', ',', ';']))
+        }) {
+            out.push((name, *kind));
+        }
+    }
+    out
+}
+
+/// The transcript files (`"x.at"`) the test `name` of `source` names in its body.
+fn transcripts_of(source: &str, name: &str) -> Vec<String> {
+    let start = [format!("async fn {name}("), format!("fn {name}(")]
+        .iter()
+        .find_map(|sig| source.find(sig.as_str()));
+    let Some(start) = start else {
+        return Vec::new();
+    };
+    let body = &source[start..];
+    let end = body[1..]
+        .find("\n#[")
+        .or_else(|| body[1..].find("\nfn "))
+        .map_or(body.len(), |e| e + 1);
+    body[..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.ends_with(".at") && !s.contains(['{', '/', ' ']))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The `#! proof:` of every transcript under `tests/transcripts/`, by file name.
+fn proofs(root: &Path) -> std::collections::HashMap<String, Vec<String>> {
+    let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut dirs = vec![root.join("tests/transcripts")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "at") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let proof = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("#! proof:"))
+                    .map_or(String::new(), |p| p.trim().to_owned());
+                let file = path.file_name().unwrap().to_string_lossy().into_owned();
+                out.entry(file).or_default().push(proof);
+            }
+        }
+    }
+    out
+}
+
+/// A row's "(manual-verbatim)", "(manual-template)" or "(project)" after a
+/// cited test says what the transcript it replays is: the test's transcript
+/// must carry that `#! proof:` header (a test that names no transcript file
+/// itself, building its text in code, is not checked).
+#[test]
+fn the_proof_kind_a_row_names_is_the_transcripts_own() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let table = std::fs::read_to_string(root.join("docs/commands.md")).unwrap();
+    let proofs = proofs(root);
+    let mut checked = 0;
+    for row in table
+        .lines()
+        .filter(|l| l.starts_with("| AT") || l.starts_with("| URC"))
+    {
+        let cells: Vec<&str> = row.split('|').collect();
+        let proven_by = cells.get(4).copied().unwrap_or("");
+        for group in proven_by.split(';') {
+            let Some((file, _)) = citations(group).into_iter().next() else {
+                continue;
+            };
+            let source = std::fs::read_to_string(root.join(&file)).unwrap();
+            for (name, kind) in labelled(group) {
+                for transcript in transcripts_of(&source, &name) {
+                    let Some(found) = proofs.get(&transcript) else {
+                        panic!(
+                            "{file}::{name} replays {transcript}, which is not under tests/transcripts"
+                        );
+                    };
+                    assert!(
+                        found.iter().any(|p| p == kind),
+                        "docs/commands.md calls {file}::{name} {kind}, but {transcript} says \
+                         `#! proof: {}`",
+                        found.join(" / ")
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} proof kinds checked");
+}
