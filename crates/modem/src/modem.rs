@@ -171,7 +171,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
             .await
             .map_err(OpenError::Probe)?;
         let family = identify(&info)?;
-        let mut modem = Self::with_family(family, probing.into_inner(), settings)?;
+        // The model decides what a Quectel takes (SD on the M33 only).
+        let mut settings = settings.clone();
+        settings.quectel.model = Some(info.model.clone());
+        let mut modem = Self::with_family(family, probing.into_inner(), &settings)?;
         modem.info = Some(info);
         Ok(modem)
     }

@@ -18,10 +18,11 @@ use crate::mailer::QuectelOptions;
 /// The Quectel GSM capabilities (GSM_SMTP_ATC_V1.1 §2.2, SMTPS note).
 ///
 /// Storages: `RAM:` files for every module (SMTPS note §1.2 step 5 and §3),
-/// UFS (v1.1 §2.2.9, §4.5). `Storage::Sd` is listed because the dialect also
-/// drives the M33, the only module v1.1 §2.2.9 allows SD (its `Picture`
-/// folder) for; the M10, M66, M85 and M95 have no SD attachments in either
-/// manual, and will answer `+QSMTPATT: -12` (`Invalid { field: "attachments" }`).
+/// UFS (v1.1 §2.2.9, §4.5), and `Storage::Sd` on the M33 only, the one
+/// module v1.1 §2.2.9 allows SD (its `Picture` folder) for
+/// ([`QuectelOptions::model`]); the M10, M66, M85 and M95 have no SD
+/// attachments in either manual, so an SD attachment is `Unsupported` there
+/// before a byte.
 ///
 /// From the manuals: 20 recipients (v1.1 §2.2.6), subject 100 ASCII or 200
 /// hex characters (§2.2.7), body 10 KB (§2.2.8), user and password 50
@@ -65,7 +66,11 @@ pub fn capabilities_for(o: &QuectelOptions) -> Capabilities {
             host_file: true,
             module_file: true,
         },
-        storages: vec![Storage::Ram, Storage::Ufs, Storage::Sd],
+        storages: if o.model.as_deref().is_some_and(is_m33) {
+            vec![Storage::Ram, Storage::Ufs, Storage::Sd]
+        } else {
+            vec![Storage::Ram, Storage::Ufs]
+        },
         recipient_names: false,
         body_forbids: vec!["+++"],
         body_transport: cellmail::BodyTransport::DataMode,
@@ -99,6 +104,14 @@ pub fn capabilities_for(o: &QuectelOptions) -> Capabilities {
             send_timeout_secs: Some(SendTimeout::MIN..=SendTimeout::MAX),
         },
     }
+}
+
+/// Whether `AT+CGMM`'s answer names the M33 (`M33`, `Quectel_M33...`).
+fn is_m33(model: &str) -> bool {
+    model
+        .trim_start_matches("Quectel_")
+        .to_ascii_uppercase()
+        .starts_with("M33")
 }
 
 /// File names the module reads from its own file system instead of the UART
@@ -400,6 +413,11 @@ fn set(key: &'static str, setting: &SslSetting) -> TlsStep {
 /// SSL or STARTTLS the version, the cipher suite, the level, the
 /// certificates it needs, whether the module's clock is ignored, and the
 /// context SMTPS uses.
+///
+/// A plain mail writes no setting here, as the plain flow of
+/// GSM_SMTP_ATC_V1.1 §4 does (a module without SSL firmware may not know
+/// the command): the mailer asks which style the module holds and undoes
+/// only one an earlier user set ([`crate::policy::plain_needs_style_reset`]).
 pub fn tls(account: &SmtpAccount, plan: &Plan) -> Vec<TlsStep> {
     let tls = &account.tls;
     let style = match tls.mode {
@@ -407,10 +425,10 @@ pub fn tls(account: &SmtpAccount, plan: &Plan) -> Vec<TlsStep> {
         TlsMode::Implicit => SmtpStyle::Ssl,
         TlsMode::StartTls => SmtpStyle::StartTls,
     };
-    let mut steps = vec![set("smtpstyle", &SslSetting::SmtpStyle(style))];
     if style == SmtpStyle::Plain {
-        return steps;
+        return Vec::new();
     }
+    let mut steps = vec![set("smtpstyle", &SslSetting::SmtpStyle(style))];
     let ctx = plan.ssl_context;
     steps.push(set(
         "sslversion",
@@ -608,15 +626,45 @@ mod tests {
     }
 
     #[test]
-    fn plain_smtp_sets_only_the_style_then_the_account() {
+    fn sd_attachments_on_the_m33_only() {
+        use cellmail::Storage;
+        let with = |model: Option<&str>| {
+            capabilities_for(&QuectelOptions {
+                model: model.map(str::to_owned),
+                ..QuectelOptions::default()
+            })
+            .storages
+        };
+        assert_eq!(with(Some("M33")), [Storage::Ram, Storage::Ufs, Storage::Sd]);
+        assert_eq!(
+            with(Some("Quectel_M33G")),
+            [Storage::Ram, Storage::Ufs, Storage::Sd]
+        );
+        for model in [Some("M95"), Some("M66"), Some("M10"), Some("M85"), None] {
+            assert_eq!(with(model), [Storage::Ram, Storage::Ufs], "{model:?}");
+        }
+        // Refused before a byte on an M95.
+        let mail = Email::builder()
+            .from("a@163.com", None)
+            .to("b@163.com", None)
+            .subject("s")
+            .body("b")
+            .attach(Attachment::from_module("SD:a.jpg").unwrap())
+            .build()
+            .unwrap();
+        let caps = capabilities_for(&QuectelOptions {
+            model: Some("M95".into()),
+            ..QuectelOptions::default()
+        });
+        let e = cellmail::validate(&mail, &caps).unwrap_err();
+        assert!(matches!(e, MailError::Unsupported { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn plain_smtp_sends_no_ssl_setting_as_v1_1_section_4_then_the_account() {
         let a = account(TlsSettings::default());
         let plan = check(&email(), &a, &QuectelOptions::default(), &capabilities()).unwrap();
-        let steps = tls(&a, &plan);
-        assert_eq!(steps.len(), 1);
-        let TlsStep::Set(style) = &steps[0] else {
-            panic!("a setting")
-        };
-        assert_eq!(style.label(), "AT+QSSLCFG=\"smtpstyle\",0");
+        assert!(tls(&a, &plan).is_empty(), "no AT+QSSLCFG");
         assert_eq!(
             lines(&super::account(&a, &email())),
             [

@@ -217,6 +217,24 @@ pub fn restart_before(attempt: u32, policy: RetryPolicy, bearer_up: bool) -> boo
     !bearer_up || (attempt == policy.attempts && policy.reactivate_before_last)
 }
 
+/// Whether a plain mail must set `AT+QSSLCFG="smtpstyle",0`, from the
+/// module's answer to `AT+QSSLCFG="smtpstyle"` (`None`: it answered `ERROR`,
+/// a module without SSL firmware, which GSM_SMTP_ATC_V1.1 §4's plain flow
+/// never asks). Only a style an earlier user set (1 SSL, 2 STARTTLS) is
+/// undone: a module that never had TLS configured gets no `AT+QSSLCFG`
+/// write, as in v1.1 §4.
+///
+/// ```
+/// use cellmail_quectel::policy::plain_needs_style_reset;
+/// assert!(!plain_needs_style_reset(None));
+/// assert!(!plain_needs_style_reset(Some("0")));
+/// assert!(plain_needs_style_reset(Some("1")));
+/// assert!(plain_needs_style_reset(Some("2")));
+/// ```
+pub fn plain_needs_style_reset(style: Option<&str>) -> bool {
+    style.is_some_and(|v| v.trim() != "0")
+}
+
 /// What a refusal of one `RAM:` attachment means for the user: the
 /// module's attachment codes (-12 open, -13 memory, -14 save, mapped to
 /// `Invalid { field: "attachments" }`) and an `AT+QFUPL` refusal (`ERROR`,

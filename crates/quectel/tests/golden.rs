@@ -465,7 +465,7 @@ async fn mailer_two_mails_resend_no_settings() {
         .unwrap();
     let report = mailer.send(&first).await.unwrap();
     assert_eq!(report.module_result, "+QSMTPPUT: 0");
-    assert_eq!(report.commands, 12);
+    assert_eq!(report.commands, 12, "the style asked, not written");
     let second = Email::builder()
         .from("quectel@163.com", Some("quectel"))
         .to("colin.hu@quectel.com", None)

@@ -22,6 +22,9 @@ fn plain_send(results: &[&str], cleanup: bool) -> String {
     plain_send_with(60, 300, results, cleanup)
 }
 
+/// A plain mail asks the style the module holds (0: nothing to write).
+const STYLE_QUERY: &str = "> AT+QSSLCFG=\"smtpstyle\"\n< +QSSLCFG: \"smtpstyle\",0\n< OK\n";
+
 /// The account settings of mailer-two-mails.at.
 const SETTINGS: &str = "> AT+QSMTPCFG=1,1\n< OK\n> AT+QSMTPUSER=\"quectel\"\n< OK\n\
      > AT+QSMTPPWD=\"${password}\"\n< OK\n> AT+QSMTPADDR=\"quectel@163.com\"\n< OK\n> AT+QSMTPNAME=\"\"\n< OK\n\
@@ -29,7 +32,7 @@ const SETTINGS: &str = "> AT+QSMTPCFG=1,1\n< OK\n> AT+QSMTPUSER=\"quectel\"\n< O
 
 /// The same with the body's `<timeout>` and the send's `<timeout>` as given.
 fn plain_send_with(body_secs: u32, put_secs: u32, results: &[&str], cleanup: bool) -> String {
-    let mut t = format!("> AT+QSSLCFG=\"smtpstyle\",0\n< OK\n{SETTINGS}");
+    let mut t = format!("{STYLE_QUERY}{SETTINGS}");
     t.push_str(&content(body_secs));
     for r in results {
         t.push_str(&format!(
@@ -326,7 +329,8 @@ async fn withheld_ok_times_out_resynchronises_and_continues() {
     // The OK of the first command (line 2) never comes: the send times out. The
     // next send resynchronises with AT before configuring again.
     let text = plain_send(&["0"], true);
-    let full = format!("> AT+QSSLCFG=\"smtpstyle\",0\n< OK\n> AT\n< OK\n{text}");
+    let full =
+        format!("> AT+QSSLCFG=\"smtpstyle\"\n< +QSSLCFG: \"smtpstyle\",0\n> AT\n< OK\n{text}");
     let mut m = mailer(&full, Faults::new().withhold(2), 1);
     let err = m.send(&email()).await.unwrap_err();
     assert!(
@@ -922,4 +926,31 @@ async fn a_ram_upload_whose_source_fails_is_ended_with_escape_and_deleted() {
     m.send(&email()).await.unwrap();
     done(m.into_client());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 14 §2: a plain mail writes no `AT+QSSLCFG` on a module that never
+/// had TLS configured (GSM_SMTP_ATC_V1.1 §4): it asks the style; `ERROR`
+/// (no SSL firmware) or 0 means nothing to write. A style an earlier user
+/// left (1) is undone with `smtpstyle` 0, once.
+#[tokio::test(start_paused = true)]
+async fn a_plain_mail_undoes_only_a_style_an_earlier_user_left() {
+    let after_query = plain_send(&["0"], true).replace(STYLE_QUERY, "");
+    for (answer, write) in [
+        ("< ERROR\n", ""),
+        ("< +QSSLCFG: \"smtpstyle\",0\n< OK\n", ""),
+        (
+            "< +QSSLCFG: \"smtpstyle\",1\n< OK\n",
+            "> AT+QSSLCFG=\"smtpstyle\",0\n< OK\n",
+        ),
+    ] {
+        let text = format!(
+            "> AT+QSSLCFG=\"smtpstyle\"\n{answer}{write}{after_query}{}",
+            again()
+        );
+        let mut m = mailer(&text, Faults::new(), 1);
+        m.send(&email()).await.unwrap();
+        // The second mail asks nothing again.
+        m.send(&email()).await.unwrap();
+        done(m.into_client());
+    }
 }

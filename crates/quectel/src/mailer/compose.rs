@@ -10,10 +10,13 @@ use cellmail_session::{Exchange, Left, Residue, Then};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use super::QuectelMailer;
-use crate::commands::{self as cmd, RecipientType, TransferTimeout, prefix};
+use crate::commands::{self as cmd, RecipientType, SmtpStyle, SslSetting, TransferTimeout, prefix};
 use crate::error::TransferError;
 use crate::plan::{self, Plan, Staging, TlsStep};
 use crate::policy::{self, BodyStored};
+
+/// The settings-cache key of `AT+QSSLCFG="smtpstyle"` (as `plan::tls` names it).
+const STYLE: &str = "smtpstyle";
 
 /// The recipients of every kind: Quectel deletes them all at once.
 const RECIPIENTS: [Residue; 3] = [
@@ -74,8 +77,39 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         Ok(path)
     }
 
+    /// For a plain mail, what `smtpstyle` the module holds, asked once
+    /// (`AT+QSSLCFG="smtpstyle"`) until it reboots or is cleared: a style an
+    /// earlier user set is undone with `smtpstyle` 0; a module that never
+    /// had TLS configured, or has no SSL firmware (`ERROR`), gets no write.
+    async fn plain_style(&mut self) -> Result<(), MailError> {
+        let reset = cmd::ssl_set(&SslSetting::SmtpStyle(SmtpStyle::Plain));
+        let bytes = reset.encode().map_err(cellmail_at::AtError::from)?;
+        if self.driver.state().settings.holds(STYLE, &bytes) {
+            return Ok(());
+        }
+        let held = match self
+            .driver
+            .client()
+            .execute(&cmd::ssl_query(STYLE, None))
+            .await
+        {
+            Ok(r) => cmd::parse_ssl_value(&r),
+            Err(AtError::Error { .. } | AtError::Cme { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        if policy::plain_needs_style_reset(held.as_deref()) {
+            self.driver.run(&Exchange::setting(STYLE, reset)).await?;
+        } else {
+            self.driver.state_mut().settings.hold(STYLE, bytes);
+        }
+        Ok(())
+    }
+
     /// The TLS and account settings the module does not hold yet.
     pub(super) async fn configure(&mut self, email: &Email, plan: &Plan) -> Result<(), MailError> {
+        if self.account.tls.mode == cellmail::TlsMode::None {
+            self.plain_style().await?;
+        }
         for step in plan::tls(&self.account, plan) {
             match step {
                 TlsStep::Set(ex) => {

@@ -63,6 +63,11 @@ pub struct QuectelOptions {
     /// `<timeout>` the module gets for a transfer through the UART is sized
     /// from it, so a long transfer on a slow line does not time out.
     pub line_rate: u32,
+    /// The module's model as `AT+CGMM` gives it (`cellmail-modem` sets it
+    /// from its probe). GSM_SMTP_ATC_V1.1 §2.2.9 allows SD-card attachments
+    /// (`/SD/`) on the M33 only; `None`, or any other model, gets the SMTPS
+    /// note's models' storages (M10/M66/M85/M95): `RAM:` and UFS, no SD.
+    pub model: Option<String>,
 }
 
 impl Default for QuectelOptions {
@@ -78,6 +83,7 @@ impl Default for QuectelOptions {
             attachment_route: AttachmentRoute::Ram,
             ram_budget: 512 * 1024,
             line_rate: 115_200,
+            model: None,
         }
     }
 }
