@@ -260,6 +260,9 @@ mod tests {
         send_66_not_authenticated: 66 => Err(MailError::Auth { .. }),
         send_67_auth_failed: 67 => Err(MailError::Auth { .. }),
         send_68_bad_recipient: 68 => Err(MailError::BadRecipient { .. }),
+        // SIM800 SSL note §2.1.
+        send_71_ssl_channel: 71 => Err(MailError::Tls { .. }),
+        send_72_ssl_fatal_alert: 72 => Err(MailError::Tls { .. }),
         send_unlisted_is_rejected: 99 => Err(MailError::Rejected { .. }),
     }
 
@@ -289,6 +292,9 @@ mod tests {
         pop3_67_bad_user: 67 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
         pop3_68_bad_credentials: 68 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
         pop3_69_read_timeout: 69 => login Err(MailError::Timeout { .. }), ended MailError::Timeout { .. },
+        // SIM800 SSL note §2.1 (+POP3IN; +POP3OUT read the same way).
+        pop3_71_ssl_channel: 71 => login Err(MailError::Tls { .. }), ended MailError::Tls { .. },
+        pop3_72_ssl_fatal_alert: 72 => login Err(MailError::Tls { .. }), ended MailError::Tls { .. },
         pop3_unlisted_is_rejected: 99 => login Err(MailError::Rejected { .. }), ended MailError::Rejected { .. },
     }
 
