@@ -61,6 +61,32 @@ pub fn pop3_code_outcome(line: &str, prefix: &str) -> Result<(), MailError> {
     Pop3Code::from_code(code_of(line, prefix)?).into_result()
 }
 
+/// Whether `AT+EMAILSSL=?` (or a write of it) was refused: `ERROR` or a
+/// `+CME ERROR` — the module has no e-mail TLS.
+pub fn tls_probe_refused(error: &AtError) -> bool {
+    matches!(error, AtError::Error { .. } | AtError::Cme { .. })
+}
+
+/// A TLS account on a module without e-mail TLS: `Unsupported`, naming the
+/// probe that showed it.
+///
+/// ```
+/// use cellmail::{MailError, TlsMode};
+/// let e = cellmail_simcom::sim7000::policy::no_email_tls("smtp", TlsMode::StartTls);
+/// assert!(matches!(e, MailError::Unsupported { ref feature } if feature.contains("AT+EMAILSSL")));
+/// ```
+pub fn no_email_tls(field: &str, mode: cellmail::TlsMode) -> MailError {
+    let mode = match mode {
+        cellmail::TlsMode::None => "None",
+        cellmail::TlsMode::Implicit => "Implicit",
+        cellmail::TlsMode::StartTls => "StartTls",
+    };
+    MailError::unsupported(format!(
+        "{field}: TLS mode {mode}: the module answered ERROR to AT+EMAILSSL \
+         (its firmware has no e-mail TLS; users report SIM800 SSL from firmware R14 on)"
+    ))
+}
+
 /// Whether `AT+SAPBR=1` was refused in a way the query may still find open
 /// (an earlier run opened it): `ERROR` or `+CME ERROR`.
 pub fn bearer_open_refused(error: &AtError) -> bool {
