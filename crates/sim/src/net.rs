@@ -394,6 +394,30 @@ impl Pop3 {
         Ok(pop)
     }
 
+    /// STLS (RFC 2595 §4): asks the server to start TLS after its greeting
+    /// and upgrades the connection; a server that refuses is `Tls`.
+    pub async fn stls(mut self, host: &str, trust: &TlsTrust) -> Result<Self, NetError> {
+        self.command("STLS")
+            .await
+            .map_err(|e| NetError::Tls(format!("STLS refused: {e}")))?;
+        if !self.io.buffer().is_empty() {
+            return Err(NetError::Tls(
+                "the server sent bytes after its STLS answer".into(),
+            ));
+        }
+        let tcp = self.io.into_inner();
+        let name = rustls_pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        let tls = tokio_rustls::TlsConnector::from(tls_config(trust)?)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        let stream: Box<dyn Stream> = Box::new(tls);
+        Ok(Self {
+            io: BufReader::new(stream),
+        })
+    }
+
     async fn read_line(&mut self) -> Result<Vec<u8>, NetError> {
         let mut line = Vec::new();
         let n = tokio::time::timeout(POP3_TIMEOUT, self.io.read_until(b'\n', &mut line))

@@ -97,8 +97,15 @@ async fn matrix(args: Args) -> Result<bool, String> {
                 (hil::LARGE_MODULE_FILE.to_owned(), hil::large_attachment()),
             ];
             Some(
-                VirtualModule::spawn(family, SimOptions { baud: None, files })
-                    .map_err(|e| e.to_string())?,
+                VirtualModule::spawn(
+                    family,
+                    SimOptions {
+                        baud: None,
+                        files,
+                        ..Default::default()
+                    },
+                )
+                .map_err(|e| e.to_string())?,
             )
         }
         None => None,
