@@ -268,6 +268,12 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> NetError {
     if e.is_tls() {
         return NetError::Tls(e.to_string());
     }
+    // lettre reports a failed handshake as a connection error whose source is
+    // an I/O error carrying rustls' error (`InvalidContentType` from a server
+    // that answers in clear): it is a TLS failure all the same.
+    if let Some(tls) = rustls_error(e) {
+        return NetError::Tls(tls);
+    }
     if e.is_timeout() {
         return NetError::Timeout;
     }
@@ -277,6 +283,25 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> NetError {
     } else {
         NetError::Network(text)
     }
+}
+
+/// rustls' error somewhere in `e`'s sources, as text.
+fn rustls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<tokio_rustls::rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(tls) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        next = err.source();
+    }
+    None
 }
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
