@@ -108,8 +108,8 @@ pub struct Capabilities {
     /// The TLS protocol versions the module speaks (empty when it has no
     /// TLS); [`TlsVersion::Any`] means "any of these". An account that asks
     /// for a version not listed is refused as `Unsupported` before a byte. A
-    /// SIM800 lists only TLS 1.0 (and SSL 3.0): most of today's servers
-    /// refuse it.
+    /// SIM800 lists only TLS 1.0 (its SSL note: "SSL2.0, SSL3.0, TLS1.0"),
+    /// which most of today's servers refuse.
     pub tls_versions: Vec<TlsVersion>,
     /// Character sets for subject and body.
     pub charsets: Vec<Charset>,
