@@ -106,8 +106,9 @@ pub struct Capabilities {
     /// Whether certificates can be verified (CA and client certificates).
     pub tls_verify: bool,
     /// The TLS protocol versions the module speaks (empty when it has no
-    /// TLS); [`TlsVersion::Any`] means "any of these". An account that asks
-    /// for a version not listed is refused as `Unsupported` before a byte. A
+    /// TLS); an account's [`TlsVersion::Any`] takes whichever of these the
+    /// server accepts. An account that asks for a version not listed is
+    /// refused as `Unsupported` before a byte. A
     /// SIM800 lists only TLS 1.0 (its SSL note: "SSL2.0, SSL3.0, TLS1.0"),
     /// which most of today's servers refuse.
     pub tls_versions: Vec<TlsVersion>,
