@@ -59,6 +59,75 @@ async fn sim7000_plain_to_cc_bcc_utf8_with_attachment_and_pop3_back() {
     assert!(stack.maildir_has("bob", &tag), "reset kept the mail");
 }
 
+/// A SIM800 mail over `smtp` TLS arrives, and is read back through the
+/// module's POP3 client over `pop3` TLS (the virtual SIM800L speaks rustls'
+/// TLS 1.2/1.3 to the local stack, not the real module's TLS 1.0).
+async fn sim800_tls(smtp: TlsMode, pop3: TlsMode) {
+    let stack = Stack::from_env();
+    let tag = unique("sim800-tls");
+    let port = if smtp == TlsMode::Implicit {
+        stack.smtps
+    } else {
+        stack.smtp
+    };
+    let (mut mailer, _module) = sim800(&stack, "alice", "bob", (port, smtp), pop3);
+    mailer
+        .send(&simple(&stack, "alice", "bob", &tag))
+        .await
+        .unwrap();
+    let delivered = stack.wait_for("bob", &tag).await;
+    assert_eq!(delivered.subject().unwrap(), format!("Reading {tag}"));
+    let list = mailer.list().await.unwrap();
+    let mut found = None;
+    for info in &list {
+        let head = mailer.headers(info.id).await.unwrap();
+        if head.subject().is_some_and(|s| s.contains(&tag)) {
+            found = Some(info.id);
+        }
+    }
+    let id = found.expect("the mail is in bob's mailbox");
+    let msg = mailer.retrieve(id).await.unwrap();
+    assert_eq!(
+        msg.text_body().unwrap().trim_end(),
+        format!("reading for {tag}")
+    );
+    mailer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim800_starttls_mail_arrives_and_is_read_back_over_pop3s() {
+    sim800_tls(TlsMode::StartTls, TlsMode::Implicit).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim800_implicit_tls_mail_arrives_and_is_read_back_over_stls() {
+    sim800_tls(TlsMode::Implicit, TlsMode::StartTls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim800_tls_to_a_plain_only_port_is_a_tls_error_with_code_71() {
+    // Implicit TLS to the plain SMTP port: the server answers its greeting
+    // in clear, the handshake fails, the module reports 71.
+    let stack = Stack::from_env();
+    let (mut mailer, _module) = sim800(
+        &stack,
+        "alice",
+        "bob",
+        (stack.smtp, TlsMode::Implicit),
+        TlsMode::None,
+    );
+    let e = mailer
+        .send(&simple(&stack, "alice", "bob", "sim800-tls-mismatch"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, MailError::Tls { .. }), "{e:?}");
+    assert_eq!(
+        e.vendor_code().map(|c| c.to_string()).as_deref(),
+        Some("71")
+    );
+    assert!(!e.is_transient());
+}
+
 fn simple(stack: &Stack, from: &str, to: &str, tag: &str) -> Email {
     Email::builder()
         .from(&stack.user(from), Some("Meter"))

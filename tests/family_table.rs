@@ -2,7 +2,7 @@
 //! decides from is what the library checks. When a dialect changes a limit, this test fails and
 //! prints the table to paste between the markers.
 
-use cellmail::{Capabilities, Charset, Storage, TlsMode};
+use cellmail::{Capabilities, Charset, Storage, TlsMode, TlsVersion};
 
 const BEGIN: &str = "<!-- family-table:begin (tests/family_table.rs renders it) -->";
 const END: &str = "<!-- family-table:end -->";
@@ -11,8 +11,12 @@ fn families() -> Vec<(&'static str, Capabilities)> {
     vec![
         ("Quectel GSM", cellmail_quectel::capabilities()),
         (
-            "SIMCom SIM7000 / SIM800",
+            "SIMCom SIM7000 / SIM900",
             cellmail_simcom::sim7000::capabilities(),
+        ),
+        (
+            "SIMCom SIM800 / SIM808",
+            cellmail_simcom::sim7000::capabilities_of(cellmail_simcom::sim7000::Model::Sim800),
         ),
         ("SIMCom SIM5360", cellmail_simcom::sim5360::capabilities()),
         ("SIMCom A76xx", cellmail_simcom::a76xx::capabilities()),
@@ -90,6 +94,32 @@ fn render() -> String {
         } else {
             "no (not in the module)".into()
         }
+    });
+    row("TLS versions", &|c| {
+        if c.tls_versions.is_empty() {
+            return "—".into();
+        }
+        let v: Vec<&str> = c
+            .tls_versions
+            .iter()
+            .map(|v| match v {
+                TlsVersion::Ssl3 => "SSL 3.0",
+                TlsVersion::Tls1_0 => "TLS 1.0",
+                TlsVersion::Tls1_1 => "TLS 1.1",
+                TlsVersion::Tls1_2 => "TLS 1.2",
+                TlsVersion::Any => "any",
+            })
+            .collect();
+        let only_old = !c.tls_versions.contains(&TlsVersion::Tls1_2);
+        format!(
+            "{}{}",
+            v.join(", "),
+            if only_old {
+                " only (most servers refuse it today)"
+            } else {
+                ""
+            }
+        )
     });
     row("certificates verified", &|c| {
         if c.tls_verify { "yes" } else { "no" }.into()

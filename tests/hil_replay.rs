@@ -30,6 +30,10 @@ fn config(t: &Transcript, dir: &Path) -> HilConfig {
         host_file: meta("host-file").map(|f| dir.join(f)),
         module_large_file: meta("module-large-file"),
         progress: None,
+        sim7000_model: match meta("model").as_deref() {
+            Some("sim800") => cellmail_simcom::sim7000::Model::Sim800,
+            _ => cellmail_simcom::sim7000::Model::Sim7000,
+        },
     }
 }
 

@@ -49,7 +49,14 @@ fn main() -> std::process::ExitCode {
         }
     };
     runtime.block_on(async {
-        match VirtualModule::spawn(family, SimOptions { baud, files }) {
+        match VirtualModule::spawn(
+            family,
+            SimOptions {
+                baud,
+                files,
+                ..Default::default()
+            },
+        ) {
             Ok(module) => {
                 println!("{}", module.path().display());
                 std::future::pending::<()>().await;

@@ -54,6 +54,9 @@ pub struct HilConfig {
     pub module_large_file: Option<String>,
     /// Progress of long transfers.
     pub progress: Option<Progress>,
+    /// Which module of the SIM7000 family the run drives (a SIM800 has e-mail TLS, TLS 1.0
+    /// only); other families ignore it.
+    pub sim7000_model: cellmail_simcom::sim7000::Model,
 }
 
 /// Every scenario, in the order they run.
@@ -185,6 +188,10 @@ fn settings(kind: DialectKind, account: SmtpAccount, cfg: &HilConfig) -> Setting
             result_timeout: Duration::from_secs(60),
             ..Default::default()
         },
+        sim7000: cellmail_simcom::Sim7000Options {
+            model: cfg.sim7000_model,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -226,6 +233,7 @@ fn given(cfg: &HilConfig) -> skip::Given {
         pop3_port: cfg.pop3_port.is_some(),
         host_file: cfg.host_file.is_some(),
         large_on_module: cfg.module_large_file.is_some(),
+        sim7000_model: cfg.sim7000_model,
     }
 }
 
@@ -327,7 +335,10 @@ pub async fn run<T: AsyncRead + AsyncWrite + Unpin + Send>(
                     ),
                 },
                 "attachment-large" => {
-                    let attachment = if kind.capabilities().attachment_sources.memory {
+                    let attachment = if skip::capabilities(kind, cfg.sim7000_model)
+                        .attachment_sources
+                        .memory
+                    {
                         Ok(Attachment::from_bytes(
                             LARGE_ATTACHMENT_NAME,
                             large_attachment(),

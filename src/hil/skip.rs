@@ -40,6 +40,26 @@ pub struct Given {
     pub host_file: bool,
     /// The large attachment lies on the module's file system.
     pub large_on_module: bool,
+    /// Which module of the SIM7000 family (a SIM800 has e-mail TLS).
+    pub sim7000_model: cellmail_simcom::sim7000::Model,
+}
+
+/// The capabilities the matrix reads for `kind`: a SIM800's where the run drives one.
+pub fn capabilities(kind: DialectKind, model: cellmail_simcom::sim7000::Model) -> Capabilities {
+    match kind {
+        DialectKind::Sim7000 => cellmail_simcom::sim7000::capabilities_of(model),
+        other => other.capabilities(),
+    }
+}
+
+/// [`manual`], naming the SIM800 SSL note for a SIM800.
+fn document(kind: DialectKind, model: cellmail_simcom::sim7000::Model) -> &'static str {
+    match (kind, model) {
+        (DialectKind::Sim7000, cellmail_simcom::sim7000::Model::Sim800) => {
+            "the SIM800 SSL application note"
+        }
+        _ => manual(kind),
+    }
 }
 
 /// Why `kind` cannot run `scenario` with what the run was `given`, decided
@@ -56,9 +76,10 @@ pub struct Given {
 /// assert_eq!(skip::before(DialectKind::QuectelGsm, "starttls", given), None);
 /// ```
 pub fn before(kind: DialectKind, scenario: &str, given: Given) -> Option<String> {
-    let caps = kind.capabilities();
+    let caps = capabilities(kind, given.sim7000_model);
     let doc = manual(kind);
     let tls = |mode: TlsMode, words: &str| {
+        let doc = document(kind, given.sim7000_model);
         if !caps.smtp_tls.contains(&mode) {
             Some(format!("{doc} has no {words}"))
         } else if given.ca && !caps.tls_verify {
@@ -207,6 +228,31 @@ fn large(doc: &str, caps: &Capabilities, on_module: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sim800_runs_the_tls_scenarios_without_a_ca_a_sim7000_does_not() {
+        use cellmail_simcom::sim7000::Model;
+        let sim800 = Given {
+            smtps_port: true,
+            sim7000_model: Model::Sim800,
+            ..Default::default()
+        };
+        assert_eq!(before(DialectKind::Sim7000, "starttls", sim800), None);
+        assert_eq!(before(DialectKind::Sim7000, "implicit-tls", sim800), None);
+        let with_ca = Given { ca: true, ..sim800 };
+        assert_eq!(
+            before(DialectKind::Sim7000, "starttls", with_ca).as_deref(),
+            Some("the SIM800 SSL application note has no way to check the server's certificate")
+        );
+        let sim7000 = Given {
+            sim7000_model: Model::Sim7000,
+            ..sim800
+        };
+        assert_eq!(
+            before(DialectKind::Sim7000, "starttls", sim7000).as_deref(),
+            Some("the SIM7000 e-mail manual has no STARTTLS")
+        );
+    }
+
     use super::*;
 
     fn all() -> Given {
@@ -216,6 +262,7 @@ mod tests {
             pop3_port: true,
             host_file: true,
             large_on_module: true,
+            sim7000_model: Default::default(),
         }
     }
 

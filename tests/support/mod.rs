@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cellmail::{Auth, Message, Pop3Account, Secret, ServerAddr, SmtpAccount, TlsSettings};
+use cellmail::{Auth, Message, Pop3Account, Secret, ServerAddr, SmtpAccount, TlsMode, TlsSettings};
 use cellmail_at::{Client, ClientConfig, serial::SerialStream};
 use cellmail_sim::{Family, SimOptions, VirtualModule};
 
@@ -14,6 +14,7 @@ pub struct Stack {
     pub smtp: u16,
     pub smtps: u16,
     pub pop3: u16,
+    pub pop3s: u16,
     pub maildirs: String,
     pub ca: String,
 }
@@ -29,6 +30,7 @@ impl Stack {
             smtp: var("CELLMAIL_SMTP_PORT").parse().unwrap(),
             smtps: var("CELLMAIL_SMTPS_PORT").parse().unwrap(),
             pop3: var("CELLMAIL_POP3_PORT").parse().unwrap(),
+            pop3s: var("CELLMAIL_POP3S_PORT").parse().unwrap(),
             maildirs: var("CELLMAIL_MAILDIR_ROOT"),
             ca: var("CELLMAIL_CA_CERT"),
         }
@@ -177,6 +179,48 @@ pub fn sim7000(
     let mailer = cellmail_simcom::Sim7000Mailer::new(
         client,
         stack.smtp_account(from, stack.smtp, TlsSettings::default()),
+        options,
+    );
+    (mailer, module)
+}
+
+/// A virtual SIM800L (`AT+EMAILSSL`, real TLS) and a mailer driving it as
+/// `Model::Sim800`: SMTP on `smtp_port` with `smtp_tls`, POP3 with `pop3_tls`
+/// (on the POP3S port when implicit, else the POP3 port).
+pub fn sim800(
+    stack: &Stack,
+    from: &str,
+    pop3_user: &str,
+    (smtp_port, smtp_tls): (u16, TlsMode),
+    pop3_tls: TlsMode,
+) -> (cellmail_simcom::Sim7000Mailer<SerialStream>, VirtualModule) {
+    let module = VirtualModule::spawn(
+        Family::Sim7000,
+        SimOptions {
+            sim7000_model: cellmail_sim::Sim7000Model::Sim800L,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let client = open(&module, cellmail_simcom::sim7000::decoder_config());
+    let mut pop3 = stack.pop3_account(pop3_user);
+    pop3.tls.mode = pop3_tls;
+    if pop3_tls == TlsMode::Implicit {
+        pop3.server.port = stack.pop3s;
+    }
+    let options = cellmail_simcom::Sim7000Options {
+        pop3: Some(pop3),
+        bearer: Some(cellmail::Bearer::new("CMNET")),
+        model: cellmail_simcom::sim7000::Model::Sim800,
+        ..Default::default()
+    };
+    let tls = TlsSettings {
+        mode: smtp_tls,
+        ..Default::default()
+    };
+    let mailer = cellmail_simcom::Sim7000Mailer::new(
+        client,
+        stack.smtp_account(from, smtp_port, tls),
         options,
     );
     (mailer, module)

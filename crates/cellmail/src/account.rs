@@ -8,7 +8,8 @@ use crate::email::Email;
 use crate::error::MailError;
 use crate::sender::MailboxStat;
 use crate::settings::{
-    Auth, Bearer, Pop3Account, Secret, ServerAddr, SmtpAccount, TlsMode, Verify,
+    Auth, Bearer, Pop3Account, Secret, ServerAddr, SmtpAccount, TlsMode, TlsSettings, TlsVersion,
+    Verify,
 };
 
 /// The longest APN: 100 octets (3GPP TS 23.003 §9.1, network and operator
@@ -84,11 +85,11 @@ fn secret(field: &str, password: &Secret) -> Result<(), MailError> {
 
 fn check_tls(
     field: &str,
-    mode: TlsMode,
-    verify: &Verify,
+    tls: &TlsSettings,
     supported: &[TlsMode],
     caps: &Capabilities,
 ) -> Result<(), MailError> {
+    let (mode, verify) = (tls.mode, &tls.verify);
     if !supported.contains(&mode) {
         // The variant's name, as `tests/capabilities.rs` looks for it (the hil
         // matrix says its own skip reasons: `cellmail_suite::hil::skip`).
@@ -102,6 +103,21 @@ fn check_tls(
     if *verify != Verify::None && !caps.tls_verify {
         return Err(MailError::unsupported(format!(
             "{field}: certificate verification"
+        )));
+    }
+    if mode != TlsMode::None
+        && tls.version != TlsVersion::Any
+        && !caps.tls_versions.contains(&tls.version)
+    {
+        let version = match tls.version {
+            TlsVersion::Ssl3 => "SSL 3.0",
+            TlsVersion::Tls1_0 => "TLS 1.0",
+            TlsVersion::Tls1_1 => "TLS 1.1",
+            TlsVersion::Tls1_2 => "TLS 1.2",
+            TlsVersion::Any => "any",
+        };
+        return Err(MailError::unsupported(format!(
+            "{field}: TLS version {version}"
         )));
     }
     Ok(())
@@ -128,13 +144,7 @@ pub fn validate_smtp_account(account: &SmtpAccount, caps: &Capabilities) -> Resu
     if let Auth::Login { user, password } = &account.auth {
         check_login(user, password, caps)?;
     }
-    check_tls(
-        "smtp",
-        account.tls.mode,
-        &account.tls.verify,
-        &caps.smtp_tls,
-        caps,
-    )
+    check_tls("smtp", &account.tls, &caps.smtp_tls, caps)
 }
 
 /// Checks POP3 account settings against the module's limits, as
@@ -160,13 +170,7 @@ pub fn validate_pop3_account(account: &Pop3Account, caps: &Capabilities) -> Resu
     }
     check_server(&account.server, caps)?;
     check_login(&account.user, &account.password, caps)?;
-    check_tls(
-        "pop3",
-        account.tls.mode,
-        &account.tls.verify,
-        &caps.pop3_tls,
-        caps,
-    )
+    check_tls("pop3", &account.tls, &caps.pop3_tls, caps)
 }
 
 /// Checks the bearer before any bearer command: an APN that is not empty, at

@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 
 use crate::email::{AttachmentSource, Charset, Email, Storage};
 use crate::error::MailError;
-use crate::settings::TlsMode;
+use crate::settings::{TlsMode, TlsVersion};
 
 // Where they were first: `cellmail::capabilities::validate_smtp_account` still names them.
 pub use crate::account::{validate_pop3_account, validate_smtp_account};
@@ -105,6 +105,13 @@ pub struct Capabilities {
     pub pop3_tls: Vec<TlsMode>,
     /// Whether certificates can be verified (CA and client certificates).
     pub tls_verify: bool,
+    /// The TLS protocol versions the module speaks (empty when it has no
+    /// TLS); an account's [`TlsVersion::Any`] takes whichever of these the
+    /// server accepts. An account that asks for a version not listed is
+    /// refused as `Unsupported` before a byte. A
+    /// SIM800 lists only TLS 1.0 (its SSL note: "SSL2.0, SSL3.0, TLS1.0"),
+    /// which most of today's servers refuse.
+    pub tls_versions: Vec<TlsVersion>,
     /// Character sets for subject and body.
     pub charsets: Vec<Charset>,
     /// How non-ASCII subjects are sent.
@@ -370,6 +377,7 @@ pub fn example() -> Capabilities {
         smtp_tls: vec![TlsMode::None],
         pop3_tls: vec![TlsMode::None],
         tls_verify: false,
+        tls_versions: vec![],
         charsets: vec![Charset::Ascii, Charset::Utf8],
         subject_encoding: TextEncoding::Hex,
         body_encoding: TextEncoding::Raw,

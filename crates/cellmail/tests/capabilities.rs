@@ -21,6 +21,7 @@ fn quectel() -> Capabilities {
         smtp_tls: vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls],
         pop3_tls: vec![],
         tls_verify: true,
+        tls_versions: vec![cellmail::TlsVersion::Tls1_2],
         charsets: vec![
             Charset::Ascii,
             Charset::Utf8,
@@ -68,6 +69,7 @@ fn sim5360() -> Capabilities {
         smtp_tls: vec![TlsMode::None],
         pop3_tls: vec![TlsMode::None],
         tls_verify: false,
+        tls_versions: vec![],
         charsets: vec![Charset::Ascii],
         subject_encoding: TextEncoding::Raw,
         body_encoding: TextEncoding::Raw,
@@ -112,6 +114,7 @@ fn sim7000() -> Capabilities {
         smtp_tls: vec![TlsMode::None],
         pop3_tls: vec![TlsMode::None],
         tls_verify: false,
+        tls_versions: vec![],
         charsets: vec![
             Charset::Ascii,
             Charset::Utf8,

@@ -252,3 +252,59 @@ fn serial_settings() {
         );
     }
 }
+
+#[test]
+fn tls_versions_the_module_does_not_speak_are_unsupported() {
+    use cellmail::{Capabilities, TlsMode, TlsSettings, TlsVersion};
+    // A module like the SIM800: TLS 1.0 only, implicit and STARTTLS.
+    let caps = Capabilities {
+        smtp_tls: vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls],
+        pop3_tls: vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls],
+        tls_versions: vec![TlsVersion::Tls1_0],
+        ..cellmail::capabilities::example()
+    };
+    let with = |mode, version| SmtpAccount {
+        tls: TlsSettings {
+            mode,
+            version,
+            ..Default::default()
+        },
+        ..smtp("smtp.example.com", 465, Auth::None)
+    };
+    for (mode, version, refused) in [
+        (TlsMode::Implicit, TlsVersion::Any, None),
+        (TlsMode::StartTls, TlsVersion::Tls1_0, None),
+        (
+            TlsMode::Implicit,
+            TlsVersion::Tls1_2,
+            Some("smtp: TLS version TLS 1.2"),
+        ),
+        (
+            TlsMode::StartTls,
+            TlsVersion::Ssl3,
+            Some("smtp: TLS version SSL 3.0"),
+        ),
+        // Plain: the version is not used.
+        (TlsMode::None, TlsVersion::Tls1_2, None),
+    ] {
+        match (validate_smtp_account(&with(mode, version), &caps), refused) {
+            (Ok(()), None) => {}
+            (Err(MailError::Unsupported { feature }), Some(f)) => assert_eq!(feature, f),
+            (got, want) => panic!("{mode:?} {version:?}: {got:?}, wanted {want:?}"),
+        }
+    }
+    let pop3 = Pop3Account {
+        server: ServerAddr::new("pop.example.com", 995),
+        user: "u".into(),
+        password: Secret::new("p"),
+        tls: TlsSettings {
+            mode: TlsMode::Implicit,
+            version: TlsVersion::Tls1_1,
+            ..Default::default()
+        },
+    };
+    assert!(matches!(
+        validate_pop3_account(&pop3, &caps),
+        Err(MailError::Unsupported { ref feature }) if feature == "pop3: TLS version TLS 1.1"
+    ));
+}

@@ -81,7 +81,8 @@ pub struct LineArgs {
     )]
     pub password_file: Option<PathBuf>,
     /// A CA certificate (PEM) the server's certificate is checked with when the URL asks for
-    /// TLS (default with --sim: the local mail stack's CA).
+    /// TLS (default with --sim: the local mail stack's CA; none with --sim sim800, which
+    /// checks no certificate).
     #[arg(
         long,
         global = true,
@@ -98,6 +99,9 @@ pub enum SimFamily {
     QuectelGsm,
     /// SIMCom SIM7000G.
     Sim7000,
+    /// SIMCom SIM800L (the SIM7000 family's commands plus AT+EMAILSSL; its TLS is rustls'
+    /// TLS 1.2/1.3 against the local stack, not the real module's TLS 1.0).
+    Sim800,
     /// SIMCom SIM5360E.
     Sim5360,
 }
@@ -108,6 +112,7 @@ impl SimFamily {
         match self {
             Self::QuectelGsm => "quectel-gsm",
             Self::Sim7000 => "sim7000",
+            Self::Sim800 => "sim800",
             Self::Sim5360 => "sim5360",
         }
     }

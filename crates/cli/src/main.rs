@@ -51,7 +51,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 async fn probe(line: &args::LineArgs) -> Result<(), CliError> {
-    let opened = setup::open(line, None, None, None).await?;
+    let mut opened = setup::open(line, None, None, None).await?;
+    // A module whose model has e-mail TLS (SIM800) is asked which modes it has: one that
+    // answers ERROR to AT+EMAILSSL=? has none, and the lines below say so.
+    let mut no_tls = None;
+    if let cellmail_modem::Mailer::Sim7000(m) = opened.modem.mailer_mut()
+        && !m.capabilities().tls_versions.is_empty()
+    {
+        m.probe_tls().await?;
+        if m.capabilities().tls_versions.is_empty() {
+            no_tls =
+                Some("the module answered ERROR to AT+EMAILSSL=?: its firmware has no e-mail TLS");
+        }
+    }
     let modem = &opened.modem;
     let family = modem.family();
     if let Some(info) = modem.info() {
@@ -60,7 +72,7 @@ async fn probe(line: &args::LineArgs) -> Result<(), CliError> {
         println!("revision:     {}", info.revision);
     }
     println!("dialect:      {family}");
-    let caps = family.capabilities();
+    let caps = modem.capabilities();
     let modes = |m: &[cellmail::TlsMode]| {
         m.iter()
             .map(|m| match m {
@@ -76,6 +88,25 @@ async fn probe(line: &args::LineArgs) -> Result<(), CliError> {
         println!("pop3:         {}", modes(&caps.pop3_tls));
     } else {
         println!("pop3:         none (the module has no POP3 client)");
+    }
+    let versions: Vec<&str> = caps
+        .tls_versions
+        .iter()
+        .map(|v| match v {
+            cellmail::TlsVersion::Ssl3 => "SSL 3.0",
+            cellmail::TlsVersion::Tls1_0 => "TLS 1.0",
+            cellmail::TlsVersion::Tls1_1 => "TLS 1.1",
+            cellmail::TlsVersion::Tls1_2 => "TLS 1.2",
+            cellmail::TlsVersion::Any => "any",
+        })
+        .collect();
+    match (no_tls, versions.as_slice()) {
+        (Some(why), _) => println!("tls:          none ({why})"),
+        (None, []) => println!("tls:          none"),
+        (None, ["TLS 1.0"]) => println!(
+            "tls:          TLS 1.0 only (most servers today refuse it: only one that allows TLS 1.0 is reached)"
+        ),
+        (None, v) => println!("tls:          {}", v.join(", ")),
     }
     Ok(())
 }

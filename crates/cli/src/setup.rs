@@ -14,7 +14,7 @@ use cellmail_modem::{Modem, Settings};
 use cellmail_sim::{SimOptions, VirtualModule};
 
 use crate::account::{self, AccountUrl, Protocol};
-use crate::args::{CharsetArg, LineArgs, MailArgs};
+use crate::args::{CharsetArg, LineArgs, MailArgs, SimFamily};
 use crate::error::CliError;
 
 /// The local mail stack's endpoints (`cargo xtask mailstack up`).
@@ -101,10 +101,12 @@ fn tls(mode: TlsMode, ca: Option<&Vec<u8>>) -> TlsSettings {
     }
 }
 
-/// The CA certificate: `--ca`, else (with `--sim`) the mail stack's when it has one.
+/// The CA certificate: `--ca`, else (with `--sim`) the mail stack's when it has one, except
+/// for a SIM800, which checks no certificate cellmail can configure (`tls_verify` false).
 fn ca(line: &LineArgs, stack: Option<&Stack>) -> Result<Option<Vec<u8>>, CliError> {
     let path = match (&line.ca, stack) {
         (Some(p), _) => p.clone(),
+        (None, Some(_)) if line.sim == Some(SimFamily::Sim800) => return Ok(None),
         (None, Some(s)) => match s.get("CELLMAIL_CA_CERT") {
             Ok(p) => PathBuf::from(p),
             Err(_) => return Ok(None),
@@ -264,13 +266,21 @@ pub async fn open(
     let (path, module) = match (&line.port, line.sim) {
         (Some(port), _) => (port.clone(), None),
         (None, Some(family)) => {
-            let family = cellmail_sim::Family::parse(family.name())
+            // A SIM800L is a virtual module of the SIM7000 family.
+            let (name, sim7000_model) = match family {
+                SimFamily::Sim800 => ("sim7000", cellmail_sim::Sim7000Model::Sim800L),
+                other => (other.name(), cellmail_sim::Sim7000Model::default()),
+            };
+            let family = cellmail_sim::Family::parse(name)
                 .ok_or_else(|| CliError::Usage(format!("no virtual {}", family.name())))?;
-            let module =
-                VirtualModule::spawn(family, SimOptions::default()).map_err(|e| CliError::Io {
-                    what: "starting the virtual module".into(),
-                    source: e,
-                })?;
+            let options = SimOptions {
+                sim7000_model,
+                ..Default::default()
+            };
+            let module = VirtualModule::spawn(family, options).map_err(|e| CliError::Io {
+                what: "starting the virtual module".into(),
+                source: e,
+            })?;
             (module.path().to_owned(), Some(module))
         }
         (None, None) => {

@@ -208,6 +208,30 @@ fn help_lists_every_subcommand_and_flag() {
     }
 }
 
+/// `probe` says what TLS the probed model has: TLS 1.0 only on a SIM800 (after asking
+/// `AT+EMAILSSL=?`), none on a SIM7000.
+#[test]
+fn probe_says_which_tls_the_model_has() {
+    let o = cellmail(&["--sim", "sim800", "probe"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("SIM800L"), "{out}");
+    assert!(
+        out.contains("smtp:         plain, implicit TLS, STARTTLS"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pop3:         plain, implicit TLS, STARTTLS"),
+        "{out}"
+    );
+    assert!(out.contains("tls:          TLS 1.0 only"), "{out}");
+    let o = cellmail(&["--sim", "sim7000", "probe"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("smtp:         plain\n"), "{out}");
+    assert!(out.contains("tls:          none\n"), "{out}");
+}
+
 fn var(key: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| {
         panic!("{key} is not set: run the suite with `cargo xtask test` (it starts Postfix and Dovecot)")
@@ -316,4 +340,70 @@ fn send_then_fetch_through_the_virtual_modules() {
         assert_eq!(message.attachments()[0].bytes, dump);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--sim sim800`: a mail over SMTPS (implicit TLS) arrives and is listed over POP3S; the
+/// virtual SIM800L speaks rustls' TLS to the local stack and, like cellmail on a real SIM800,
+/// checks no certificate (no default CA with sim800).
+#[test]
+fn sim800_sends_over_smtps_and_lists_over_pop3s() {
+    let alice = var("CELLMAIL_USER_ALICE");
+    let bob = var("CELLMAIL_USER_BOB");
+    let host = var("CELLMAIL_SMTP_HOST");
+    let smtps = format!(
+        "smtps://{}@{host}:{}",
+        alice.replace('@', "%40"),
+        var("CELLMAIL_SMTPS_PORT")
+    );
+    let pop3s = format!(
+        "pop3s://{}@{host}:{}",
+        bob.replace('@', "%40"),
+        var("CELLMAIL_POP3S_PORT")
+    );
+    let tag = format!(
+        "cli-sim800-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let o = cellmail(&[
+        "send",
+        "--sim",
+        "sim800",
+        "--smtp",
+        &smtps,
+        "--password-env",
+        "CELLMAIL_PASSWORD_ALICE",
+        "--from",
+        &alice,
+        "--to",
+        &bob,
+        "--subject",
+        &tag,
+        "--body",
+        "over TLS",
+    ]);
+    assert!(o.status.success(), "sim800 send: {}", stderr(&o));
+    let mut tries = 0;
+    loop {
+        let o = cellmail(&[
+            "fetch",
+            "--sim",
+            "sim800",
+            "--pop3",
+            &pop3s,
+            "--password-env",
+            "CELLMAIL_PASSWORD_BOB",
+            "--list",
+            "--json",
+        ]);
+        assert!(o.status.success(), "sim800 fetch --list: {}", stderr(&o));
+        if stdout(&o).contains(&tag) {
+            break;
+        }
+        tries += 1;
+        assert!(tries < 20, "{tag} not listed after {tries} tries");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
 }

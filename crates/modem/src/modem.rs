@@ -147,6 +147,18 @@ pub async fn open(
     Modem::connect(io, &settings).await
 }
 
+/// The settings with the probed model filled in where a family tells its
+/// models apart (SIM7000 family: only a SIM800-series module has e-mail TLS;
+/// Quectel: SD attachments on the M33 only).
+fn for_model(settings: &Settings, info: &cellmail::ModuleInfo) -> Settings {
+    let mut settings = settings.clone();
+    if let Some(model) = cellmail_simcom::sim7000::Model::of(info) {
+        settings.sim7000.model = model;
+    }
+    settings.quectel.model = Some(info.model.clone());
+    settings
+}
+
 fn client<T: AsyncRead + AsyncWrite + Unpin + Send>(
     io: T,
     decoder: DecoderConfig,
@@ -171,9 +183,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
             .await
             .map_err(OpenError::Probe)?;
         let family = identify(&info)?;
-        // The model decides what a Quectel takes (SD on the M33 only).
-        let mut settings = settings.clone();
-        settings.quectel.model = Some(info.model.clone());
+        let settings = for_model(settings, &info);
         let mut modem = Self::with_family(family, probing.into_inner(), &settings)?;
         modem.info = Some(info);
         Ok(modem)
@@ -260,7 +270,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Modem<T> {
     pub fn reconfigure(self, settings: &Settings) -> Result<Self, OpenError> {
         let family = self.family();
         let info = self.info.clone();
-        let mut modem = Self::with_family(family, self.into_client().into_inner(), settings)?;
+        let settings = match &info {
+            Some(i) => for_model(settings, i),
+            None => settings.clone(),
+        };
+        let mut modem = Self::with_family(family, self.into_client().into_inner(), &settings)?;
         modem.info = info;
         Ok(modem)
     }

@@ -75,6 +75,30 @@ async fn a_refused_cgmr_falls_back_to_ati() {
     modem.into_client().into_inner().finish().unwrap();
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_probed_sim800_has_tls_1_0_a_sim7000_none() {
+    use cellmail::{TlsMode, TlsVersion};
+    let t = Transcript::load(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/transcripts/probe-sim800l.at"
+    ))
+    .unwrap();
+    let modem = ScriptedModem::builder(&t).build().unwrap();
+    let modem = Modem::connect(modem, &Settings::default()).await.unwrap();
+    assert_eq!(modem.family(), Family::Sim7000);
+    let caps = modem.capabilities();
+    assert!(
+        caps.smtp_tls.contains(&TlsMode::Implicit) && caps.pop3_tls.contains(&TlsMode::StartTls)
+    );
+    assert_eq!(caps.tls_versions, [TlsVersion::Tls1_0]);
+    // Reconfigured, the probed model is kept.
+    let modem = modem.reconfigure(&Settings::default()).unwrap();
+    assert_eq!(modem.capabilities().tls_versions, [TlsVersion::Tls1_0]);
+    // The family alone (no probe) claims no TLS: a SIM7000 has none.
+    assert_eq!(Family::Sim7000.capabilities().smtp_tls, [TlsMode::None]);
+    modem.into_client().into_inner().finish().unwrap();
+}
+
 #[tokio::test]
 async fn a_missing_port_names_the_path() {
     let err = cellmail_modem::open("/nonexistent/ttyUSB9", 115_200, &Settings::default())

@@ -53,6 +53,13 @@ pub fn capabilities_for(o: &QuectelOptions) -> Capabilities {
         smtp_tls: vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls],
         pop3_tls: vec![],
         tls_verify: true,
+        // AT+QSSLCFG="sslversion" 0-4: SSL 3.0, TLS 1.0, 1.1, 1.2, all.
+        tls_versions: vec![
+            TlsVersion::Ssl3,
+            TlsVersion::Tls1_0,
+            TlsVersion::Tls1_1,
+            TlsVersion::Tls1_2,
+        ],
         charsets: vec![
             Charset::Ascii,
             Charset::Utf8,

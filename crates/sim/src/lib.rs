@@ -79,6 +79,26 @@ pub struct SimOptions {
     pub baud: Option<u32>,
     /// Files on the module's file system at boot (`RAM:x`, `/UFS/x`, `C:/Picture/x`).
     pub files: Vec<(String, Vec<u8>)>,
+    /// Which module a [`Family::Sim7000`] is (other families ignore it).
+    pub sim7000_model: Sim7000Model,
+}
+
+/// The module a [`Family::Sim7000`] virtual module is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sim7000Model {
+    /// A SIM7000G: the SIM7000 e-mail note, no TLS (`AT+EMAILSSL` answers
+    /// `ERROR`).
+    #[default]
+    Sim7000G,
+    /// A SIM800L (firmware R14.18): the same e-mail commands plus the SIM800
+    /// SSL note's `AT+EMAILSSL` (0 plain, 1 implicit TLS, 2 STARTTLS/STLS)
+    /// and result codes 71/72. **Not TLS 1.0**: a real SIM800 speaks TLS 1.0
+    /// at best, which rustls (and the local Postfix/Dovecot's OpenSSL
+    /// defaults) refuse; this one speaks what the local stack accepts (rustls:
+    /// TLS 1.2 or 1.3). It proves the commands, the order and real implicit
+    /// TLS, STARTTLS and STLS handshakes, not interoperation at TLS 1.0. Like
+    /// the real module as cellmail drives it, it checks no certificate.
+    Sim800L,
 }
 
 /// What a family adds to the shared engine.
@@ -121,7 +141,7 @@ impl VirtualModule {
         );
         let mut behaviour: Box<dyn Behaviour> = match family {
             Family::QuectelGsm => Box::new(quectel::Quectel::default()),
-            Family::Sim7000 => Box::new(sim7000::Sim7000::default()),
+            Family::Sim7000 => Box::new(sim7000::Sim7000::new(options.sim7000_model)),
             Family::Sim5360 => Box::new(sim5360::Sim5360::default()),
             Family::A76xx => Box::new(a76xx::A76xx::default()),
         };

@@ -268,6 +268,12 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> NetError {
     if e.is_tls() {
         return NetError::Tls(e.to_string());
     }
+    // lettre reports a failed handshake as a connection error whose source is
+    // an I/O error carrying rustls' error (`InvalidContentType` from a server
+    // that answers in clear): it is a TLS failure all the same.
+    if let Some(tls) = rustls_error(e) {
+        return NetError::Tls(tls);
+    }
     if e.is_timeout() {
         return NetError::Timeout;
     }
@@ -277,6 +283,25 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> NetError {
     } else {
         NetError::Network(text)
     }
+}
+
+/// rustls' error somewhere in `e`'s sources, as text.
+fn rustls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(tls) = err.downcast_ref::<tokio_rustls::rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(tls) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<tokio_rustls::rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        next = err.source();
+    }
+    None
 }
 
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -392,6 +417,30 @@ impl Pop3 {
         };
         pop.status().await?;
         Ok(pop)
+    }
+
+    /// STLS (RFC 2595 §4): asks the server to start TLS after its greeting
+    /// and upgrades the connection; a server that refuses is `Tls`.
+    pub async fn stls(mut self, host: &str, trust: &TlsTrust) -> Result<Self, NetError> {
+        self.command("STLS")
+            .await
+            .map_err(|e| NetError::Tls(format!("STLS refused: {e}")))?;
+        if !self.io.buffer().is_empty() {
+            return Err(NetError::Tls(
+                "the server sent bytes after its STLS answer".into(),
+            ));
+        }
+        let tcp = self.io.into_inner();
+        let name = rustls_pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        let tls = tokio_rustls::TlsConnector::from(tls_config(trust)?)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| NetError::Tls(e.to_string()))?;
+        let stream: Box<dyn Stream> = Box::new(tls);
+        Ok(Self {
+            io: BufReader::new(stream),
+        })
     }
 
     async fn read_line(&mut self) -> Result<Vec<u8>, NetError> {

@@ -1,18 +1,36 @@
-//! A virtual SIMCom SIM7000G (SIM7000 e-mail application note).
+//! A virtual SIMCom SIM7000G (SIM7000 e-mail application note), or a SIM800L
+//! ([`Sim7000Model::Sim800L`]): the same commands plus the SIM800 Series SSL
+//! application note's `AT+EMAILSSL` (§2.1) and codes 71/72.
+//!
+//! `AT+EMAILSSL` as the note gives it: test `+EMAILSSL: (0-2)` (the note
+//! prints no list: the obvious one), read `+EMAILSSL: <n>` (the note prints
+//! `+ EMAILSSL:`; this module sends it without the space, as every other
+//! answer), write 0/1/2 `OK` (another value: `ERROR`, which the note does not
+//! print). Default 0 (not stated in the note). A SIM7000G answers `ERROR` to
+//! every form (no SIMCom document gives it the command). A port omitted
+//! from `AT+SMTPSRV` / `AT+POP3SRV` follows the mode when the session
+//! starts: 465/995 for 1, 25/110 otherwise (the note's examples; when the
+//! default is chosen is not stated). The TLS is rustls (TLS 1.2 or 1.3), not
+//! the real module's TLS 1.0: see [`Sim7000Model`]. A failed handshake is
+//! 71, a fatal alert 72; no certificate is checked.
 
 use async_trait::async_trait;
 
-use crate::Behaviour;
 use crate::engine::{AtCommand, Closed, Io, decode_text, unhex};
 use crate::net::{self, NetError, Outgoing, Pop3, Security, TlsTrust};
+use crate::{Behaviour, Sim7000Model};
 
 /// The chunk the module grants per `AT+SMTPFT` (the manual's example).
 const GRANT: usize = 1360;
 
 #[derive(Default)]
 pub(crate) struct Sim7000 {
+    model: Sim7000Model,
+    /// `AT+EMAILSSL` (SIM800 only): 0 plain, 1 implicit TLS, 2 STARTTLS/STLS.
+    email_ssl: u8,
     charset: String,
-    server: Option<(String, u16)>,
+    /// The server and the port given (`None`: omitted, chosen at the send).
+    server: Option<(String, Option<u16>)>,
     login: Option<(String, String)>,
     from: Option<(String, Option<String>)>,
     /// Recipients by type (0 To, 1 Cc, 2 Bcc) and index.
@@ -22,7 +40,7 @@ pub(crate) struct Sim7000 {
     file: Option<String>,
     attachment: Vec<u8>,
     sending: bool,
-    pop3_server: Option<(String, String, String, u16)>,
+    pop3_server: Option<(String, String, String, Option<u16>)>,
     pop3: Option<Pop3>,
     unread: Vec<u8>,
     /// The bearer of profile 1 (`AT+SAPBR=1,1`): closed at boot, like the
@@ -30,8 +48,18 @@ pub(crate) struct Sim7000 {
     bearer: bool,
 }
 
-fn send_code(e: &NetError) -> u8 {
+/// 71 (the SSL channel could not be established) or 72 (a fatal alert), SIM800 SSL note §2.1.
+fn tls_code(detail: &str) -> u8 {
+    if detail.to_ascii_lowercase().contains("alert") {
+        72
+    } else {
+        71
+    }
+}
+
+fn send_code(model: Sim7000Model, e: &NetError) -> u8 {
     match e {
+        NetError::Tls(detail) if model == Sim7000Model::Sim800L => tls_code(detail),
         NetError::Dns => 62,
         NetError::Connect(_) => 63,
         NetError::Timeout => 64,
@@ -43,8 +71,9 @@ fn send_code(e: &NetError) -> u8 {
     }
 }
 
-fn pop3_code(e: &NetError) -> u8 {
+fn pop3_code(model: Sim7000Model, e: &NetError) -> u8 {
     match e {
+        NetError::Tls(detail) if model == Sim7000Model::Sim800L => tls_code(detail),
         NetError::Dns => 62,
         NetError::Connect(_) => 63,
         NetError::Timeout => 64,
@@ -55,6 +84,47 @@ fn pop3_code(e: &NetError) -> u8 {
 }
 
 impl Sim7000 {
+    pub(crate) fn new(model: Sim7000Model) -> Self {
+        Self {
+            model,
+            ..Self::default()
+        }
+    }
+
+    /// How the mail clients connect, from `AT+EMAILSSL`.
+    fn security(&self) -> Security {
+        match self.email_ssl {
+            1 => Security::Implicit,
+            2 => Security::StartTls,
+            _ => Security::None,
+        }
+    }
+
+    /// `AT+EMAILSSL` (SIM800 SSL note §2.1); `false` on a SIM7000G.
+    async fn email_ssl(&mut self, cmd: &AtCommand, io: &mut Io) -> bool {
+        if self.model != Sim7000Model::Sim800L {
+            return false;
+        }
+        if cmd.test {
+            io.line("+EMAILSSL: (0-2)").await;
+            io.ok().await;
+        } else if cmd.read {
+            io.line(&format!("+EMAILSSL: {}", self.email_ssl)).await;
+            io.ok().await;
+        } else if cmd.write {
+            match cmd.int(0).and_then(|n| u8::try_from(n).ok()) {
+                Some(n @ 0..=2) if cmd.arg(1).is_none() => {
+                    self.email_ssl = n;
+                    io.ok().await;
+                }
+                _ => io.error().await,
+            }
+        } else {
+            io.error().await;
+        }
+        true
+    }
+
     fn text(&self, bytes: &[u8]) -> Vec<u8> {
         if self.charset.is_empty() || self.charset.eq_ignore_ascii_case("ASCII") {
             bytes.to_vec()
@@ -65,6 +135,7 @@ impl Sim7000 {
 
     fn outgoing(&self, io: &Io) -> Option<Outgoing> {
         let (host, port) = self.server.clone()?;
+        let port = port.unwrap_or(if self.email_ssl == 1 { 465 } else { 25 });
         let people = |t: usize| self.rcpt.of(t);
         let charset = if self.charset.is_empty() {
             "us-ascii".to_owned()
@@ -74,7 +145,7 @@ impl Sim7000 {
         Some(Outgoing {
             host,
             port,
-            security: Security::None,
+            security: self.security(),
             trust: TlsTrust::default(),
             login: self.login.clone(),
             from: self.from.clone()?,
@@ -109,7 +180,7 @@ impl Sim7000 {
                     Ok(()) => 1,
                     Err(e) => {
                         tracing::info!(error = %e, "SIM7000 send failed");
-                        send_code(&e)
+                        send_code(self.model, &e)
                     }
                 }
             }
@@ -121,18 +192,22 @@ impl Sim7000 {
     /// Runs a POP3 step; a failure ends the session with `+POP3OUT: <code>`.
     async fn pop3_fail(&mut self, io: &mut Io, e: &NetError) {
         self.pop3 = None;
-        io.line(&format!("+POP3OUT: {}", pop3_code(e))).await;
+        io.line(&format!("+POP3OUT: {}", pop3_code(self.model, e)))
+            .await;
     }
 }
 
 #[async_trait]
 impl Behaviour for Sim7000 {
     fn ident(&self) -> [&'static str; 3] {
-        ["SIMCOM_Ltd", "SIM7000G", "1529B08SIM7000G"]
+        match self.model {
+            Sim7000Model::Sim7000G => ["SIMCOM_Ltd", "SIM7000G", "1529B08SIM7000G"],
+            Sim7000Model::Sim800L => ["SIMCOM_Ltd", "SIMCOM_SIM800L", "1418B05SIM800L24"],
+        }
     }
 
     fn reset(&mut self) {
-        *self = Self::default();
+        *self = Self::new(self.model);
     }
 
     async fn notice_faults(&mut self, io: &mut Io) {
@@ -145,6 +220,9 @@ impl Behaviour for Sim7000 {
 
     async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed> {
         let name = cmd.name.as_str();
+        if name == "+EMAILSSL" {
+            return Ok(self.email_ssl(cmd, io).await);
+        }
         if cmd.test {
             io.ok().await;
             return Ok(true);
@@ -186,7 +264,7 @@ impl Behaviour for Sim7000 {
             "+SMTPSRV" if cmd.write => {
                 self.server = Some((
                     cmd.arg(0).unwrap_or("").to_owned(),
-                    cmd.int(1).unwrap_or(25) as u16,
+                    cmd.int(1).and_then(|p| u16::try_from(p).ok()),
                 ));
                 io.ok().await;
             }
@@ -260,7 +338,7 @@ impl Behaviour for Sim7000 {
                     cmd.arg(0).unwrap_or("").to_owned(),
                     cmd.arg(1).unwrap_or("").to_owned(),
                     cmd.arg(2).unwrap_or("").to_owned(),
-                    cmd.int(3).unwrap_or(110) as u16,
+                    cmd.int(3).and_then(|p| u16::try_from(p).ok()),
                 ));
                 io.ok().await;
             }
@@ -274,9 +352,19 @@ impl Behaviour for Sim7000 {
                     io.line("+POP3IN: 61").await;
                     return Ok(true);
                 }
+                let security = self.security();
+                let port = port.unwrap_or(if security == Security::Implicit {
+                    995
+                } else {
+                    110
+                });
                 let session = async {
-                    let mut p =
-                        Pop3::connect(&host, port, false, &TlsTrust::default(), &io.faults).await?;
+                    let trust = TlsTrust::default();
+                    let implicit = security == Security::Implicit;
+                    let mut p = Pop3::connect(&host, port, implicit, &trust, &io.faults).await?;
+                    if security == Security::StartTls {
+                        p = p.stls(&host, &trust).await?;
+                    }
                     p.login(&user, &pass).await?;
                     Ok::<_, NetError>(p)
                 }
@@ -287,7 +375,10 @@ impl Behaviour for Sim7000 {
                         self.pop3 = Some(p);
                         io.line("+POP3IN: 1").await;
                     }
-                    Err(e) => io.line(&format!("+POP3IN: {}", pop3_code(&e))).await,
+                    Err(e) => {
+                        io.line(&format!("+POP3IN: {}", pop3_code(self.model, &e)))
+                            .await
+                    }
                 }
             }
             "+POP3NUM" | "+POP3LIST" | "+POP3UIDL" | "+POP3CMD" | "+POP3DEL" | "+POP3RSET" => {
@@ -362,7 +453,7 @@ impl Behaviour for Sim7000 {
                 let code = match self.pop3.take() {
                     Some(p) => match p.quit().await {
                         Ok(()) => 1,
-                        Err(e) => pop3_code(&e),
+                        Err(e) => pop3_code(self.model, &e),
                     },
                     None => 1,
                 };
@@ -371,5 +462,101 @@ impl Behaviour for Sim7000 {
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::Faults;
+
+    /// Runs one command line on `module`; what it answered, and whether it knew it.
+    async fn run(module: &mut Sim7000, line: &str) -> (String, bool) {
+        let (_to_module, from_host) = mpsc::channel(4);
+        let (to_host, mut received) = mpsc::channel(16);
+        let mut io = Io::new(from_host, to_host, None, Faults::default(), Arc::default());
+        let cmd = AtCommand::parse(line).unwrap();
+        let known = module.handle(&cmd, &mut io).await.unwrap();
+        drop(io);
+        let mut out = Vec::new();
+        while let Some(bytes) = received.recv().await {
+            out.extend_from_slice(&bytes);
+        }
+        (String::from_utf8(out).unwrap(), known)
+    }
+
+    #[tokio::test]
+    async fn a_sim800l_answers_emailssl_as_the_ssl_note_gives_it() {
+        let mut m = Sim7000::new(Sim7000Model::Sim800L);
+        assert_eq!(m.ident()[1], "SIMCOM_SIM800L");
+        let answer = |l: &str| l.to_owned();
+        assert_eq!(
+            run(&mut m, "AT+EMAILSSL=?").await.0,
+            answer("\r\n+EMAILSSL: (0-2)\r\n\r\nOK\r\n")
+        );
+        assert_eq!(
+            run(&mut m, "AT+EMAILSSL?").await.0,
+            answer("\r\n+EMAILSSL: 0\r\n\r\nOK\r\n")
+        );
+        for bad in [
+            "AT+EMAILSSL=3",
+            "AT+EMAILSSL=-1",
+            "AT+EMAILSSL=1,0",
+            "AT+EMAILSSL",
+        ] {
+            assert_eq!(run(&mut m, bad).await.0, "\r\nERROR\r\n", "{bad}");
+        }
+        assert_eq!(run(&mut m, "AT+EMAILSSL=2").await.0, "\r\nOK\r\n");
+        assert_eq!(
+            run(&mut m, "AT+EMAILSSL?").await.0,
+            "\r\n+EMAILSSL: 2\r\n\r\nOK\r\n"
+        );
+        assert_eq!(m.security(), Security::StartTls);
+        m.reset();
+        assert_eq!((m.model, m.email_ssl), (Sim7000Model::Sim800L, 0));
+    }
+
+    #[tokio::test]
+    async fn a_sim7000g_knows_no_emailssl() {
+        let mut m = Sim7000::new(Sim7000Model::Sim7000G);
+        for line in ["AT+EMAILSSL=?", "AT+EMAILSSL?", "AT+EMAILSSL=1"] {
+            let (out, known) = run(&mut m, line).await;
+            assert!(!known && out.is_empty(), "{line}: {out:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn omitted_ports_follow_the_mode() {
+        let mut m = Sim7000::new(Sim7000Model::Sim800L);
+        run(&mut m, "AT+SMTPSRV=\"mail.example.com\"").await;
+        run(&mut m, "AT+SMTPFROM=\"a@example.com\"").await;
+        let io_port = |m: &Sim7000| {
+            let (_t, from_host) = mpsc::channel(1);
+            let (to_host, _r) = mpsc::channel(1);
+            let io = Io::new(from_host, to_host, None, Faults::default(), Arc::default());
+            m.outgoing(&io).map(|o| (o.port, o.security))
+        };
+        assert_eq!(io_port(&m), Some((25, Security::None)));
+        run(&mut m, "AT+EMAILSSL=1").await;
+        assert_eq!(io_port(&m), Some((465, Security::Implicit)));
+        run(&mut m, "AT+SMTPSRV=\"mail.example.com\",587").await;
+        run(&mut m, "AT+EMAILSSL=2").await;
+        assert_eq!(io_port(&m), Some((587, Security::StartTls)));
+    }
+
+    #[test]
+    fn tls_failures_are_71_or_72_on_a_sim800_only() {
+        let handshake = NetError::Tls("invalid peer certificate".into());
+        let alert = NetError::Tls("received fatal alert: ProtocolVersion".into());
+        assert_eq!(send_code(Sim7000Model::Sim800L, &handshake), 71);
+        assert_eq!(send_code(Sim7000Model::Sim800L, &alert), 72);
+        assert_eq!(pop3_code(Sim7000Model::Sim800L, &handshake), 71);
+        assert_eq!(pop3_code(Sim7000Model::Sim800L, &alert), 72);
+        assert_eq!(send_code(Sim7000Model::Sim7000G, &handshake), 65);
+        assert_eq!(pop3_code(Sim7000Model::Sim7000G, &alert), 65);
     }
 }

@@ -158,6 +158,9 @@ send_codes! {
     smtpsend_66_not_authenticated: 66 => MailError::Auth { .. },
     smtpsend_67_auth: 67 => MailError::Auth { .. },
     smtpsend_68_bad_recipient: 68 => MailError::BadRecipient { .. },
+    // SIM800 SSL note §2.1.
+    smtpsend_71_ssl_channel: 71 => MailError::Tls { .. },
+    smtpsend_72_ssl_fatal_alert: 72 => MailError::Tls { .. },
 }
 
 /// POP3 login with `+POP3IN: <code>`.
@@ -194,6 +197,9 @@ login_codes! {
     pop3in_67_user: 67 => MailError::Auth { .. },
     pop3in_68_credentials: 68 => MailError::Auth { .. },
     pop3in_69_read_timeout: 69 => MailError::Timeout { .. },
+    // SIM800 SSL note §2.1.
+    pop3in_71_ssl_channel: 71 => MailError::Tls { .. },
+    pop3in_72_ssl_fatal_alert: 72 => MailError::Tls { .. },
 }
 
 #[tokio::test(start_paused = true)]

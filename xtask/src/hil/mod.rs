@@ -46,11 +46,13 @@ async fn matrix(args: Args) -> Result<bool, String> {
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let host_file = work.join("log.txt");
     std::fs::write(&host_file, b"boot ok\nreading 42.7 m3\n").map_err(|e| e.to_string())?;
-    let ca_pem = match get("CELLMAIL_CA_CERT") {
+    // A SIM800 checks no certificate cellmail can configure: its TLS scenarios run without
+    // the stack's CA (with one they would be skipped as unverifiable).
+    let ca_pem = match get("CELLMAIL_CA_CERT").filter(|_| !args.sim800) {
         Some(path) => Some(std::fs::read(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    let cfg = HilConfig {
+    let mut cfg = HilConfig {
         host,
         smtp_port,
         smtps_port: args
@@ -81,6 +83,11 @@ async fn matrix(args: Args) -> Result<bool, String> {
         // A virtual module is given the large attachment's file below.
         module_large_file: args.sim.map(|_| hil::LARGE_MODULE_FILE.to_owned()),
         progress: Some(bars.progress()),
+        sim7000_model: if args.sim800 {
+            cellmail_simcom::sim7000::Model::Sim800
+        } else {
+            cellmail_simcom::sim7000::Model::Sim7000
+        },
     };
     // attachment-large is checked where it arrives when the mail goes to the local stack.
     let maildir_root = get("CELLMAIL_MAILDIR_ROOT").map(PathBuf::from);
@@ -97,8 +104,19 @@ async fn matrix(args: Args) -> Result<bool, String> {
                 (hil::LARGE_MODULE_FILE.to_owned(), hil::large_attachment()),
             ];
             Some(
-                VirtualModule::spawn(family, SimOptions { baud: None, files })
-                    .map_err(|e| e.to_string())?,
+                VirtualModule::spawn(
+                    family,
+                    SimOptions {
+                        baud: None,
+                        files,
+                        sim7000_model: if args.sim800 {
+                            cellmail_sim::Sim7000Model::Sim800L
+                        } else {
+                            cellmail_sim::Sim7000Model::Sim7000G
+                        },
+                    },
+                )
+                .map_err(|e| e.to_string())?,
             )
         }
         None => None,
@@ -123,6 +141,10 @@ async fn matrix(args: Args) -> Result<bool, String> {
                     format!("--dialect auto on {path}: {e} (name one with --dialect to force it)")
                 })?;
             let kind = modem.family();
+            // The probed model decides what a SIM7000-family module can do (SIM800: TLS).
+            if let Some(model) = modem.info().and_then(cellmail_simcom::sim7000::Model::of) {
+                cfg.sim7000_model = model;
+            }
             let info = modem
                 .info()
                 .map_or_else(|| kind.name().to_owned(), ToString::to_string);

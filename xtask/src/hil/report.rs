@@ -183,6 +183,11 @@ pub(super) fn headers(
         ("bcc", cfg.bcc.clone()),
         ("apn", cfg.apn.clone()),
         ("module-large-file", cfg.module_large_file.clone()),
+        (
+            "model",
+            (cfg.sim7000_model == cellmail_simcom::sim7000::Model::Sim800)
+                .then(|| "sim800".to_owned()),
+        ),
     ] {
         if let Some(v) = v {
             h.push((k.into(), v));
@@ -218,6 +223,7 @@ mod tests {
             host_file: None,
             module_large_file: None,
             progress: None,
+            sim7000_model: Default::default(),
         }
     }
 

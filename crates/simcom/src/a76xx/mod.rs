@@ -70,6 +70,13 @@ pub fn capabilities() -> Capabilities {
         pop3_tls: vec![],
         // §19.2.1 "authmode" 1 with "cacert" (§19.2.2 AT+CCERTDOWN).
         tls_verify: true,
+        // AT+CSSLCFG="sslversion": SSL 3.0, TLS 1.0, 1.1, 1.2, all.
+        tls_versions: vec![
+            cellmail::TlsVersion::Ssl3,
+            cellmail::TlsVersion::Tls1_0,
+            cellmail::TlsVersion::Tls1_1,
+            cellmail::TlsVersion::Tls1_2,
+        ],
         // §32.2.6/§32.2.8: the charsets are labels; text goes as its bytes.
         charsets: vec![Charset::Ascii, Charset::Utf8],
         subject_encoding: TextEncoding::Raw,

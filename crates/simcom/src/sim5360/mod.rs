@@ -109,6 +109,7 @@ pub fn capabilities() -> Capabilities {
         smtp_tls: vec![TlsMode::None],
         pop3_tls: vec![TlsMode::None],
         tls_verify: false,
+        tls_versions: vec![],
         charsets: vec![Charset::Ascii],
         subject_encoding: TextEncoding::Raw,
         body_encoding: TextEncoding::Raw,

@@ -2,11 +2,36 @@
 //! §3.2.14, §3.2.22), the POP3 servers' negative answers (`+POP3NUM: 0`...,
 //! §3.2.15-§3.2.21), and what they mean to a program. Every error keeps the
 //! module's code or line as its [`VendorCode`].
+//!
+//! Codes 71 and 72 are not in the SIM7000 note: the SIM800 Series SSL
+//! application note (V1.00/V1.01 §2.1) adds them to `+SMTPSEND` and
+//! `+POP3IN` for a module that speaks TLS (`AT+EMAILSSL`): 71 "the SSL
+//! channel could not be established", 72 "an SSL alert of level fatal ended
+//! the connection". Both are [`MailError::Tls`]. The note does not list them
+//! for `+POP3OUT`; a `+POP3OUT` that carries one is read the same way
+//! (the same table of codes, an inference).
 
 use cellmail::{MailError, VendorCode};
 
 fn vendor(code: i64) -> Option<VendorCode> {
     Some(VendorCode::Number(code))
+}
+
+/// 71: the module could not set up TLS (a server that speaks no TLS 1.0,
+/// no cipher in common, a certificate the module refused).
+fn tls_handshake(vendor: Option<VendorCode>) -> MailError {
+    MailError::Tls {
+        detail: "the SSL channel could not be established".into(),
+        vendor,
+    }
+}
+
+/// 72: the server (or the module) ended TLS with a fatal alert.
+fn tls_fatal_alert(vendor: Option<VendorCode>) -> MailError {
+    MailError::Tls {
+        detail: "a fatal SSL alert ended the connection".into(),
+        vendor,
+    }
 }
 
 /// `+SMTPSEND: <code>`.
@@ -30,11 +55,18 @@ pub enum SendCode {
     AuthFailed,
     /// 68: bad recipient.
     BadRecipient,
+    /// 71 (SIM800 SSL note §2.1): the SSL channel could not be established.
+    TlsHandshake,
+    /// 72 (SIM800 SSL note §2.1): a fatal SSL alert ended the connection.
+    TlsFatalAlert,
     /// A code the manual does not list.
     Other(i64),
 }
 
 impl SendCode {
+    /// The codes the SIM800 SSL note adds (71, 72).
+    pub const TLS: [SendCode; 2] = [SendCode::TlsHandshake, SendCode::TlsFatalAlert];
+
     /// Every code the manual lists.
     pub const ALL: [SendCode; 9] = [
         SendCode::Sent,
@@ -60,6 +92,8 @@ impl SendCode {
             66 => SendCode::NotAuthenticated,
             67 => SendCode::AuthFailed,
             68 => SendCode::BadRecipient,
+            71 => SendCode::TlsHandshake,
+            72 => SendCode::TlsFatalAlert,
             other => SendCode::Other(other),
         }
     }
@@ -76,6 +110,8 @@ impl SendCode {
             SendCode::NotAuthenticated => 66,
             SendCode::AuthFailed => 67,
             SendCode::BadRecipient => 68,
+            SendCode::TlsHandshake => 71,
+            SendCode::TlsFatalAlert => 72,
             SendCode::Other(c) => c,
         }
     }
@@ -108,6 +144,8 @@ impl SendCode {
                 address: None,
                 vendor: v,
             },
+            SendCode::TlsHandshake => tls_handshake(v),
+            SendCode::TlsFatalAlert => tls_fatal_alert(v),
             SendCode::Other(c) => MailError::Rejected {
                 code: 0,
                 text: format!("unknown result {c}"),
@@ -140,11 +178,18 @@ pub enum Pop3Code {
     BadCredentials,
     /// 69: timeout of read data.
     ReadTimeout,
+    /// 71 (SIM800 SSL note §2.1): the SSL channel could not be established.
+    TlsHandshake,
+    /// 72 (SIM800 SSL note §2.1): a fatal SSL alert ended the connection.
+    TlsFatalAlert,
     /// A code the manual does not list.
     Other(i64),
 }
 
 impl Pop3Code {
+    /// The codes the SIM800 SSL note adds (71, 72).
+    pub const TLS: [Pop3Code; 2] = [Pop3Code::TlsHandshake, Pop3Code::TlsFatalAlert];
+
     /// Every code the manual lists.
     pub const ALL: [Pop3Code; 10] = [
         Pop3Code::Ok,
@@ -172,6 +217,8 @@ impl Pop3Code {
             67 => Pop3Code::BadUser,
             68 => Pop3Code::BadCredentials,
             69 => Pop3Code::ReadTimeout,
+            71 => Pop3Code::TlsHandshake,
+            72 => Pop3Code::TlsFatalAlert,
             other => Pop3Code::Other(other),
         }
     }
@@ -189,6 +236,8 @@ impl Pop3Code {
             Pop3Code::BadUser => 67,
             Pop3Code::BadCredentials => 68,
             Pop3Code::ReadTimeout => 69,
+            Pop3Code::TlsHandshake => 71,
+            Pop3Code::TlsFatalAlert => 72,
             Pop3Code::Other(c) => c,
         }
     }
@@ -244,6 +293,8 @@ impl Pop3Code {
             Pop3Code::LoginRejected | Pop3Code::BadUser | Pop3Code::BadCredentials => {
                 MailError::Auth { vendor: v }
             }
+            Pop3Code::TlsHandshake => tls_handshake(v),
+            Pop3Code::TlsFatalAlert => tls_fatal_alert(v),
             Pop3Code::Other(c) => MailError::Rejected {
                 code: 0,
                 text: format!("unknown result {c}"),
@@ -267,5 +318,41 @@ pub fn negative_answer(line: &str, request: &str) -> MailError {
         code: 0,
         text: format!("the POP3 server refused {request}"),
         vendor: Some(VendorCode::Text(line.trim().to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssl_note_codes_71_and_72_are_tls_errors_with_their_code() {
+        for (code, detail) in [
+            (71, "the SSL channel could not be established"),
+            (72, "a fatal SSL alert ended the connection"),
+        ] {
+            let send = SendCode::from_code(code);
+            assert!(SendCode::TLS.contains(&send));
+            assert_eq!(send.code(), code);
+            let login = Pop3Code::from_code(code);
+            assert!(Pop3Code::TLS.contains(&login));
+            assert_eq!(login.code(), code);
+            for err in [
+                send.into_result().unwrap_err(),
+                login.into_result().unwrap_err(),
+            ] {
+                match &err {
+                    MailError::Tls { detail: d, vendor } => {
+                        assert_eq!(d, detail);
+                        assert_eq!(vendor, &Some(VendorCode::Number(code)));
+                    }
+                    other => panic!("{code} -> {other:?}"),
+                }
+                assert!(!err.is_transient(), "{code}");
+            }
+        }
+        // The SIM7000 note's tables do not list them.
+        assert!(SendCode::ALL.iter().all(|c| c.code() < 70));
+        assert!(Pop3Code::ALL.iter().all(|c| c.code() < 70));
     }
 }

@@ -42,6 +42,222 @@ pub mod prefix {
     pub const CNTP: &str = "+CNTP:";
 }
 
+/// `AT+EMAILSSL=<n>` of the SIM800 Series SSL application note (V1.00 and
+/// V1.01 §2.1, identical text; not in the SIM7000 note, which has no TLS):
+/// how the SMTP and POP3 clients secure their connection. One setting for
+/// both services; the note sends it before `AT+SMTPSRV` / `AT+POP3SRV`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EmailSsl {
+    /// 0: no encryption.
+    Plain,
+    /// 1: TLS from the first byte, on the "encryption port" (SMTPS 465,
+    /// POP3S 995 when the port is omitted).
+    Implicit,
+    /// 2: in clear on the "normal port", then `STARTTLS` (SMTP) or `STLS`
+    /// (POP3) (25 and 110 when the port is omitted).
+    StartTls,
+}
+
+impl EmailSsl {
+    /// The note's `<n>`.
+    pub fn value(self) -> i64 {
+        match self {
+            EmailSsl::Plain => 0,
+            EmailSsl::Implicit => 1,
+            EmailSsl::StartTls => 2,
+        }
+    }
+
+    /// The mode for a module's `<n>`; `None` for a value the note does not
+    /// define.
+    pub fn from_value(n: i64) -> Option<Self> {
+        match n {
+            0 => Some(EmailSsl::Plain),
+            1 => Some(EmailSsl::Implicit),
+            2 => Some(EmailSsl::StartTls),
+            _ => None,
+        }
+    }
+
+    /// The mode of an account's [`TlsMode`](cellmail::TlsMode).
+    pub fn of(mode: cellmail::TlsMode) -> Self {
+        match mode {
+            cellmail::TlsMode::None => EmailSsl::Plain,
+            cellmail::TlsMode::Implicit => EmailSsl::Implicit,
+            cellmail::TlsMode::StartTls => EmailSsl::StartTls,
+        }
+    }
+}
+
+/// `AT+EMAILSSL=<n>` → `OK` (SIM800 SSL note §2.1).
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{set_email_ssl, EmailSsl};
+/// assert_eq!(set_email_ssl(EmailSsl::StartTls).encode().unwrap(), b"AT+EMAILSSL=2\r");
+/// ```
+pub fn set_email_ssl(mode: EmailSsl) -> Command {
+    Command::write("+EMAILSSL").int(mode.value())
+}
+
+/// `AT+EMAILSSL?` → `+EMAILSSL: <n>` `OK` ([`parse_email_ssl`]).
+pub fn read_email_ssl() -> Command {
+    Command::read("+EMAILSSL")
+}
+
+/// `AT+EMAILSSL=?` → `+EMAILSSL: (list of supported <n>s)` `OK`
+/// ([`parse_email_ssl_modes`]). A module without e-mail TLS (a SIM7000,
+/// SIM800 firmware before R14) answers `ERROR`: the mailer's TLS probe.
+pub fn test_email_ssl() -> Command {
+    Command::test("+EMAILSSL")
+}
+
+/// The information line of an `AT+EMAILSSL` answer with its prefix taken
+/// off, `+EMAILSSL:` or the note's printed `+ EMAILSSL:` (a stray space in
+/// §2.1; whether a module sends it is not known, both are read).
+fn email_ssl_info(line: &str) -> Option<&str> {
+    let rest = line.trim().strip_prefix('+')?.trim_start();
+    rest.strip_prefix("EMAILSSL:").map(str::trim)
+}
+
+/// The mode in a read answer, `+EMAILSSL: <n>`; `None` for another line or
+/// a value the note does not define.
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{parse_email_ssl, EmailSsl};
+/// assert_eq!(parse_email_ssl("+EMAILSSL: 1"), Some(EmailSsl::Implicit));
+/// assert_eq!(parse_email_ssl("+ EMAILSSL: 0"), Some(EmailSsl::Plain));
+/// assert_eq!(parse_email_ssl("+EMAILSSL: 3"), None);
+/// ```
+pub fn parse_email_ssl(line: &str) -> Option<EmailSsl> {
+    email_ssl_info(line)?
+        .parse()
+        .ok()
+        .and_then(EmailSsl::from_value)
+}
+
+/// The modes a test answer lists, `+EMAILSSL: (0-2)` or `(0,1,2)` (the
+/// note prints no concrete list); `None` when the line does not read.
+/// Values the note does not define are left out.
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{parse_email_ssl_modes, EmailSsl};
+/// assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2)").map(|m| m.len()), Some(3));
+/// assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0,1)"), Some(vec![EmailSsl::Plain, EmailSsl::Implicit]));
+/// assert_eq!(parse_email_ssl_modes("+EMAILSSL: 0-2"), None);
+/// ```
+pub fn parse_email_ssl_modes(line: &str) -> Option<Vec<EmailSsl>> {
+    let list = email_ssl_info(line)?.strip_prefix('(')?.strip_suffix(')')?;
+    let mut modes = Vec::new();
+    for part in list.split(',') {
+        let part = part.trim();
+        let (lo, hi) = match part.split_once('-') {
+            Some((lo, hi)) => (
+                lo.trim().parse::<i64>().ok()?,
+                hi.trim().parse::<i64>().ok()?,
+            ),
+            None => {
+                let n = part.parse::<i64>().ok()?;
+                (n, n)
+            }
+        };
+        if lo > hi {
+            return None;
+        }
+        for n in lo.max(0)..=hi.min(2) {
+            if let Some(m) = EmailSsl::from_value(n) {
+                if !modes.contains(&m) {
+                    modes.push(m);
+                }
+            }
+        }
+    }
+    Some(modes)
+}
+
+/// `<opt>` of `AT+SSLOPT` (SIM800 SSL note V1.01 §2.6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SslOption {
+    /// 0: ignore an invalid server certificate.
+    IgnoreInvalidCertificate,
+    /// 1: client authentication (the note: "not implemented").
+    ClientAuthentication,
+}
+
+/// `AT+SSLOPT=<opt>,<enable>` → `OK` (SIM800 SSL note V1.01 §2.6). The note
+/// does not say whether the option applies to `AT+EMAILSSL` connections
+/// (it lists it for SSL operations in general): the mailer does not send it.
+///
+/// ```
+/// use cellmail_simcom::sim7000::commands::{set_ssl_option, SslOption};
+/// assert_eq!(set_ssl_option(SslOption::IgnoreInvalidCertificate, true).encode().unwrap(), b"AT+SSLOPT=0,1\r");
+/// ```
+pub fn set_ssl_option(option: SslOption, enable: bool) -> Command {
+    let opt = match option {
+        SslOption::IgnoreInvalidCertificate => 0,
+        SslOption::ClientAuthentication => 1,
+    };
+    Command::write("+SSLOPT").int(opt).int(i64::from(enable))
+}
+
+/// `AT+SSLOPT?` → `+SSLOPT: 0,<enable>` `+SSLOPT: 1,<enable>` `OK`.
+pub fn read_ssl_options() -> Command {
+    Command::read("+SSLOPT")
+}
+
+/// `AT+SSLOPT=?` → `+SSLOPT: (range of <opt>s),(range of <enable>s)` `OK`.
+pub fn test_ssl_options() -> Command {
+    Command::test("+SSLOPT")
+}
+
+/// `+SSLSETCERT: <0|1>`, the URC after `AT+SSLSETCERT`'s `OK`.
+pub const SSLSETCERT: &str = "+SSLSETCERT:";
+
+/// The longest `<file>` of `AT+SSLSETCERT` (V1.01 §2.5: 100 characters).
+pub const SSLSETCERT_FILE_MAX: usize = 100;
+
+/// The longest `<password>` of `AT+SSLSETCERT` (V1.01 §2.5: 32 characters).
+pub const SSLSETCERT_PASSWORD_MAX: usize = 32;
+
+/// `AT+SSLSETCERT="<file>"[,"<password>"]` → `OK`, then `+SSLSETCERT: 0`
+/// (imported) or `1` (failed) (SIM800 SSL note V1.01 §2.5): the one
+/// certificate file (`.crt`/`.cer` on the module's file system) SSL uses.
+/// The password is a [`Secret`](cellmail_at::Secret), never shown. The note
+/// does not say whether it applies to `AT+EMAILSSL`: the mailer does not
+/// send it. Lengths beyond [`SSLSETCERT_FILE_MAX`] /
+/// [`SSLSETCERT_PASSWORD_MAX`] are the caller's to refuse.
+///
+/// ```
+/// use cellmail_at::Secret;
+/// use cellmail_simcom::sim7000::commands::set_certificate;
+/// let c = set_certificate("C:\\USER\\HENRY_SSL.CRT", Some(&Secret::new("pw")));
+/// assert_eq!(c.encode().unwrap(), b"AT+SSLSETCERT=\"C:\\USER\\HENRY_SSL.CRT\",\"pw\"\r");
+/// assert!(!c.to_string().contains("pw\""));
+/// ```
+pub fn set_certificate(file: &str, password: Option<&cellmail_at::Secret>) -> Command {
+    let c = Command::write("+SSLSETCERT")
+        .string("file", file)
+        .expect_deferred(SSLSETCERT);
+    match password {
+        Some(p) => c.secret("password", p),
+        None => c,
+    }
+}
+
+/// `AT+SSLSETCERT=?` → `+SSLSETCERT: <max file length>,<max password length>` `OK`.
+pub fn test_certificate() -> Command {
+    Command::test("+SSLSETCERT")
+}
+
+/// Whether a `+SSLSETCERT: <n>` URC says the certificate was imported
+/// (`Some(true)` for 0, `Some(false)` for 1, `None` otherwise).
+pub fn certificate_imported(line: &str) -> Option<bool> {
+    match ints(line, SSLSETCERT).as_slice() {
+        [Some(0)] => Some(true),
+        [Some(1)] => Some(false),
+        _ => None,
+    }
+}
+
 /// The largest `AT+POP3READ` request (§3.2.19: 1-1460).
 pub const POP3READ_MAX: u16 = 1460;
 
@@ -565,6 +781,60 @@ mod tests {
         ]
         .map(|r| r.to_string());
         assert_eq!(shown, ["LIST", "UIDL", "TOP 7 0", "RETR 12"]);
+    }
+
+    #[test]
+    fn email_ssl_forms_and_answers() {
+        let w = |c: Command| String::from_utf8(c.encode().unwrap()).unwrap();
+        assert_eq!(w(set_email_ssl(EmailSsl::Plain)), "AT+EMAILSSL=0\r");
+        assert_eq!(w(set_email_ssl(EmailSsl::Implicit)), "AT+EMAILSSL=1\r");
+        assert_eq!(w(set_email_ssl(EmailSsl::StartTls)), "AT+EMAILSSL=2\r");
+        assert_eq!(w(read_email_ssl()), "AT+EMAILSSL?\r");
+        assert_eq!(w(test_email_ssl()), "AT+EMAILSSL=?\r");
+        for m in [EmailSsl::Plain, EmailSsl::Implicit, EmailSsl::StartTls] {
+            assert_eq!(EmailSsl::from_value(m.value()), Some(m));
+        }
+        assert_eq!(EmailSsl::from_value(3), None);
+        assert_eq!(EmailSsl::from_value(-1), None);
+        assert_eq!(parse_email_ssl("+EMAILSSL: 2"), Some(EmailSsl::StartTls));
+        assert_eq!(parse_email_ssl("+ EMAILSSL: 1"), Some(EmailSsl::Implicit));
+        assert_eq!(parse_email_ssl("+EMAILCID: 1"), None);
+        assert_eq!(parse_email_ssl("+EMAILSSL: x"), None);
+        let all = Some(vec![
+            EmailSsl::Plain,
+            EmailSsl::Implicit,
+            EmailSsl::StartTls,
+        ]);
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2)"), all);
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0,1,2)"), all);
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-9)"), all);
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (2-0)"), None);
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: ()"), None);
+        // The SIM7080 four-parameter test answer is not this command's.
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2),(0-5),51,51"), None);
+    }
+
+    #[test]
+    fn ssl_options_and_certificate_forms() {
+        let w = |c: Command| String::from_utf8(c.encode().unwrap()).unwrap();
+        assert_eq!(
+            w(set_ssl_option(SslOption::IgnoreInvalidCertificate, false)),
+            "AT+SSLOPT=0,0\r"
+        );
+        assert_eq!(
+            w(set_ssl_option(SslOption::ClientAuthentication, true)),
+            "AT+SSLOPT=1,1\r"
+        );
+        assert_eq!(w(read_ssl_options()), "AT+SSLOPT?\r");
+        assert_eq!(w(test_ssl_options()), "AT+SSLOPT=?\r");
+        assert_eq!(
+            w(set_certificate("ca.crt", None)),
+            "AT+SSLSETCERT=\"ca.crt\"\r"
+        );
+        assert_eq!(w(test_certificate()), "AT+SSLSETCERT=?\r");
+        assert_eq!(certificate_imported("+SSLSETCERT: 0"), Some(true));
+        assert_eq!(certificate_imported("+SSLSETCERT: 1"), Some(false));
+        assert_eq!(certificate_imported("+SSLSETCERT: 2"), None);
     }
 
     #[test]

@@ -7,14 +7,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use cellmail::{
     Capabilities, Email, MailError, MailSender, Pop3Account, Progress, SendReport, SendStage,
-    SmtpAccount, validate_send,
+    SmtpAccount, TlsMode, validate_send,
 };
 use cellmail_at::Client;
 use cellmail_session::{Bearer, Driver, Marks, Pop3, Service, Smtp};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::commands::EmailSsl;
 use super::commands::{self, prefix};
-use super::{capabilities, plan, policy};
+use super::{Model, capabilities_of, plan, policy};
 
 /// Settings of a [`Sim7000Mailer`].
 #[derive(Clone, Debug)]
@@ -33,6 +34,24 @@ pub struct Sim7000Options {
     pub pop3: Option<Pop3Account>,
     /// Progress of attachment and message transfers.
     pub progress: Option<Progress>,
+    /// Which module of the family ([`Model::of`] reads the probe): only a
+    /// SIM800-series model gets e-mail TLS (`AT+EMAILSSL`). The default,
+    /// [`Model::Sim7000`], has none.
+    pub model: Model,
+}
+
+/// What `AT+EMAILSSL=?` said ([`Sim7000Mailer::probe_tls`]), or a write of
+/// `AT+EMAILSSL` refused.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TlsProbe {
+    /// Not asked yet: the model's capabilities hold.
+    #[default]
+    NotAsked,
+    /// `+EMAILSSL: (<list>)`: the modes the module listed.
+    Listed(Vec<TlsMode>),
+    /// `ERROR`: the firmware has no e-mail TLS (SIM800 before R14): TLS
+    /// accounts are refused as `Unsupported`, naming the probe.
+    Refused,
 }
 
 impl Default for Sim7000Options {
@@ -43,6 +62,7 @@ impl Default for Sim7000Options {
             bearer: None,
             pop3: None,
             progress: None,
+            model: Model::Sim7000,
         }
     }
 }
@@ -101,6 +121,7 @@ pub struct Sim7000Mailer<T> {
     pub(super) account: SmtpAccount,
     pub(super) options: Sim7000Options,
     pub(super) caps: Capabilities,
+    pub(super) tls_probe: TlsProbe,
 }
 
 impl<T> std::fmt::Debug for Sim7000Mailer<T> {
@@ -140,8 +161,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         Self {
             driver: Driver::new(client, marks(options.cid)).with_progress(options.progress.clone()),
             account,
+            caps: capabilities_of(options.model),
             options,
-            caps: capabilities(),
+            tls_probe: TlsProbe::NotAsked,
         }
     }
 
@@ -231,6 +253,115 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         Ok(())
     }
 
+    /// What `AT+EMAILSSL=?` said, if it was asked.
+    pub fn tls_probe(&self) -> &TlsProbe {
+        &self.tls_probe
+    }
+
+    /// Asks the module which e-mail TLS modes it has (`AT+EMAILSSL=?`, SIM800
+    /// SSL note §2.1) and narrows the capabilities to them: `ERROR` (a
+    /// SIM7000, SIM800 firmware before R14) leaves plain SMTP and POP3 only,
+    /// and a TLS account is then refused as `Unsupported` naming this probe.
+    /// An answer that does not read is a protocol error and changes nothing.
+    /// Only a model with TLS ([`Model::has_tls`]) narrows: on another the
+    /// capabilities already say no TLS, whatever the module answers.
+    pub async fn probe_tls(&mut self) -> Result<TlsProbe, MailError> {
+        self.recover().await;
+        let command = commands::test_email_ssl();
+        let probe = match self.driver.client().execute(&command).await {
+            Ok(r) => {
+                let modes = r
+                    .info
+                    .iter()
+                    .find_map(|l| commands::parse_email_ssl_modes(l))
+                    .ok_or_else(|| {
+                        cellmail_session::protocol(
+                            "AT+EMAILSSL=?",
+                            format!("no +EMAILSSL: (<list>) in {:?}", r.info),
+                        )
+                    })?;
+                TlsProbe::Listed(
+                    modes
+                        .into_iter()
+                        .map(|m| match m {
+                            EmailSsl::Plain => TlsMode::None,
+                            EmailSsl::Implicit => TlsMode::Implicit,
+                            EmailSsl::StartTls => TlsMode::StartTls,
+                        })
+                        .collect(),
+                )
+            }
+            Err(e) if policy::tls_probe_refused(&e) => TlsProbe::Refused,
+            Err(e) => return Err(e.into()),
+        };
+        self.take_probe(probe.clone());
+        Ok(probe)
+    }
+
+    /// Narrows the capabilities to what the module said.
+    fn take_probe(&mut self, probe: TlsProbe) {
+        if self.options.model.has_tls() {
+            let keep = |modes: &mut Vec<TlsMode>| match &probe {
+                TlsProbe::NotAsked => {}
+                TlsProbe::Listed(listed) => {
+                    modes.retain(|m| *m == TlsMode::None || listed.contains(m))
+                }
+                TlsProbe::Refused => modes.retain(|m| *m == TlsMode::None),
+            };
+            keep(&mut self.caps.smtp_tls);
+            keep(&mut self.caps.pop3_tls);
+            if probe == TlsProbe::Refused {
+                self.caps.tls_versions.clear();
+            }
+        }
+        self.tls_probe = probe;
+    }
+
+    /// A TLS account on a module whose `AT+EMAILSSL` answered `ERROR`:
+    /// refused before a byte, naming the probe (the capabilities' own check
+    /// would only name the mode).
+    pub(super) fn tls_refused(&self, field: &str, mode: TlsMode) -> Result<(), MailError> {
+        if mode != TlsMode::None && self.tls_probe == TlsProbe::Refused {
+            return Err(policy::no_email_tls(field, mode));
+        }
+        Ok(())
+    }
+
+    /// `AT+EMAILSSL=<n>` before the server (SIM800 SSL note §3.1-§3.4), on a
+    /// model that has it, unless the module holds it. When it changes, the
+    /// server settings are sent again after it (the note's order). A module
+    /// that refuses it has no e-mail TLS: a plain account goes on without it
+    /// (such a module cannot hold TLS on), a TLS one is `Unsupported`.
+    pub(super) async fn email_ssl(&mut self, field: &str, mode: TlsMode) -> Result<(), MailError> {
+        if !self.options.model.has_tls() || self.tls_probe == TlsProbe::Refused {
+            return Ok(());
+        }
+        let ex = plan::email_ssl(mode);
+        let changes = ex
+            .command
+            .encode()
+            .map(|bytes| !self.driver.state().skips(&ex.then, &bytes))
+            .unwrap_or(true);
+        match self.driver.run(&ex).await {
+            Ok(_) => {
+                if changes {
+                    for key in plan::SERVER_SETTINGS {
+                        self.driver.state_mut().settings.forget(key);
+                    }
+                }
+                Ok(())
+            }
+            Err(f) if f.is_refusal() => {
+                self.take_probe(TlsProbe::Refused);
+                match mode {
+                    TlsMode::None => Ok(()),
+                    _ => Err(policy::no_email_tls(field, mode)),
+                }
+            }
+            Err(f) => Err(f.into()),
+        }
+    }
+
     /// The bearer and the settings SMTP and POP3 share.
     pub(super) async fn common_settings(&mut self) -> Result<(), MailError> {
         self.bearer().await?;
@@ -255,6 +386,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             None => None,
         };
         self.common_settings().await?;
+        self.email_ssl("smtp", self.account.tls.mode).await?;
         for ex in plan::smtp_settings(email, &self.account) {
             self.driver.run(&ex).await?;
         }
@@ -303,6 +435,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
         let bearer = self.options.bearer.as_ref();
+        self.tls_refused("smtp", self.account.tls.mode)?;
         validate_send(email, &self.account, bearer, &self.caps)?;
         policy::check_timeout(self.options.server_timeout)?;
         self.recover().await;

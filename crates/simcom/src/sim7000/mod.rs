@@ -23,7 +23,7 @@ use cellmail::{Capabilities, Charset, Dialect, ModuleInfo};
 use cellmail_at::DecoderConfig;
 
 use commands::prefix;
-pub use mailer::{Sim7000Mailer, Sim7000Options};
+pub use mailer::{Sim7000Mailer, Sim7000Options, TlsProbe};
 
 /// The family name.
 pub const FAMILY: &str = "sim7000";
@@ -36,7 +36,8 @@ pub fn decoder_config() -> DecoderConfig {
         .urc("+SAPBR")
 }
 
-/// Drives SIMCom SIM7000 and SIM800/SIM808/SIM900 modules.
+/// Drives SIMCom SIM7000 and SIM800/SIM808/SIM900 modules; [`Model`] tells
+/// them apart (only the SIM800 series has e-mail TLS).
 ///
 /// The SIM7000 e-mail application note is the specification; SIMCom's
 /// SIM800/SIM808/SIM900 e-mail manuals define the same command set (DESIGN.md,
@@ -60,7 +61,96 @@ impl Dialect for Sim7000 {
     }
 }
 
-/// The SIM7000 capabilities.
+/// Which module of the family, by the probe's model (`AT+CGMM`): what it
+/// can do beyond the SIM7000 note's command set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Model {
+    /// SIM7000 (and any module not known to be one of the others): the
+    /// SIM7000 e-mail note, which has no TLS; no SIMCom document gives a
+    /// SIM7000 e-mail TLS command (`AT+EMAILSSL` is not in the note or in the
+    /// SIM7000 AT manual V1.06).
+    #[default]
+    Sim7000,
+    /// The SIM800 series (SIM800, SIM800H, SIM800L, SIM800C, SIM800-WB64,
+    /// SIM800G) and the SIM808: the SIM800 Series SSL application note
+    /// (V1.00/V1.01) adds `AT+EMAILSSL` (implicit TLS and STARTTLS/STLS) and
+    /// result codes 71/72. Its TLS is "SSL2.0, SSL3.0, TLS1.0", nothing newer.
+    /// The SIM808 is taken to be one from users' reports (no SIMCom document
+    /// here says so). SIM800 firmware before R14 has no SSL at all: the
+    /// module answers `ERROR` to `AT+EMAILSSL=?`, which
+    /// [`Sim7000Mailer::probe_tls`] reads.
+    Sim800,
+    /// SIM900: its e-mail manual V1.02 has no `AT+EMAILSSL` (V1.04 was not
+    /// read); public code sends it, but nothing documents it: no TLS claimed.
+    Sim900,
+}
+
+impl Model {
+    /// The model of a probed module; `None` when this family does not drive it.
+    ///
+    /// ```
+    /// use cellmail::ModuleInfo;
+    /// use cellmail_simcom::sim7000::Model;
+    /// let info = |m: &str| ModuleInfo { manufacturer: "SIMCOM_Ltd".into(), model: m.into(), revision: String::new() };
+    /// assert_eq!(Model::of(&info("SIMCOM_SIM800L")), Some(Model::Sim800));
+    /// assert_eq!(Model::of(&info("SIM808")), Some(Model::Sim800));
+    /// assert_eq!(Model::of(&info("SIM7000G")), Some(Model::Sim7000));
+    /// assert_eq!(Model::of(&info("SIM7080G")), None);
+    /// ```
+    pub fn of(info: &ModuleInfo) -> Option<Model> {
+        if !Sim7000::drives(info) {
+            return None;
+        }
+        let model = info.model.to_ascii_uppercase();
+        let model = model.trim_start_matches("SIMCOM_");
+        Some(
+            if model.starts_with("SIM800") || model.starts_with("SIM808") {
+                Model::Sim800
+            } else if model.starts_with("SIM900") {
+                Model::Sim900
+            } else {
+                Model::Sim7000
+            },
+        )
+    }
+
+    /// Whether the model has e-mail TLS (`AT+EMAILSSL`).
+    pub fn has_tls(self) -> bool {
+        self == Model::Sim800
+    }
+}
+
+/// The capabilities of one model: [`capabilities`], plus for the SIM800
+/// series SMTP and POP3 with implicit TLS and STARTTLS/STLS
+/// (`AT+EMAILSSL` 1 and 2, SIM800 SSL note §1.4, §2.1), TLS 1.0 only
+/// ([`TlsVersion::Tls1_0`](cellmail::TlsVersion): the note's "SSL2.0,
+/// SSL3.0, TLS1.0"; most servers today accept TLS 1.2 or newer only, so
+/// such a module reaches only a server configured to allow TLS 1.0), no
+/// certificate verification (the note does not say that `AT+SSLSETCERT` or
+/// `AT+SSLOPT` apply to e-mail).
+///
+/// ```
+/// use cellmail::{TlsMode, TlsVersion};
+/// use cellmail_simcom::sim7000::{capabilities_of, Model};
+/// let sim800 = capabilities_of(Model::Sim800);
+/// assert!(sim800.smtp_tls.contains(&TlsMode::StartTls) && sim800.pop3_tls.contains(&TlsMode::Implicit));
+/// assert_eq!(sim800.tls_versions, [TlsVersion::Tls1_0]);
+/// assert_eq!(capabilities_of(Model::Sim7000).smtp_tls, [TlsMode::None]);
+/// ```
+pub fn capabilities_of(model: Model) -> Capabilities {
+    use cellmail::{TlsMode, TlsVersion};
+    let mut caps = capabilities();
+    if model.has_tls() {
+        let modes = vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls];
+        caps.smtp_tls = modes.clone();
+        caps.pop3_tls = modes;
+        caps.tls_versions = vec![TlsVersion::Tls1_0];
+    }
+    caps
+}
+
+/// The SIM7000 capabilities (every model of the family can do this much;
+/// [`capabilities_of`] says what a SIM800 adds).
 ///
 /// From the manual: one attachment per mail (`AT+SMTPFILE` names one file,
 /// §3.2.9), streamed through `AT+SMTPFT` so any size passes (§3.2.11);
@@ -82,6 +172,7 @@ pub fn capabilities() -> Capabilities {
         smtp_tls: vec![TlsMode::None],
         pop3_tls: vec![TlsMode::None],
         tls_verify: false,
+        tls_versions: vec![],
         charsets: vec![Charset::Ascii, Charset::Utf8],
         subject_encoding: TextEncoding::Hex,
         body_encoding: TextEncoding::Hex,
@@ -146,5 +237,42 @@ mod tests {
         for model in ["SIM7070G", "SIM7080G", "SIM5360E", "M95"] {
             assert!(!Sim7000::drives(&info(model)), "{model}");
         }
+    }
+
+    #[test]
+    fn only_the_sim800_series_claims_tls() {
+        use cellmail::{TlsMode, TlsVersion};
+        let info = |model: &str| ModuleInfo {
+            manufacturer: "SIMCOM_Ltd".into(),
+            model: model.into(),
+            revision: String::new(),
+        };
+        for (model, want) in [
+            ("SIM800", Model::Sim800),
+            ("SIM800H", Model::Sim800),
+            ("SIM800L", Model::Sim800),
+            ("SIMCOM_SIM800C", Model::Sim800),
+            ("SIM808", Model::Sim800),
+            ("SIM900A", Model::Sim900),
+            ("SIM7000G", Model::Sim7000),
+            ("SIMCOM_SIM7000E", Model::Sim7000),
+        ] {
+            assert_eq!(Model::of(&info(model)), Some(want), "{model}");
+        }
+        for model in [Model::Sim7000, Model::Sim900] {
+            let caps = capabilities_of(model);
+            assert_eq!(caps.smtp_tls, [TlsMode::None], "{model:?}");
+            assert_eq!(caps.pop3_tls, [TlsMode::None], "{model:?}");
+            assert!(caps.tls_versions.is_empty());
+        }
+        let all = [TlsMode::None, TlsMode::Implicit, TlsMode::StartTls];
+        let sim800 = capabilities_of(Model::Sim800);
+        assert_eq!(
+            (sim800.smtp_tls, sim800.pop3_tls),
+            (all.to_vec(), all.to_vec())
+        );
+        assert_eq!(sim800.tls_versions, [TlsVersion::Tls1_0]);
+        assert!(!sim800.tls_verify);
+        assert_eq!(capabilities(), capabilities_of(Model::Sim7000));
     }
 }

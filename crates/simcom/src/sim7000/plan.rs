@@ -5,12 +5,13 @@
 
 use cellmail::{
     Attachment, AttachmentSource, Auth, Charset, Email, Pop3Account, RecipientKind, SmtpAccount,
+    TlsMode,
 };
 use cellmail_at::DataEnd;
 use cellmail_session::{Exchange, ModuleState, Owing, Payload, Residue, Source, Then, Wait};
 
 use super::Sim7000Options;
-use super::commands::{self, AttachmentKind};
+use super::commands::{self, AttachmentKind, EmailSsl};
 use crate::common;
 
 /// §4.1: the bearer's APN, `AT+SAPBR=1` to open it, `AT+SAPBR=2` to ask.
@@ -34,6 +35,22 @@ pub fn common(options: &Sim7000Options) -> [Exchange; 2] {
             commands::set_timeout(super::policy::server_secs(options.server_timeout)),
         ),
     ]
+}
+
+/// The key of the `AT+EMAILSSL` setting (one for SMTP and POP3).
+pub const EMAIL_SSL: &str = "emailssl";
+
+/// The settings that name a server, sent again after `AT+EMAILSSL` changes:
+/// the SSL note sends `AT+EMAILSSL` before `AT+SMTPSRV` / `AT+POP3SRV` and
+/// does not say whether a server set earlier follows a later change
+/// (spec §2.1, OPEN); resending keeps the note's order on every change.
+pub const SERVER_SETTINGS: [&str; 2] = ["server", "pop3srv"];
+
+/// `AT+EMAILSSL=<n>` for an account's TLS mode (SIM800 SSL note §2.1, §3.1-
+/// §3.4: after `AT+EMAILCID` / `AT+EMAILTO`, before the server): a setting,
+/// skipped while the module holds it.
+pub fn email_ssl(mode: TlsMode) -> Exchange {
+    Exchange::setting(EMAIL_SSL, commands::set_email_ssl(EmailSsl::of(mode)))
 }
 
 /// The mail's charset as `AT+SMTPCS` names it (§3.2.12).
@@ -287,6 +304,15 @@ mod tests {
         );
         let options = Sim7000Options::default();
         assert_eq!(lines(&common(&options)), ["AT+EMAILCID=1", "AT+EMAILTO=30"]);
+    }
+
+    #[test]
+    fn email_ssl_is_one_setting_for_both_services() {
+        let lines = |m| email_ssl(m).label();
+        assert_eq!(lines(TlsMode::None), "AT+EMAILSSL=0");
+        assert_eq!(lines(TlsMode::Implicit), "AT+EMAILSSL=1");
+        assert_eq!(lines(TlsMode::StartTls), "AT+EMAILSSL=2");
+        assert_eq!(email_ssl(TlsMode::Implicit).then, Then::Setting(EMAIL_SSL));
     }
 
     #[test]

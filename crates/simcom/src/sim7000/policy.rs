@@ -61,6 +61,32 @@ pub fn pop3_code_outcome(line: &str, prefix: &str) -> Result<(), MailError> {
     Pop3Code::from_code(code_of(line, prefix)?).into_result()
 }
 
+/// Whether `AT+EMAILSSL=?` (or a write of it) was refused: `ERROR` or a
+/// `+CME ERROR` — the module has no e-mail TLS.
+pub fn tls_probe_refused(error: &AtError) -> bool {
+    matches!(error, AtError::Error { .. } | AtError::Cme { .. })
+}
+
+/// A TLS account on a module without e-mail TLS: `Unsupported`, naming the
+/// probe that showed it.
+///
+/// ```
+/// use cellmail::{MailError, TlsMode};
+/// let e = cellmail_simcom::sim7000::policy::no_email_tls("smtp", TlsMode::StartTls);
+/// assert!(matches!(e, MailError::Unsupported { ref feature } if feature.contains("AT+EMAILSSL")));
+/// ```
+pub fn no_email_tls(field: &str, mode: cellmail::TlsMode) -> MailError {
+    let mode = match mode {
+        cellmail::TlsMode::None => "None",
+        cellmail::TlsMode::Implicit => "Implicit",
+        cellmail::TlsMode::StartTls => "StartTls",
+    };
+    MailError::unsupported(format!(
+        "{field}: TLS mode {mode}: the module answered ERROR to AT+EMAILSSL \
+         (its firmware has no e-mail TLS; users report SIM800 SSL from firmware R14 on)"
+    ))
+}
+
 /// Whether `AT+SAPBR=1` was refused in a way the query may still find open
 /// (an earlier run opened it): `ERROR` or `+CME ERROR`.
 pub fn bearer_open_refused(error: &AtError) -> bool {
@@ -260,6 +286,9 @@ mod tests {
         send_66_not_authenticated: 66 => Err(MailError::Auth { .. }),
         send_67_auth_failed: 67 => Err(MailError::Auth { .. }),
         send_68_bad_recipient: 68 => Err(MailError::BadRecipient { .. }),
+        // SIM800 SSL note §2.1.
+        send_71_ssl_channel: 71 => Err(MailError::Tls { .. }),
+        send_72_ssl_fatal_alert: 72 => Err(MailError::Tls { .. }),
         send_unlisted_is_rejected: 99 => Err(MailError::Rejected { .. }),
     }
 
@@ -289,6 +318,9 @@ mod tests {
         pop3_67_bad_user: 67 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
         pop3_68_bad_credentials: 68 => login Err(MailError::Auth { .. }), ended MailError::Auth { .. },
         pop3_69_read_timeout: 69 => login Err(MailError::Timeout { .. }), ended MailError::Timeout { .. },
+        // SIM800 SSL note §2.1 (+POP3IN; +POP3OUT read the same way).
+        pop3_71_ssl_channel: 71 => login Err(MailError::Tls { .. }), ended MailError::Tls { .. },
+        pop3_72_ssl_fatal_alert: 72 => login Err(MailError::Tls { .. }), ended MailError::Tls { .. },
         pop3_unlisted_is_rejected: 99 => login Err(MailError::Rejected { .. }), ended MailError::Rejected { .. },
     }
 

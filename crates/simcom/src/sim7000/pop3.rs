@@ -75,8 +75,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             return Ok(());
         }
         let account = self.pop3_account()?;
+        self.tls_refused("pop3", account.tls.mode)?;
         validate_mailbox(&account, self.options.bearer.as_ref(), &self.caps)?;
         self.common_settings().await?;
+        self.email_ssl("pop3", account.tls.mode).await?;
         self.driver.run(&plan::pop3_server(&account)).await?;
         let line = self
             .pop3(&commands::pop3_login(), prefix::POP3IN, &[])
