@@ -10,13 +10,16 @@ use crate::error::AtError;
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Waits for the deferred result `prefix` (e.g. `+QSMTPPUT:`) of an earlier
-    /// command. On timeout the result, should it still come, is dropped.
+    /// command. On timeout the result, should it still come, is dropped; a
+    /// [reboot line](crate::ClientConfig::reboot_lines) ends the wait at once with
+    /// [`AtError::Rebooted`].
     pub async fn deferred(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
         self.deferred_unless(prefix, &[], timeout).await
     }
 
     /// [`deferred`](Self::deferred), ended early by a URC that is exactly
-    /// one of `reboot` (`RDY`): the module rebooted and will never send the
+    /// one of `reboot` (`RDY`) or of the [reboot lines](crate::ClientConfig::reboot_lines)
+    /// of the configuration: the module rebooted and will never send the
     /// result, so waiting out `timeout` would only cost time. The line stays
     /// queued for the application (and seen by the watch).
     ///
@@ -66,12 +69,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             }
             match self.next_event(deadline).await? {
                 Some(ev) => {
-                    let rebooted = match &ev {
-                        crate::decode::Event::Urc(line) if reboot.contains(&line.as_str()) => {
-                            Some(line.clone())
-                        }
-                        _ => None,
-                    };
+                    let rebooted = self.reboot_line(&ev, reboot);
                     self.route(ev);
                     if let Some(line) = rebooted {
                         self.forget_deferred_prefix(prefix);
