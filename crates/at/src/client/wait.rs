@@ -6,13 +6,33 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::{Arrived, Client, after};
+use crate::decode::Event;
 use crate::error::AtError;
+
+/// Whether `line`, which does not start with `prefix`, may be a result with
+/// that prefix that line noise garbled: it holds a byte that is no text (the
+/// decoder reads a byte whose high bit a framing error set as U+FFFD; or a
+/// control character) and matches `prefix` wherever it is readable. A
+/// garbled unrelated URC matches only if noise hit exactly where it differs.
+fn garbled_result(line: &str, prefix: &str) -> bool {
+    let noise = |c: char| c == '\u{fffd}' || (c.is_control() && c != '\t');
+    if line.starts_with(prefix) || !line.chars().any(noise) {
+        return false;
+    }
+    let mut chars = line.chars();
+    prefix
+        .chars()
+        .all(|p| chars.next().is_some_and(|c| c == p || noise(c)))
+}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Waits for the deferred result `prefix` (e.g. `+QSMTPPUT:`) of an earlier
     /// command. On timeout the result, should it still come, is dropped; a
     /// [reboot line](crate::ClientConfig::reboot_lines) ends the wait at once with
-    /// [`AtError::Rebooted`].
+    /// [`AtError::Rebooted`]. A line that is the result with its prefix
+    /// garbled by line noise (`+QSMTP\u{fffd}UT: 0`: it matches the prefix
+    /// wherever it is readable) ends it at once too, as [`AtError::Io`] of
+    /// kind `InvalidData` (transient; the result is then in doubt).
     pub async fn deferred(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
         self.deferred_unless(prefix, &[], timeout).await
     }
@@ -70,6 +90,10 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             match self.next_event(deadline).await? {
                 Some(ev) => {
                     let rebooted = self.reboot_line(&ev, reboot);
+                    let garbled = match &ev {
+                        Event::Urc(line) if garbled_result(line, prefix) => Some(line.clone()),
+                        _ => None,
+                    };
                     self.route(ev);
                     if let Some(line) = rebooted {
                         self.forget_deferred_prefix(prefix);
@@ -77,6 +101,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                             command: prefix.to_owned(),
                             line,
                         });
+                    }
+                    if let Some(line) = garbled {
+                        // Most likely the result itself: waiting out the
+                        // timeout would not bring it back. Should the result
+                        // come all the same, it is dropped.
+                        self.decoder.abandon_deferred(prefix);
+                        return Err(AtError::Io(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "the module's {prefix} result arrived garbled ({}): bytes \
+                                 were lost on the line",
+                                crate::text::quoted(&line)
+                            ),
+                        )));
                     }
                 }
                 None => {
