@@ -702,14 +702,21 @@ mod faults {
         // The module reboots: the command in flight is lost, `RDY` arrives
         // and every setting is gone.
         module.faults().reboot();
+        let started = std::time::Instant::now();
         let e = mailer
             .send(&simple(&stack, "alice", "bob", "reboot"))
             .await
             .unwrap_err();
-        // The command the module was rebooting through got no answer.
+        // The command the module was rebooting through gets no answer: its
+        // `RDY` ends the wait at once, not the command timeout.
         assert!(
-            matches!(e, MailError::Modem(cellmail_at::AtError::Timeout { .. })),
+            matches!(e, MailError::Modem(cellmail_at::AtError::Rebooted { .. })),
             "{e:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
         );
         assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
         // The mailer noticed `RDY`: the next mail configures everything again.
@@ -722,14 +729,21 @@ mod faults {
         let (mut mailer, module) = sim7000(&stack, "alice", "bob");
         recovers(&mut mailer, &stack).await;
         module.faults().reboot();
+        let started = std::time::Instant::now();
         let e = mailer
             .send(&simple(&stack, "alice", "bob", "reboot"))
             .await
             .unwrap_err();
-        // The command the module was rebooting through got no answer.
+        // The command the module was rebooting through gets no answer: its
+        // `RDY` ends the wait at once, not the command timeout.
         assert!(
-            matches!(e, MailError::Modem(cellmail_at::AtError::Timeout { .. })),
+            matches!(e, MailError::Modem(cellmail_at::AtError::Rebooted { .. })),
             "{e:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
         );
         assert!(e.is_transient(), "a reboot is worth retrying: {e:?}");
         recovers(&mut mailer, &stack).await;

@@ -18,6 +18,8 @@ use crate::mailstack::{self, Endpoints};
 const HELP: &str = "usage: cargo xtask soak [--mails N] [--family all|quectel-gsm|sim7000|sim5360] [--modules M] [--seed S] [--no-faults]
     sends N mails (default 1000) per family through the outbox with faults injected at random,
     then counts the mailbox over POP3: sent / retried / failed / lost (0 lost expected);
+    faults come one at a time, 0.2-2 s apart (quectel-gsm: 24 times as far apart, as its
+    fault-free send is 24 times as long), each lasting 0.2-1.2 s;
     --modules M: one runner over M virtual modules of the family (failover), each with its own faults";
 
 struct Args {
@@ -125,7 +127,28 @@ fn slow_result(family: Family) -> Duration {
     }
 }
 
-/// Injects one fault at a time at random moments until `stop` is set.
+/// How much longer than the SIMCom families' the gap between faults is for
+/// `family`: its fault-free send time over theirs, so that every family
+/// meets about as many faults per mail. Measured with `cargo xtask soak
+/// --no-faults` (debug build, 2 shared cores): a SIM7000 or SIM5360 mail
+/// takes about 65 ms on its virtual module, a Quectel mail 1.56 s (its body
+/// ends with `+++`: the guard second of silence before it, and the
+/// module's half second to take it as the escape), 24 times as long. Under
+/// one schedule per second a Quectel send met a fault almost every time.
+/// A fault lasts as long on every family (0.2-1.2 s): it is an event of the
+/// module's world, not a share of a send.
+fn gap_scale(family: Family) -> u64 {
+    match family {
+        Family::QuectelGsm => 24,
+        Family::Sim7000 | Family::Sim5360 | Family::A76xx => 1,
+    }
+}
+
+/// The gap between two faults, before the scale: 0.2-2 s.
+const GAP_MS: std::ops::RangeInclusive<u64> = 200..=2000;
+
+/// Injects one fault at a time at random moments until `stop` is set: a gap
+/// of [`GAP_MS`] times [`gap_scale`], then a fault lasting 0.2-1.2 s.
 async fn inject(
     faults: Faults,
     family: Family,
@@ -134,8 +157,15 @@ async fn inject(
 ) -> HashMap<Fault, u32> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut counts = HashMap::new();
+    let scale = gap_scale(family);
     while !*stop.borrow() {
-        tokio::time::sleep(Duration::from_millis(rng.u64(200..=2000))).await;
+        let gap = Duration::from_millis(rng.u64(GAP_MS) * scale);
+        // Watched while it lasts: a long gap must not outlive the run.
+        let mut stopped = stop.clone();
+        tokio::select! {
+            () = tokio::time::sleep(gap) => {}
+            _ = stopped.wait_for(|s| *s) => break,
+        }
         if *stop.borrow() {
             break;
         }
@@ -613,6 +643,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     );
     for (k, family) in args.families.iter().enumerate() {
         let seed = args.seed.wrapping_add(k as u64);
+        if args.faults {
+            let scale = gap_scale(*family) as f64;
+            println!(
+                "soak {}: one fault at a time, {:.1}-{:.1} s apart, each lasting 0.2-1.2 s",
+                family.name(),
+                *GAP_MS.start() as f64 * scale / 1000.0,
+                *GAP_MS.end() as f64 * scale / 1000.0
+            );
+        }
         let (mut report, tag) = rt.block_on(soak_family(*family, &args, &stack, seed))?;
         count_mailbox(&mut report, &stack, &tag)?;
         report.print();

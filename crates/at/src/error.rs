@@ -76,10 +76,12 @@ pub enum AtError {
         /// What went wrong.
         detail: String,
     },
-    /// The module rebooted (`RDY`) while the host waited for a result of
-    /// `command`: it will never come (a reboot forgets every command in
-    /// flight). Whether the mail went is unknown; the module is configured
-    /// again by the next call.
+    /// The module rebooted (`RDY`) while the host waited for the answer,
+    /// prompt or deferred result of `command`: it will never come (a reboot
+    /// forgets every command in flight; see
+    /// [`ClientConfig::reboot_lines`](crate::ClientConfig::reboot_lines)).
+    /// Whether the mail went is unknown; the module is configured again by
+    /// the next call.
     #[error("{command}: the module rebooted ({line}) before its result came")]
     Rebooted {
         /// The command (or the awaited result prefix).

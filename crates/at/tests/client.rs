@@ -1544,6 +1544,164 @@ async fn a_line_that_never_answered_says_so_at_its_first_timeout() {
     drop(task.await.unwrap());
 }
 
+fn rebooting() -> ClientConfig {
+    ClientConfig {
+        reboot_lines: vec!["RDY".into()],
+        ..ClientConfig::default()
+    }
+}
+
+/// A reboot forgets the command in flight: its `RDY` ends the wait at once
+/// instead of the command's timeout, the line stays queued, and the next
+/// command resynchronises first (an answer could still come).
+#[tokio::test(start_paused = true)]
+async fn a_reboot_line_ends_the_wait_for_an_answer_at_once() {
+    let (mut client, mut module) = pair(rebooting());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT=100\r").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        module.send(b"\r\nRDY\r\n\r\n+CPIN: READY\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CGMM\r").await;
+        module.send(b"\r\nM95\r\n\r\nOK\r\n").await;
+        module
+    });
+    let started = Instant::now();
+    let put = Command::write("+QSMTPPUT")
+        .int(100)
+        .timeout(Duration::from_secs(60))
+        .expect_deferred("+QSMTPPUT:");
+    let err = client.execute(&put).await.unwrap_err();
+    assert!(
+        matches!(&err, AtError::Rebooted { command, line } if command == "AT+QSMTPPUT=100" && line == "RDY"),
+        "{err}"
+    );
+    assert_eq!(started.elapsed(), Duration::from_millis(300));
+    let r = client.execute(&Command::exec("+CGMM")).await.unwrap();
+    assert_eq!(r.info, ["M95"]);
+    assert_eq!(client.take_urcs(), ["RDY", "+CPIN: READY"]);
+    task.await.unwrap();
+}
+
+/// Without reboot lines (the default) the client waits out the timeout,
+/// as before: `RDY` is a URC like any other.
+#[tokio::test(start_paused = true)]
+async fn without_reboot_lines_a_reboot_waits_out_the_timeout() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+CGMM\r").await;
+        module.send(b"\r\nRDY\r\n").await;
+        module
+    });
+    let started = Instant::now();
+    let err = client.execute(&Command::exec("+CGMM")).await.unwrap_err();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    task.await.unwrap();
+}
+
+/// The module rebooted as the resynchronising `AT` went out (the probe is
+/// lost): the resync ends at once and stays owed; the next command sends it
+/// again.
+#[tokio::test(start_paused = true)]
+async fn a_reboot_during_the_resynchronisation_ends_it_at_once() {
+    let (mut client, mut module) = pair(rebooting());
+    let task = spawn(async move {
+        module.expect(b"AT+CGMM\r").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nRDY\r\n").await;
+        module.expect(b"AT\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        module.expect(b"AT+CGMM\r").await;
+        module.send(b"\r\nM95\r\n\r\nOK\r\n").await;
+        module
+    });
+    let cgmm = Command::exec("+CGMM");
+    assert!(client.execute(&cgmm).await.unwrap_err().is_timeout());
+    let started = Instant::now();
+    let err = client.execute(&cgmm).await.unwrap_err();
+    assert!(
+        matches!(&err, AtError::Rebooted { command, .. } if command == "AT (resynchronisation)"),
+        "{err}"
+    );
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    let r = client.execute(&cgmm).await.unwrap();
+    assert_eq!(r.info, ["M95"]);
+    task.await.unwrap();
+}
+
+/// A reboot line set in the configuration ends a plain `deferred` wait too.
+#[tokio::test(start_paused = true)]
+async fn a_reboot_line_ends_a_deferred_wait_at_once() {
+    let (mut client, mut module) = pair(rebooting());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT=100\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        module.send(b"\r\nRDY\r\n").await;
+        module
+    });
+    let put = Command::write("+QSMTPPUT")
+        .int(100)
+        .expect_deferred("+QSMTPPUT:");
+    client.execute(&put).await.unwrap();
+    let started = Instant::now();
+    let err = client
+        .deferred("+QSMTPPUT:", Duration::from_secs(130))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AtError::Rebooted { .. }), "{err}");
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    task.await.unwrap();
+}
+
+/// Line noise set the high bit of a byte of the result's prefix: no waiter
+/// would ever take `+QSMTP\u{fffd}UT: 0`. The wait ends at once as a fault
+/// of the line (transient, the result in doubt); should the result come
+/// after all it is dropped, and the next command's own result still reaches
+/// its waiter. A garbled line that is not the result does not end the wait.
+#[tokio::test(start_paused = true)]
+async fn a_result_garbled_in_its_prefix_ends_the_wait_at_once() {
+    let (mut client, mut module) = pair(ClientConfig::default());
+    let task = spawn(async move {
+        module.expect(b"AT+QSMTPPUT=100\r").await;
+        module.send(b"\r\nOK\r\n").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        module.send(b"\r\n+CP\xc9N: READY\r\n").await;
+        module.send(b"\r\n+QSMTP\xd0UT: 0\r\n").await;
+        module.expect(b"AT+QSMTPPUT=100\r").await;
+        module
+            .send(b"\r\n+QSMTPPUT: -9\r\n\r\nOK\r\n\r\n+QSMTPPUT: 0\r\n")
+            .await;
+        module
+    });
+    let put = Command::write("+QSMTPPUT")
+        .int(100)
+        .expect_deferred("+QSMTPPUT:");
+    client.execute(&put).await.unwrap();
+    let started = Instant::now();
+    let err = client
+        .deferred("+QSMTPPUT:", Duration::from_secs(130))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, AtError::Io(io) if io.kind() == std::io::ErrorKind::InvalidData),
+        "{err}"
+    );
+    assert!(err.to_string().contains("garbled"), "{err}");
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    client.execute(&put).await.unwrap();
+    assert_eq!(
+        client
+            .deferred("+QSMTPPUT:", Duration::from_secs(10))
+            .await
+            .unwrap(),
+        "+QSMTPPUT: 0"
+    );
+    task.await.unwrap();
+}
+
 /// SIM5360 `AT+POP3READ` prints the saved mail line by line with no length:
 /// a line reading `OK` or `ERROR` followed by more text within
 /// `text_block_quiet` is the mail's own; the `OK` the module keeps quiet

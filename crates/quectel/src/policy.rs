@@ -95,10 +95,7 @@ pub fn put_outcome(line: &str) -> Result<String, PutFailure> {
     match cmd::parse_result(line, prefix::PUT) {
         Some(0) => Ok(format!("{} 0", prefix::PUT)),
         Some(r) => Err(PutFailure::Module(ResultCode::from_code(r))),
-        None => Err(PutFailure::Other(MailError::Modem(AtError::Protocol {
-            command: prefix::PUT.to_owned(),
-            detail: format!("unreadable result {line:?}"),
-        }))),
+        None => Err(PutFailure::Other(unreadable(line, prefix::PUT))),
     }
 }
 
@@ -108,11 +105,29 @@ pub fn deferred_outcome(line: &str, prefix: &str) -> Result<i32, MailError> {
     match cmd::parse_result(line, prefix) {
         Some(r) if r < 0 => Err(ResultCode::from_code(r).to_mail_error()),
         Some(r) => Ok(r),
-        None => Err(MailError::Modem(AtError::Protocol {
-            command: prefix.to_owned(),
-            detail: format!("unreadable result {line:?}"),
-        })),
+        None => Err(unreadable(line, prefix)),
     }
+}
+
+/// A result that does not parse. With bytes outside printable ASCII (the
+/// module prints its results in ASCII) it is line noise, not an answer:
+/// the module may have done what was asked (a mail may have gone), so it is
+/// a fault of the line, `Modem(Io)` (transient, in doubt after the point of
+/// no return), never the module's answer. Otherwise `Modem(Protocol)`.
+fn unreadable(line: &str, prefix: &str) -> MailError {
+    if line.chars().any(|c| !(' '..='~').contains(&c)) {
+        return MailError::Modem(AtError::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the module's {prefix} result arrived garbled ({}): bytes were lost on the line",
+                cellmail_at::text::quoted(line)
+            ),
+        )));
+    }
+    MailError::Modem(AtError::Protocol {
+        command: prefix.to_owned(),
+        detail: format!("unreadable result {line:?}"),
+    })
 }
 
 /// Whether the try that failed is the last one: tries used up, a result a
@@ -336,6 +351,28 @@ mod tests {
         put_mailbox_name_not_allowed: -553 => Rejected, resent false,
         put_transaction_failed: -554 => Rejected, resent false,
         put_unlisted_code: -2 => Network, resent true,
+    }
+
+    /// Line noise in a result's value is a fault of the line (transient),
+    /// not the module's answer; a result that is merely unreadable is a
+    /// protocol error.
+    #[test]
+    fn a_garbled_result_is_line_noise() {
+        let garbled = put_outcome("+QSMTPPUT: \u{fffd}").unwrap_err();
+        assert!(garbled.worth_resending());
+        let e = garbled.into_mail_error();
+        assert!(
+            matches!(&e, MailError::Modem(AtError::Io(io)) if io.kind() == std::io::ErrorKind::InvalidData),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        let body = deferred_outcome("+QSMTPBODY: 1\u{fffd}", prefix::BODY).unwrap_err();
+        assert!(matches!(body, MailError::Modem(AtError::Io(_))) && body.is_transient());
+        let odd = put_outcome("+QSMTPPUT: ok").unwrap_err().into_mail_error();
+        assert!(
+            matches!(odd, MailError::Modem(AtError::Protocol { .. })),
+            "{odd:?}"
+        );
     }
 
     /// Every code of both manuals' tables: resent unless a resend cannot fix it.

@@ -725,6 +725,30 @@ async fn mailer_after_a_reboot_sends_every_setting_again() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn mailer_after_a_reboot_under_the_bearer_restart_sends_every_setting_again() {
+    let options = QuectelOptions {
+        bearer: cmnet(),
+        ..Default::default()
+    };
+    let mut mailer = mailer_163("mailer-reboot-under-bearer-restart.at", options);
+    mailer.send(&first_mail()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let report = mailer.send(&second_mail()).await.unwrap();
+    assert_eq!(report.module_result, "+QSMTPPUT: 0");
+    // The transcript's 5 s and the guard times around +++: no command timeout.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        mailer.client().take_urcs(),
+        ["+PDP DEACT", "RDY", "+CPIN: READY"]
+    );
+    done(mailer.into_client());
+}
+
+#[tokio::test(start_paused = true)]
 async fn mailer_attaches_the_packet_domain_when_activation_fails() {
     let options = QuectelOptions {
         bearer: cmnet(),

@@ -259,11 +259,46 @@ async fn urc_inserted_before_any_line_changes_nothing() {
     let text = plain_send(&["0"], true);
     let lines = text.lines().count();
     for line in 1..=lines {
-        for urc in ["RDY", "+CPIN: READY", "Call Ready", "+PDP DEACT"] {
+        for urc in ["+CPIN: READY", "Call Ready", "+PDP DEACT"] {
             let mut m = mailer(&text, Faults::new().insert_before(line, urc), 1);
             let r = m.send(&email()).await;
             assert!(r.is_ok(), "{urc} before line {line}: {r:?}");
             done(m.into_client());
+        }
+    }
+}
+
+/// `RDY` is a reboot: the module forgot the command it came under, and
+/// every setting. Wherever it comes while the mailer waits for an answer
+/// or a result of the mail, the send ends at once with `Modem(Rebooted)`
+/// (transient: the next send configures the module again), never after a
+/// 5 s command timeout (the transcript's own 2 s and the guard times
+/// around `+++` are all the time it takes). Before the first command, or
+/// once `+QSMTPPUT: 0` came (the clean-up), the mail is sent.
+#[tokio::test(start_paused = true)]
+async fn a_reboot_under_any_answer_ends_the_send_at_once() {
+    let text = plain_send(&["0"], true);
+    let lines: Vec<&str> = text.lines().collect();
+    let sent_at = lines.iter().position(|l| *l == "< +QSMTPPUT: 0").unwrap();
+    for line in 1..=lines.len() {
+        let mut m = mailer(&text, Faults::new().insert_before(line, "RDY"), 1);
+        let started = tokio::time::Instant::now();
+        let r = m.send(&email()).await;
+        assert!(
+            started.elapsed() <= Duration::from_secs(3),
+            "RDY before line {line}: {:?} after {:?}",
+            r,
+            started.elapsed()
+        );
+        if line == 1 || line > sent_at + 1 {
+            assert!(r.is_ok(), "RDY before line {line}: {r:?}");
+        } else {
+            let e = r.unwrap_err();
+            assert!(
+                matches!(e, MailError::Modem(cellmail_at::AtError::Rebooted { .. })),
+                "RDY before line {line}: {e:?}"
+            );
+            assert!(e.is_transient());
         }
     }
 }

@@ -189,8 +189,12 @@ impl<T> Driver<T> {
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Driver<T> {
-    /// A driver over `client`, watching the URCs from now on.
-    pub fn new(client: Client<T>, marks: Marks) -> Self {
+    /// A driver over `client`, watching the URCs from now on. The marks'
+    /// reboot lines become the client's
+    /// ([`ClientConfig::reboot_lines`](cellmail_at::ClientConfig::reboot_lines)):
+    /// a reboot ends the wait for any answer at once.
+    pub fn new(mut client: Client<T>, marks: Marks) -> Self {
+        client.set_reboot_lines(marks.reboot);
         Self {
             watch: client.watch_urcs(),
             client,

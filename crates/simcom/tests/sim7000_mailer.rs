@@ -232,7 +232,7 @@ async fn urcs_at_every_boundary_and_split_reads() {
         .take_while(|l| !l.starts_with("# The second"))
         .count();
     for line in 1..=first_mail_lines {
-        for urc in ["RDY", "+CPIN: READY", "SMS Ready", "+POP3READ: 3,1460"] {
+        for urc in ["+CPIN: READY", "SMS Ready", "+POP3READ: 3,1460"] {
             let faults = Faults::new()
                 .insert_before(line, urc)
                 .split_random(line as u64, 9);
@@ -243,9 +243,44 @@ async fn urcs_at_every_boundary_and_split_reads() {
     }
 }
 
+/// `RDY` is a reboot: under any answer of the mail it ends the send at once
+/// with `Modem(Rebooted)` (transient), never after a command timeout;
+/// before the first command or after the result the mail is sent.
 #[tokio::test(start_paused = true)]
-async fn reboot_mid_send_times_out_then_everything_is_configured_again() {
-    // The module reboots after AT+SMTPSEND's OK: no +SMTPSEND comes.
+async fn a_reboot_at_every_boundary_ends_the_send_at_once_or_changes_nothing() {
+    let path = harness::folder("sim7000").join("mailer-two-mails.at");
+    let t = Transcript::load(&path).unwrap();
+    let first_mail_lines = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .take_while(|l| !l.starts_with("# The second"))
+        .count();
+    for line in 1..=first_mail_lines {
+        let faults = Faults::new()
+            .insert_before(line, "RDY")
+            .split_random(line as u64, 9);
+        let mut m = mailer(harness::client(&t, decoder_config(), faults).unwrap());
+        let started = tokio::time::Instant::now();
+        let r = m.send(&first_mail()).await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "RDY before line {line}: {r:?} after {:?}",
+            started.elapsed()
+        );
+        if let Err(e) = r {
+            assert!(
+                matches!(e, MailError::Modem(cellmail_at::AtError::Rebooted { .. })),
+                "RDY before line {line}: {e:?}"
+            );
+            assert!(e.is_transient());
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn reboot_mid_send_ends_the_wait_then_everything_is_configured_again() {
+    // The module reboots after AT+SMTPSEND's OK: no +SMTPSEND comes, and
+    // the wait ends at once with the reboot.
     let t =
         std::fs::read_to_string(harness::folder("sim7000").join("mailer-two-mails.at")).unwrap();
     let first = &t[..t.find("# The second mail.").unwrap()];
@@ -254,7 +289,7 @@ async fn reboot_mid_send_times_out_then_everything_is_configured_again() {
     let mut m = mailer(harness::client(&t, decoder_config(), Faults::new()).unwrap());
     let err = m.send(&first_mail()).await.unwrap_err();
     assert!(
-        matches!(err, MailError::Modem(ref e) if e.is_timeout()),
+        matches!(err, MailError::Modem(cellmail_at::AtError::Rebooted { .. })),
         "{err:?}"
     );
     // RDY was seen: the next mail configures the module from scratch.

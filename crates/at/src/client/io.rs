@@ -38,7 +38,18 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
         loop {
             match self.next_event(deadline).await? {
                 Some(Event::Final(_)) => break,
-                Some(ev) => self.route(ev),
+                Some(ev) => {
+                    let rebooted = self.reboot_line(&ev, &[]);
+                    self.route(ev);
+                    if let Some(line) = rebooted {
+                        // The probe may have been lost in the reboot: the
+                        // resync stays owed (the next command sends it again).
+                        return Err(AtError::Rebooted {
+                            command: "AT (resynchronisation)".into(),
+                            line,
+                        });
+                    }
+                }
                 None => {
                     return Err(AtError::timeout(
                         "AT (resynchronisation)".into(),

@@ -15,6 +15,7 @@
 //! - `io.rs`: the bytes: writes, flushes, reads, the resynchronisation;
 //! - `state.rs`: the pure state.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -67,6 +68,15 @@ pub struct ClientConfig {
     /// The module prints a file it holds in one go, so a pause this long
     /// mid-message is not expected (a project choice: no manual gives one).
     pub text_block_quiet: Duration,
+    /// URCs that mean the module rebooted (`RDY`), exactly. One that comes
+    /// while the client waits for the answer or prompt of a command, for
+    /// the answer of its resynchronising `AT` or for a deferred result ends
+    /// that wait at once with [`AtError::Rebooted`]: a reboot forgets every
+    /// command in flight, so waiting out the timeout would only cost time.
+    /// The command is given up as after a timeout (a late answer is
+    /// dropped); the line stays queued, and watches see it. Default: none
+    /// (`cellmail_session::Driver` sets its dialect's reboot lines).
+    pub reboot_lines: Vec<Cow<'static, str>>,
 }
 
 impl Default for ClientConfig {
@@ -79,6 +89,7 @@ impl Default for ClientConfig {
             resync_quiet: Duration::from_millis(200),
             urc_queue: 64,
             text_block_quiet: Duration::from_millis(300),
+            reboot_lines: Vec::new(),
         }
     }
 }
@@ -167,6 +178,27 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// The settings.
     pub fn config(&self) -> &ClientConfig {
         &self.config
+    }
+
+    /// Sets the URCs that mean the module rebooted
+    /// ([`ClientConfig::reboot_lines`]): from now on one of them ends the
+    /// wait for a command's answer, a resynchronisation or a deferred result
+    /// at once with [`AtError::Rebooted`].
+    pub fn set_reboot_lines(&mut self, lines: &[&'static str]) {
+        self.config.reboot_lines = lines.iter().map(|l| Cow::Borrowed(*l)).collect();
+    }
+
+    /// The reboot line `ev` is, if it is one ([`ClientConfig::reboot_lines`]).
+    pub(super) fn reboot_line(&self, ev: &Event, more: &[&str]) -> Option<String> {
+        match ev {
+            Event::Urc(line)
+                if more.contains(&line.as_str())
+                    || self.config.reboot_lines.iter().any(|l| l == line) =>
+            {
+                Some(line.clone())
+            }
+            _ => None,
+        }
     }
 
     /// Counters of what crossed the line so far.
@@ -482,7 +514,22 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                     }
                     return Ok(ev);
                 }
-                Ok(Some(ev)) => self.route(ev),
+                Ok(Some(ev)) => {
+                    let rebooted = self.reboot_line(&ev, &[]);
+                    self.route(ev);
+                    if let Some(line) = rebooted {
+                        // The module forgot the command: no answer will come.
+                        // Given up as after a timeout, so that should one come
+                        // all the same it is never taken for the next one's.
+                        let command = self
+                            .line
+                            .current()
+                            .map(|c| c.label.clone())
+                            .unwrap_or_default();
+                        self.abandon();
+                        return Err(AtError::Rebooted { command, line });
+                    }
+                }
                 Ok(None) => {
                     let (command, after) = self
                         .line

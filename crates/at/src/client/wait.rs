@@ -6,17 +6,40 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::{Arrived, Client, after};
+use crate::decode::Event;
 use crate::error::AtError;
+
+/// Whether `line`, which does not start with `prefix`, may be a result with
+/// that prefix that line noise garbled: it holds a byte that is no text (the
+/// decoder reads a byte whose high bit a framing error set as U+FFFD; or a
+/// control character) and matches `prefix` wherever it is readable. A
+/// garbled unrelated URC matches only if noise hit exactly where it differs.
+fn garbled_result(line: &str, prefix: &str) -> bool {
+    let noise = |c: char| c == '\u{fffd}' || (c.is_control() && c != '\t');
+    if line.starts_with(prefix) || !line.chars().any(noise) {
+        return false;
+    }
+    let mut chars = line.chars();
+    prefix
+        .chars()
+        .all(|p| chars.next().is_some_and(|c| c == p || noise(c)))
+}
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
     /// Waits for the deferred result `prefix` (e.g. `+QSMTPPUT:`) of an earlier
-    /// command. On timeout the result, should it still come, is dropped.
+    /// command. On timeout the result, should it still come, is dropped; a
+    /// [reboot line](crate::ClientConfig::reboot_lines) ends the wait at once with
+    /// [`AtError::Rebooted`]. A line that is the result with its prefix
+    /// garbled by line noise (`+QSMTP\u{fffd}UT: 0`: it matches the prefix
+    /// wherever it is readable) ends it at once too, as [`AtError::Io`] of
+    /// kind `InvalidData` (transient; the result is then in doubt).
     pub async fn deferred(&mut self, prefix: &str, timeout: Duration) -> Result<String, AtError> {
         self.deferred_unless(prefix, &[], timeout).await
     }
 
     /// [`deferred`](Self::deferred), ended early by a URC that is exactly
-    /// one of `reboot` (`RDY`): the module rebooted and will never send the
+    /// one of `reboot` (`RDY`) or of the [reboot lines](crate::ClientConfig::reboot_lines)
+    /// of the configuration: the module rebooted and will never send the
     /// result, so waiting out `timeout` would only cost time. The line stays
     /// queued for the application (and seen by the watch).
     ///
@@ -66,10 +89,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
             }
             match self.next_event(deadline).await? {
                 Some(ev) => {
-                    let rebooted = match &ev {
-                        crate::decode::Event::Urc(line) if reboot.contains(&line.as_str()) => {
-                            Some(line.clone())
-                        }
+                    let rebooted = self.reboot_line(&ev, reboot);
+                    let garbled = match &ev {
+                        Event::Urc(line) if garbled_result(line, prefix) => Some(line.clone()),
                         _ => None,
                     };
                     self.route(ev);
@@ -79,6 +101,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Client<T> {
                             command: prefix.to_owned(),
                             line,
                         });
+                    }
+                    if let Some(line) = garbled {
+                        // Most likely the result itself: waiting out the
+                        // timeout would not bring it back. Should the result
+                        // come all the same, it is dropped.
+                        self.decoder.abandon_deferred(prefix);
+                        return Err(AtError::Io(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            format!(
+                                "the module's {prefix} result arrived garbled ({}): bytes \
+                                 were lost on the line",
+                                crate::text::quoted(&line)
+                            ),
+                        )));
                     }
                 }
                 None => {

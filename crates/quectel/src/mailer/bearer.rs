@@ -123,6 +123,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         if let Err(e) = self.bearer_down().await {
             // The context may be gone already; activating is still worth it.
             tracing::warn!(error = %e, "AT+QIDEACT failed");
+            // A reboot that ended it (RDY) lost every setting too: acted on
+            // before anything is skipped as held.
+            self.driver.notice();
             self.driver.state_mut().bearer = Bearer::Unknown;
         }
         self.bearer_up().await

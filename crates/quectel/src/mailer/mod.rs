@@ -334,6 +334,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
         first.map_or(Ok(()), Err)
     }
 
+    /// Brings up the bearer the mailer manages, as the state says it is.
+    async fn ensure_bearer(&mut self) -> Result<(), MailError> {
+        match self.driver.state().bearer {
+            _ if !self.manages_bearer() => Ok(()),
+            cellmail_session::Bearer::Open => Ok(()),
+            cellmail_session::Bearer::Unknown => self.bearer_up().await,
+            cellmail_session::Bearer::Lost => self.restart_bearer().await,
+        }
+    }
+
     async fn send_mail(
         &mut self,
         email: &Email,
@@ -342,19 +352,25 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> QuectelMailer<T> {
     ) -> Result<SendReport, MailError> {
         let meter = self.driver.meter();
         self.driver.catch_up().await?;
-        let reboots = self.driver.state().reboots;
         if matches!(self.driver.state().smtp, Smtp::Owed(_)) {
             // A send was dropped while it waited for its +QSMTPPUT: that
             // result is not this mail's.
             self.driver.client().abandon_deferred(prefix::PUT);
             self.driver.state_mut().settle(Service::Smtp);
         }
-        match self.driver.state().bearer {
-            _ if !self.manages_bearer() => {}
-            cellmail_session::Bearer::Open => {}
-            cellmail_session::Bearer::Unknown => self.bearer_up().await?,
-            cellmail_session::Bearer::Lost => self.restart_bearer().await?,
+        self.ensure_bearer().await?;
+        // A reboot read by a bearer command whose failure is survived (an
+        // answer the activation's recovery does without) took the bearer and
+        // every setting with it: acted on now, before settings are skipped as
+        // held, and the bearer brought up again.
+        let before = self.driver.state().reboots;
+        self.driver.notice();
+        if self.driver.state().reboots != before {
+            tracing::info!("the module rebooted while the bearer came up: bringing it up again");
+            self.ensure_bearer().await?;
+            self.driver.notice();
         }
+        let reboots = self.driver.state().reboots;
         self.configure(email, plan).await?;
         // An earlier mail's recipients or attachments left on the module
         // (its clean-up failed, or its send was dropped) are deleted first.
