@@ -15,7 +15,10 @@ pub use crate::account::{validate_pop3_account, validate_smtp_account};
 pub enum TextEncoding {
     /// As bytes, unchanged.
     Raw,
-    /// As a hexadecimal string: each byte becomes two characters.
+    /// As a hexadecimal string whenever the mail's charset is not ASCII:
+    /// then every byte, ASCII ones too, becomes two characters (Quectel
+    /// `AT+QSMTPSUB=<charset>,...`, SIM7000 §3.2.7/§3.2.8/§3.2.12); an ASCII
+    /// mail's text goes as it is.
     Hex,
 }
 
@@ -164,11 +167,17 @@ pub(crate) fn length(field: &str, what: &str, len: usize, max: usize) -> Result<
     }
 }
 
+/// Whether text in `charset` reaches the module hex-encoded.
+fn hexed(charset: Charset, encoding: TextEncoding) -> bool {
+    encoding == TextEncoding::Hex && charset != Charset::Ascii
+}
+
 /// Length of `bytes` (text in the mail's charset) as the module receives it.
-fn encoded_len(bytes: &[u8], encoding: TextEncoding) -> usize {
-    match encoding {
-        TextEncoding::Hex if !bytes.is_ascii() => bytes.len() * 2,
-        _ => bytes.len(),
+fn encoded_len(bytes: &[u8], charset: Charset, encoding: TextEncoding) -> usize {
+    if hexed(charset, encoding) {
+        bytes.len() * 2
+    } else {
+        bytes.len()
     }
 }
 
@@ -258,24 +267,28 @@ pub fn validate(email: &Email, caps: &Capabilities) -> Result<(), MailError> {
     }
 
     let subject = email.subject();
-    if subject.is_ascii() {
+    let subject_hexed = hexed(email.charset(), caps.subject_encoding);
+    if subject_hexed {
+        let len = encoded_len(
+            &email.subject_bytes(),
+            email.charset(),
+            caps.subject_encoding,
+        );
+        length("subject", "the hex-encoded subject", len, l.subject_encoded)?;
+    } else if subject.is_ascii() {
         length("subject", "subject", subject.len(), l.subject_ascii)?;
     } else {
-        let len = encoded_len(&email.subject_bytes(), caps.subject_encoding);
-        let what = match caps.subject_encoding {
-            TextEncoding::Hex => "the hex-encoded subject",
-            TextEncoding::Raw => "subject",
-        };
-        length("subject", what, len, l.subject_encoded)?;
+        let len = email.subject_bytes().len();
+        length("subject", "subject", len, l.subject_encoded)?;
     }
     // A hex-encoded subject can carry any byte; a raw one must fit an AT string.
-    if subject.is_ascii() || caps.subject_encoding == TextEncoding::Raw {
+    if !subject_hexed {
         quoted("subject", subject)?;
     }
 
     let body = email.body();
     let body_bytes = email.body_bytes();
-    let body_len = encoded_len(&body_bytes, caps.body_encoding);
+    let body_len = encoded_len(&body_bytes, email.charset(), caps.body_encoding);
     let what = if body_len == body_bytes.len() {
         "the body"
     } else {

@@ -89,6 +89,30 @@ pub fn check_all_limits(caps: &Capabilities) {
     bound(caps, l.body, "body", |n| {
         base().body("b".repeat(n)).build().unwrap()
     });
+    // ASCII text in a mail whose charset is not ASCII: a hex family sends
+    // every byte as two digits (issue 14 §3), a raw one as it is.
+    if caps.charsets.contains(&Charset::Utf8) {
+        let (subject_max, body_max) = match (caps.subject_encoding, caps.body_encoding) {
+            (TextEncoding::Hex, TextEncoding::Hex) => (l.subject_encoded / 2, l.body / 2),
+            (TextEncoding::Hex, TextEncoding::Raw) => (l.subject_encoded / 2, l.body),
+            (TextEncoding::Raw, TextEncoding::Hex) => (l.subject_ascii, l.body / 2),
+            (TextEncoding::Raw, TextEncoding::Raw) => (l.subject_ascii, l.body),
+        };
+        bound(caps, subject_max, "subject", |n| {
+            base()
+                .charset(Charset::Utf8)
+                .subject("s".repeat(n))
+                .build()
+                .unwrap()
+        });
+        bound(caps, body_max, "body", |n| {
+            base()
+                .charset(Charset::Utf8)
+                .body("b".repeat(n))
+                .build()
+                .unwrap()
+        });
+    }
     if caps.body_encoding == TextEncoding::Hex && caps.charsets.contains(&Charset::Utf8) {
         // Each "é" is 2 bytes, 4 hex digits on the wire.
         let e = base()
