@@ -136,7 +136,14 @@ impl SendCode {
             },
             SendCode::ServerResponse => MailError::Rejected {
                 code: 0,
-                text: "SMTP server response error".into(),
+                // Field reports: SIM7000G firmware whose mail client does not
+                // work answers 65 on every attempt, whatever the server.
+                text: "SMTP server response error: the server refused a step of the SMTP \
+                       dialogue; check the server, port and account with another mail client. \
+                       If they work and every send gives 65, the module's firmware is the likely \
+                       cause (some SIM7000G firmware answers 65 on every attempt): check its \
+                       revision (AT+CGMR)"
+                    .into(),
                 vendor: v,
             },
             SendCode::NotAuthenticated | SendCode::AuthFailed => MailError::Auth { vendor: v },
@@ -146,9 +153,10 @@ impl SendCode {
             },
             SendCode::TlsHandshake => tls_handshake(v),
             SendCode::TlsFatalAlert => tls_fatal_alert(v),
-            SendCode::Other(c) => MailError::Rejected {
-                code: 0,
-                text: format!("unknown result {c}"),
+            // As Quectel reads a code its manuals do not list: a failure
+            // of the attempt, worth another (transient), not a refusal.
+            SendCode::Other(c) => MailError::Network {
+                detail: format!("module result {c}, which the SIM7000 note does not list"),
                 vendor: v,
             },
         })
@@ -295,9 +303,8 @@ impl Pop3Code {
             }
             Pop3Code::TlsHandshake => tls_handshake(v),
             Pop3Code::TlsFatalAlert => tls_fatal_alert(v),
-            Pop3Code::Other(c) => MailError::Rejected {
-                code: 0,
-                text: format!("unknown result {c}"),
+            Pop3Code::Other(c) => MailError::Network {
+                detail: format!("module result {c}, which the SIM7000 note does not list"),
                 vendor: v,
             },
         }
@@ -324,6 +331,32 @@ pub fn negative_answer(line: &str, request: &str) -> MailError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_smtpsend_code_the_note_does_not_list_is_a_transient_failure_not_a_refusal() {
+        for code in [0, 2, 60, 69, 70, 99] {
+            let e = SendCode::from_code(code).into_result().unwrap_err();
+            assert!(matches!(e, MailError::Network { .. }), "{code}: {e:?}");
+            assert!(e.is_transient(), "{code}");
+            assert!(
+                e.to_string().contains(&format!("module result {code}")),
+                "{e}"
+            );
+            assert!(!e.to_string().contains("rejected"), "{e}");
+        }
+    }
+
+    #[test]
+    fn smtpsend_65_says_what_to_check() {
+        let e = SendCode::from_code(65).into_result().unwrap_err();
+        assert!(!e.is_transient());
+        let text = e.to_string();
+        assert!(
+            text.contains("another mail client") && text.contains("AT+CGMR"),
+            "{text}"
+        );
+        assert!(!text.contains("with 0"), "{text}");
+    }
 
     #[test]
     fn ssl_note_codes_71_and_72_are_tls_errors_with_their_code() {

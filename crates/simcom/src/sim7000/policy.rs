@@ -289,7 +289,7 @@ mod tests {
         // SIM800 SSL note §2.1.
         send_71_ssl_channel: 71 => Err(MailError::Tls { .. }),
         send_72_ssl_fatal_alert: 72 => Err(MailError::Tls { .. }),
-        send_unlisted_is_rejected: 99 => Err(MailError::Rejected { .. }),
+        send_unlisted_is_a_transient_failure: 99 => Err(MailError::Network { .. }),
     }
 
     /// One row of §3.2.14 / §3.2.22: the login's result, and the same code
@@ -321,7 +321,7 @@ mod tests {
         // SIM800 SSL note §2.1 (+POP3IN; +POP3OUT read the same way).
         pop3_71_ssl_channel: 71 => login Err(MailError::Tls { .. }), ended MailError::Tls { .. },
         pop3_72_ssl_fatal_alert: 72 => login Err(MailError::Tls { .. }), ended MailError::Tls { .. },
-        pop3_unlisted_is_rejected: 99 => login Err(MailError::Rejected { .. }), ended MailError::Rejected { .. },
+        pop3_unlisted_is_a_transient_failure: 99 => login Err(MailError::Network { .. }), ended MailError::Network { .. },
     }
 
     #[test]
