@@ -644,6 +644,52 @@ async fn sim7000_streams_a_host_file_attachment_through_smtpft() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The virtual SIM7000 reports lengths of its own in its test forms
+/// (subject 200, body 8192: not the built-in 256 and 4096) and refuses
+/// longer writes: the mailer asks them and checks mail against them, so a
+/// body the built-in numbers refuse arrives, and a subject they allow is
+/// refused before any byte of the mail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim7000_checks_mail_against_the_lengths_the_module_reports() {
+    let stack = Stack::from_env();
+    let tag = unique("sim7000-lengths");
+    let (mut mailer, _module) = sim7000(&stack, "alice", "bob");
+    let built_in = cellmail_simcom::sim7000::capabilities().limits;
+    let mut subject = format!("Lengths {tag} ");
+    while subject.len() < 230 {
+        subject.push('s');
+    }
+    assert!(subject.len() <= built_in.subject_ascii);
+    let mail = |subject: &str, body: String| {
+        Email::builder()
+            .from(&stack.user("alice"), None)
+            .to(&stack.user("bob"), None)
+            .subject(subject)
+            .body(body)
+            .build()
+            .unwrap()
+    };
+    match mailer.send(&mail(&subject, "short".into())).await {
+        Err(MailError::Invalid { field, reason, .. }) => {
+            assert_eq!(field, "subject");
+            assert!(reason.contains("200"), "{reason}");
+        }
+        other => panic!("expected Invalid subject, got {other:?}"),
+    }
+    assert_eq!(mailer.capabilities().limits.body, 8192);
+    let body: String = (0..6000).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+    assert!(body.len() > built_in.body);
+    mailer
+        .send(&mail(&format!("Lengths {tag}"), body.clone()))
+        .await
+        .unwrap();
+    let msg = stack.wait_for("bob", &tag).await;
+    assert_eq!(
+        msg.text_body().as_deref().map(str::trim_end),
+        Some(body.as_str())
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quectel_gb2312_mail_arrives_in_its_charset() {
     let stack = Stack::from_env();

@@ -359,8 +359,18 @@ async fn send(family: Family, input: Input) -> (Result<(), MailError>, usize) {
         }
         Family::Sim7000 => {
             let (client, written) = silent(cellmail_simcom::sim7000::decoder_config());
+            // The lengths given (the built-in ones, which the length rows
+            // are built from): by default the mailer asks the module's test
+            // forms before it can check a length, so a too-long subject is
+            // refused after them, before any byte of the mail (see
+            // crates/simcom/tests/sim7000_lengths.rs). Every other row is
+            // refused before a byte in either mode: the mailbox rows below
+            // run in the default one.
             let options = cellmail_simcom::Sim7000Options {
                 bearer,
+                lengths: cellmail_simcom::sim7000::Lengths::Assume(
+                    cellmail_simcom::sim7000::capabilities().limits,
+                ),
                 ..Default::default()
             };
             let mut m = cellmail_simcom::Sim7000Mailer::new(client, account, options);

@@ -23,6 +23,68 @@ use crate::{Behaviour, Sim7000Model};
 /// The chunk the module grants per `AT+SMTPFT` (the manual's example).
 const GRANT: usize = 1360;
 
+/// The lengths this module reports in its test forms (§3.2: the manual gives
+/// the templates, no numbers) and holds its write forms to: a longer
+/// argument is `ERROR`. They are this module's own, on purpose not the
+/// library's built-in ones (64/256/4096), so a test through it shows the
+/// mailer checking mail against what the module said.
+mod lengths {
+    pub const SERVER: usize = 128;
+    pub const USER: usize = 40;
+    pub const PASSWORD: usize = 40;
+    pub const ADDRESS: usize = 96;
+    pub const NAME: usize = 48;
+    /// `<index>` 0-4: five recipients of each kind.
+    pub const LAST_INDEX: i64 = 4;
+    pub const SUBJECT: usize = 200;
+    pub const BODY: usize = 8192;
+    pub const FILE_NAME: usize = 48;
+    pub const CHARSET: usize = 16;
+}
+
+/// The answer to a test form (§3.2), in the manual's response syntax.
+fn test_form(name: &str) -> Option<String> {
+    use lengths::*;
+    Some(match name {
+        "+EMAILCID" => "+EMAILCID: (0-2)".into(),
+        "+EMAILTO" => "+EMAILTO: (10-120)".into(),
+        "+SMTPSRV" => format!("+SMTPSRV: {SERVER},(1-65535)"),
+        "+SMTPAUTH" => format!("+SMTPAUTH: (0,1),{USER},{PASSWORD}"),
+        "+SMTPFROM" => format!("+SMTPFROM: {ADDRESS},{NAME}"),
+        "+SMTPRCPT" => format!("+SMTPRCPT: (0-2),(0-{LAST_INDEX}),{ADDRESS},{NAME}"),
+        "+SMTPSUB" => format!("+SMTPSUB: {SUBJECT}"),
+        "+SMTPBODY" => format!("+SMTPBODY: {BODY}"),
+        "+SMTPFILE" => format!("+SMTPFILE: (0-2),{FILE_NAME},(0,1)"),
+        "+SMTPCS" => format!("+SMTPCS: {CHARSET}"),
+        "+POP3SRV" => format!("+POP3SRV: {SERVER},{USER},{PASSWORD},(1-65535)"),
+        _ => return None,
+    })
+}
+
+/// Whether a write form's arguments fit the lengths of [`test_form`].
+fn fits(cmd: &AtCommand) -> bool {
+    use lengths::*;
+    let len = |i: usize, max: usize| cmd.arg(i).is_none_or(|a| a.len() <= max);
+    match cmd.name.as_str() {
+        "+SMTPSRV" => len(0, SERVER),
+        "+SMTPAUTH" => len(1, USER) && len(2, PASSWORD),
+        "+SMTPFROM" => len(0, ADDRESS) && len(1, NAME),
+        "+SMTPRCPT" => {
+            cmd.int(1).is_none_or(|i| (0..=LAST_INDEX).contains(&i))
+                && len(2, ADDRESS)
+                && len(3, NAME)
+        }
+        "+SMTPSUB" => len(0, SUBJECT),
+        "+SMTPBODY" => cmd
+            .int(0)
+            .is_none_or(|n| usize::try_from(n).is_ok_and(|n| n <= BODY)),
+        "+SMTPFILE" => len(1, FILE_NAME),
+        "+SMTPCS" => len(0, CHARSET),
+        "+POP3SRV" => len(0, SERVER) && len(1, USER) && len(2, PASSWORD),
+        _ => true,
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Sim7000 {
     model: Sim7000Model,
@@ -224,7 +286,14 @@ impl Behaviour for Sim7000 {
             return Ok(self.email_ssl(cmd, io).await);
         }
         if cmd.test {
+            if let Some(answer) = test_form(name) {
+                io.line(&answer).await;
+            }
             io.ok().await;
+            return Ok(true);
+        }
+        if cmd.write && !fits(cmd) {
+            io.error().await;
             return Ok(true);
         }
         match name {
@@ -518,6 +587,33 @@ mod tests {
         assert_eq!(m.security(), Security::StartTls);
         m.reset();
         assert_eq!((m.model, m.email_ssl), (Sim7000Model::Sim800L, 0));
+    }
+
+    #[tokio::test]
+    async fn test_forms_say_this_modules_lengths_and_writes_are_held_to_them() {
+        let mut m = Sim7000::new(Sim7000Model::Sim7000G);
+        assert_eq!(
+            run(&mut m, "AT+SMTPSUB=?").await.0,
+            "\r\n+SMTPSUB: 200\r\n\r\nOK\r\n"
+        );
+        assert_eq!(
+            run(&mut m, "AT+SMTPRCPT=?").await.0,
+            "\r\n+SMTPRCPT: (0-2),(0-4),96,48\r\n\r\nOK\r\n"
+        );
+        assert_eq!(run(&mut m, "AT+SMTPSEND=?").await.0, "\r\nOK\r\n");
+        let long_subject = format!("AT+SMTPSUB=\"{}\"", "s".repeat(201));
+        let fits = format!("AT+SMTPSUB=\"{}\"", "s".repeat(200));
+        for bad in [
+            long_subject.as_str(),
+            "AT+SMTPBODY=8193",
+            "AT+SMTPRCPT=0,5,\"a@b.c\"",
+            "AT+SMTPCS=\"ABCDEFGHIJKLMNOPQ\"",
+        ] {
+            assert_eq!(run(&mut m, bad).await.0, "\r\nERROR\r\n", "{bad}");
+        }
+        for good in [fits.as_str(), "AT+SMTPRCPT=0,4,\"a@b.c\"", "AT+SMTPRCPT=0"] {
+            assert_eq!(run(&mut m, good).await.0, "\r\nOK\r\n", "{good}");
+        }
     }
 
     #[tokio::test]

@@ -15,4 +15,5 @@ pub mod sim7000;
 
 pub use a76xx::{A76xx, A76xxMailer, A76xxOptions};
 pub use sim5360::{Sim5360, Sim5360Mailer, Sim5360Options};
+pub use sim7000::Lengths as Sim7000Lengths;
 pub use sim7000::{Sim7000, Sim7000Mailer, Sim7000Options};

@@ -30,6 +30,12 @@ fn options() -> Sim7000Options {
             password: Secret::new(PASSWORD),
             tls: Default::default(),
         }),
+        // These transcripts are about the session, not the lengths: the
+        // built-in numbers are given, so no test form is asked (the forms
+        // are asked and read in sim7000_lengths.rs).
+        lengths: cellmail_simcom::sim7000::Lengths::Assume(
+            cellmail_simcom::sim7000::capabilities().limits,
+        ),
         ..Default::default()
     }
 }

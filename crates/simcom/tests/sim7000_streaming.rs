@@ -46,7 +46,15 @@ fn account() -> SmtpAccount {
 }
 
 fn options() -> Sim7000Options {
-    Sim7000Options::default()
+    Sim7000Options {
+        // These transcripts are about the session, not the lengths: the
+        // built-in numbers are given, so no test form is asked (the forms
+        // are asked and read in sim7000_lengths.rs).
+        lengths: cellmail_simcom::sim7000::Lengths::Assume(
+            cellmail_simcom::sim7000::capabilities().limits,
+        ),
+        ..Default::default()
+    }
 }
 
 #[tokio::test]

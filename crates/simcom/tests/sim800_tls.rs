@@ -39,6 +39,12 @@ fn options(model: Model, pop3_mode: TlsMode) -> Sim7000Options {
             tls: tls(pop3_mode),
         }),
         model,
+        // These transcripts are about the session, not the lengths: the
+        // built-in numbers are given, so no test form is asked (the forms
+        // are asked and read in sim7000_lengths.rs).
+        lengths: cellmail_simcom::sim7000::Lengths::Assume(
+            cellmail_simcom::sim7000::capabilities().limits,
+        ),
         ..Default::default()
     }
 }

@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::commands::EmailSsl;
 use super::commands::{self, prefix};
+use super::lengths::{self, ModuleLengths};
 use super::{Model, capabilities_of, plan, policy};
 
 /// Settings of a [`Sim7000Mailer`].
@@ -38,6 +39,39 @@ pub struct Sim7000Options {
     /// SIM800-series model gets e-mail TLS (`AT+EMAILSSL`). The default,
     /// [`Model::Sim7000`], has none.
     pub model: Model,
+    /// Where the lengths a mail is checked against come from: by default
+    /// the module's test forms, asked at the first call and again after a
+    /// reboot (the manual gives no numbers, §3.2).
+    pub lengths: Lengths,
+}
+
+/// Where a [`Sim7000Mailer`] takes the module's lengths (subject, body,
+/// addresses, names, recipients, file name, server, login) from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Lengths {
+    /// Ask the test forms (`AT+SMTPSUB=?`..., [`lengths::forms`](super::lengths::forms))
+    /// before the first mail or mailbox call, and again after a reboot.
+    /// Until then a mail is checked before a byte for everything but its
+    /// lengths, which are checked once the module has said them (before
+    /// any byte of the mail). A form the module refuses keeps the built-in
+    /// number of [`capabilities`](super::capabilities).
+    #[default]
+    AskModule,
+    /// These numbers (from the module's own manual, say): nothing is asked,
+    /// and a mail over them is refused before a byte is written.
+    Assume(cellmail::Limits),
+}
+
+/// What the module said of its lengths, and under which boot.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+enum LengthsProbe {
+    #[default]
+    NotAsked,
+    Asked {
+        /// [`ModuleState::reboots`](cellmail_session::ModuleState) when asked.
+        reboots: u64,
+        lengths: Box<ModuleLengths>,
+    },
 }
 
 /// What `AT+EMAILSSL=?` said ([`Sim7000Mailer::probe_tls`]), or a write of
@@ -63,6 +97,7 @@ impl Default for Sim7000Options {
             pop3: None,
             progress: None,
             model: Model::Sim7000,
+            lengths: Lengths::AskModule,
         }
     }
 }
@@ -122,6 +157,7 @@ pub struct Sim7000Mailer<T> {
     pub(super) options: Sim7000Options,
     pub(super) caps: Capabilities,
     pub(super) tls_probe: TlsProbe,
+    lengths: LengthsProbe,
 }
 
 impl<T> std::fmt::Debug for Sim7000Mailer<T> {
@@ -158,13 +194,16 @@ fn marks(cid: u8) -> Marks {
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`](super::decoder_config).
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim7000Options) -> Self {
-        Self {
+        let mut mailer = Self {
             driver: Driver::new(client, marks(options.cid)).with_progress(options.progress.clone()),
             account,
             caps: capabilities_of(options.model),
             options,
             tls_probe: TlsProbe::NotAsked,
-        }
+            lengths: LengthsProbe::NotAsked,
+        };
+        mailer.refresh_caps();
+        mailer
     }
 
     /// The AT client.
@@ -300,21 +339,131 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
 
     /// Narrows the capabilities to what the module said.
     fn take_probe(&mut self, probe: TlsProbe) {
+        self.tls_probe = probe;
+        self.refresh_caps();
+    }
+
+    /// The capabilities from the model, narrowed to what `AT+EMAILSSL=?`
+    /// said (only on a model with TLS: on another they already say no TLS),
+    /// with the lengths the module said or the user gave.
+    fn refresh_caps(&mut self) {
+        let mut caps = capabilities_of(self.options.model);
         if self.options.model.has_tls() {
-            let keep = |modes: &mut Vec<TlsMode>| match &probe {
+            let keep = |modes: &mut Vec<TlsMode>| match &self.tls_probe {
                 TlsProbe::NotAsked => {}
                 TlsProbe::Listed(listed) => {
                     modes.retain(|m| *m == TlsMode::None || listed.contains(m))
                 }
                 TlsProbe::Refused => modes.retain(|m| *m == TlsMode::None),
             };
-            keep(&mut self.caps.smtp_tls);
-            keep(&mut self.caps.pop3_tls);
-            if probe == TlsProbe::Refused {
-                self.caps.tls_versions.clear();
+            keep(&mut caps.smtp_tls);
+            keep(&mut caps.pop3_tls);
+            if self.tls_probe == TlsProbe::Refused {
+                caps.tls_versions.clear();
             }
         }
-        self.tls_probe = probe;
+        match (&self.options.lengths, &self.lengths) {
+            (Lengths::Assume(limits), _) => caps.limits = limits.clone(),
+            (Lengths::AskModule, LengthsProbe::Asked { lengths, .. }) => lengths.apply(&mut caps),
+            (Lengths::AskModule, LengthsProbe::NotAsked) => {}
+        }
+        self.caps = caps;
+    }
+
+    /// What the test forms said, once asked ([`probe_lengths`](Self::probe_lengths),
+    /// or the first call): `None` before, or with [`Lengths::Assume`].
+    pub fn module_lengths(&self) -> Option<&ModuleLengths> {
+        match &self.lengths {
+            LengthsProbe::Asked { lengths, .. } => Some(lengths),
+            LengthsProbe::NotAsked => None,
+        }
+    }
+
+    /// Asks the module its lengths now (the test forms of §3.2, as the first
+    /// call would), and checks mail against them from then on, until a
+    /// reboot. The capabilities show them. With [`Lengths::Assume`] nothing
+    /// is asked.
+    ///
+    /// ```no_run
+    /// # async fn run<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send>(
+    /// #     mut mailer: cellmail_simcom::Sim7000Mailer<T>) -> Result<(), cellmail::MailError> {
+    /// use cellmail::MailSender;
+    /// mailer.probe_lengths().await?;
+    /// println!("bodies up to {} bytes", mailer.capabilities().limits.body);
+    /// # Ok(()) }
+    /// ```
+    pub async fn probe_lengths(&mut self) -> Result<(), MailError> {
+        self.recover().await;
+        if self.options.lengths == Lengths::AskModule {
+            self.ask_lengths().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the lengths of [`caps`](Self::caps) are the module's (or the
+    /// user's): asked under the boot the module runs now.
+    pub(super) fn lengths_known(&self) -> bool {
+        match (&self.options.lengths, &self.lengths) {
+            (Lengths::Assume(_), _) => true,
+            (Lengths::AskModule, LengthsProbe::Asked { reboots, .. }) => {
+                *reboots == self.driver.state().reboots
+            }
+            (Lengths::AskModule, LengthsProbe::NotAsked) => false,
+        }
+    }
+
+    /// What a call can check before a byte: everything, once the lengths
+    /// are known; else everything but the lengths.
+    pub(super) fn caps_before_a_byte(&self) -> Capabilities {
+        if self.lengths_known() {
+            self.caps.clone()
+        } else {
+            lengths::without_lengths(&self.caps)
+        }
+    }
+
+    /// A mailbox account's capabilities: the POP3 server and login lengths
+    /// of `AT+POP3SRV=?` in place of the SMTP ones.
+    pub(super) fn pop3_caps(&self, caps: &Capabilities) -> Capabilities {
+        match (&self.options.lengths, &self.lengths) {
+            (Lengths::AskModule, LengthsProbe::Asked { lengths, .. }) => lengths.for_pop3(caps),
+            _ => caps.clone(),
+        }
+    }
+
+    /// Asks the test forms unless the lengths are known: true when it did
+    /// (the call checks its input again).
+    pub(super) async fn ask_lengths_if_due(&mut self) -> Result<bool, MailError> {
+        if self.lengths_known() {
+            return Ok(false);
+        }
+        self.ask_lengths().await?;
+        Ok(true)
+    }
+
+    /// The test forms, one by one: a refused form (`ERROR`) keeps its
+    /// built-in number; an answer that does not read too, with a warning.
+    async fn ask_lengths(&mut self) -> Result<(), MailError> {
+        let mut said = ModuleLengths::default();
+        for command in lengths::forms() {
+            match self.driver.client().execute(&command).await {
+                Ok(r) => {
+                    if !r.info.iter().any(|line| said.read(line)) {
+                        tracing::warn!(answer = ?r.info, "a test form's answer does not read: its built-in length stands");
+                    }
+                }
+                Err(e) if cellmail_session::is_refusal(&e) => {
+                    tracing::info!(error = %e, "a test form was refused: its built-in length stands");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.lengths = LengthsProbe::Asked {
+            reboots: self.driver.state().reboots,
+            lengths: Box::new(said),
+        };
+        self.refresh_caps();
+        Ok(())
     }
 
     /// A TLS account on a module whose `AT+EMAILSSL` answered `ERROR`:
@@ -434,11 +583,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
         email: &Email,
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
-        let bearer = self.options.bearer.as_ref();
         self.tls_refused("smtp", self.account.tls.mode)?;
-        validate_send(email, &self.account, bearer, &self.caps)?;
+        let caps = self.caps_before_a_byte();
+        validate_send(email, &self.account, self.options.bearer.as_ref(), &caps)?;
         policy::check_timeout(self.options.server_timeout)?;
         self.recover().await;
+        if self.ask_lengths_if_due().await? {
+            validate_send(
+                email,
+                &self.account,
+                self.options.bearer.as_ref(),
+                &self.caps,
+            )?;
+        }
         let result = self.send_mail(email, observe).await;
         // Not reached when the call is dropped: the next call does it.
         self.give_up_smtp_result();

@@ -6,6 +6,7 @@
 //!
 //! - [`commands`] and [`codes`]: the manual's commands and result tables;
 //! - [`plan`]: a mail or a mailbox call → the exchanges, in the manual's order;
+//! - [`lengths`]: the test forms that say the module's lengths, and their answers read;
 //! - [`policy`]: a result, code or fault → what to do next, and the answers read;
 //! - the mailer ([`Sim7000Mailer`]): the plans run on the session driver
 //!   (`cellmail_session::Driver`), the attachment streamed through `AT+SMTPFT`
@@ -13,6 +14,7 @@
 
 pub mod codes;
 pub mod commands;
+pub mod lengths;
 mod mailer;
 pub mod plan;
 pub mod policy;
@@ -23,7 +25,7 @@ use cellmail::{Capabilities, Charset, Dialect, ModuleInfo};
 use cellmail_at::DecoderConfig;
 
 use commands::prefix;
-pub use mailer::{Sim7000Mailer, Sim7000Options, TlsProbe};
+pub use mailer::{Lengths, Sim7000Mailer, Sim7000Options, TlsProbe};
 
 /// The family name.
 pub const FAMILY: &str = "sim7000";
@@ -159,10 +161,11 @@ pub fn capabilities_of(model: Model) -> Capabilities {
 ///
 /// **Not in the manual**: the manual gives no numbers for the lengths; the
 /// module reports them in the test forms (`AT+SMTPSUB=?` → `+SMTPSUB:
-/// <subjectLength>`, `AT+SMTPRCPT=?`, `AT+SMTPSRV=?`...). The recipient
-/// counts, address, name, subject, body, file name, user, password and
-/// server lengths below are conservative host-side choices, checked before
-/// sending so a mail is refused here rather than by the module.
+/// <subjectLength>`, `AT+SMTPRCPT=?`, `AT+SMTPSRV=?`...), which the mailer
+/// asks before its first call ([`Lengths::AskModule`], [`lengths`]). The
+/// recipient counts, address, name, subject, body, file name, user,
+/// password and server lengths below are host-side choices that stand only
+/// until the module has answered, and for a form it refuses.
 pub fn capabilities() -> Capabilities {
     use cellmail::{AttachmentSources, Limits, TextEncoding, TlsMode};
     Capabilities {

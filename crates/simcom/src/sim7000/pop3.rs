@@ -76,7 +76,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         }
         let account = self.pop3_account()?;
         self.tls_refused("pop3", account.tls.mode)?;
-        validate_mailbox(&account, self.options.bearer.as_ref(), &self.caps)?;
+        let caps = if self.lengths_known() {
+            self.pop3_caps(&self.caps)
+        } else {
+            self.caps_before_a_byte()
+        };
+        validate_mailbox(&account, self.options.bearer.as_ref(), &caps)?;
+        if self.ask_lengths_if_due().await? {
+            let caps = self.pop3_caps(&self.caps);
+            validate_mailbox(&account, self.options.bearer.as_ref(), &caps)?;
+        }
         self.common_settings().await?;
         self.email_ssl("pop3", account.tls.mode).await?;
         self.driver.run(&plan::pop3_server(&account)).await?;
