@@ -75,6 +75,10 @@ async fn mail_is_checked_against_the_lengths_the_module_said() {
 
     let report = m.send(&mail("Test")).await.unwrap();
     assert_eq!(report.module_result, "+SMTPSEND: 1");
+    assert_eq!(
+        report.commands, 14,
+        "the forms were asked by the refused mail"
+    );
 
     // Three To recipients where the module numbers two: refused before a
     // byte (the transcript has nothing for it).
@@ -100,6 +104,7 @@ async fn mail_is_checked_against_the_lengths_the_module_said() {
     // every setting.
     let report = m.send(&mail("Test")).await.unwrap();
     assert_eq!(report.module_result, "+SMTPSEND: 1");
+    assert_eq!(report.commands, 9 + 14, "the forms, then the mail");
     harness::finish(m.into_client()).unwrap();
 }
 

@@ -526,6 +526,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         observe: &(dyn Fn(SendStage) + Send + Sync),
     ) -> Result<SendReport, MailError> {
         let meter = self.driver.meter();
+        // The lengths, once the module has said them (the test forms count
+        // as this mail's commands).
+        if self.ask_lengths_if_due().await? {
+            let bearer = self.options.bearer.as_ref();
+            validate_send(email, &self.account, bearer, &self.caps)?;
+        }
         // The attachment's source is opened before any byte is written: a
         // host file that cannot be opened must not leave the module in a
         // send session (§3.2.10: once AT+SMTPSEND is answered OK, the manual
@@ -588,14 +594,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
         validate_send(email, &self.account, self.options.bearer.as_ref(), &caps)?;
         policy::check_timeout(self.options.server_timeout)?;
         self.recover().await;
-        if self.ask_lengths_if_due().await? {
-            validate_send(
-                email,
-                &self.account,
-                self.options.bearer.as_ref(),
-                &self.caps,
-            )?;
-        }
         let result = self.send_mail(email, observe).await;
         // Not reached when the call is dropped: the next call does it.
         self.give_up_smtp_result();
