@@ -410,7 +410,7 @@ async fn sim5360_send_with_module_attachment_then_pop3() {
         "C:/Picture/20100202_100006.jpg".to_owned(),
         vec![1u8, 2, 3, 250, 251],
     )];
-    let (mut mailer, _module) = sim5360(&stack, "alice", "carol", files);
+    let (mut mailer, module) = sim5360(&stack, "alice", "carol", files);
     let email = Email::builder()
         .from(&stack.user("alice"), Some("Meter"))
         .to(&stack.user("carol"), Some("Carol"))
@@ -440,6 +440,33 @@ async fn sim5360_send_with_module_attachment_then_pop3() {
     let id = found.expect("the mail is in carol's mailbox");
     let msg = mailer.retrieve(id).await.unwrap();
     assert_eq!(msg.subject().unwrap(), format!("Photo {tag}"));
+    // Issue 14 §4: the attachment AT+POP3GET saved, named with its module
+    // path and size (the virtual module lists the folder as §4.7 shows).
+    let [file] = msg.module_files() else {
+        panic!("{:?}", msg.module_files())
+    };
+    assert_eq!(file.name(), "20100202_100006.jpg");
+    assert_eq!(file.size, Some(5));
+    let folder = file.path.folder().unwrap().to_owned();
+    assert!(folder.starts_with("C:/Email/"), "{folder}");
+    assert_eq!(
+        module.file(file.path.as_str()),
+        Some(vec![1u8, 2, 3, 250, 251])
+    );
+    // §4.7: AT+FSCD=C:/Email, then AT+FSLS lists the saved mail's folder.
+    use cellmail_simcom::sim5360::commands as cmd;
+    let client = mailer.client();
+    let cd = client
+        .execute(&cmd::change_directory("C:/Email"))
+        .await
+        .unwrap();
+    assert_eq!(cd.info, ["+FSCD: C:/Email/"]);
+    let ls = client.execute(&cmd::list_directory()).await.unwrap();
+    assert_eq!(ls.info[0], "+FSLS: SUBDIRECTORIES:");
+    assert!(
+        ls.info.iter().any(|l| folder.ends_with(l.as_str())),
+        "{ls:?}"
+    );
     mailer.delete(id).await.unwrap();
     mailer.close().await.unwrap();
     assert!(
@@ -1004,10 +1031,9 @@ mod hostile_mailbox {
         let id = ids(&mut m, &tag).await;
         let tricky = m.retrieve(id["tricky"]).await.unwrap();
         assert_eq!(tricky.text_body().as_deref(), Some(TRICKY));
-        assert!(matches!(
-            &lost(&tricky)[..],
-            [Lost::AttachmentsOnModule { .. }]
-        ));
+        // Its folder listed: only the text file, nothing lost.
+        assert_eq!(lost(&tricky), []);
+        assert!(tricky.module_files().is_empty());
         // A line reading `OK` or `ERROR` with text after it is the mail's
         // own (the module keeps printing); only the `OK` it keeps quiet
         // after ends the answer.
@@ -1017,11 +1043,7 @@ mod hostile_mailbox {
         ] {
             let msg = m.retrieve(id[case]).await.unwrap();
             assert_eq!(msg.text_body().as_deref(), Some(want), "{case}");
-            assert!(
-                matches!(&lost(&msg)[..], [Lost::AttachmentsOnModule { .. }]),
-                "{case}: {:?}",
-                msg.fidelity()
-            );
+            assert_eq!(lost(&msg), [], "{case}");
         }
         let large = m.retrieve(id["large"]).await.unwrap();
         assert_eq!(large.text_body().unwrap(), large_body());
@@ -1032,11 +1054,75 @@ mod hostile_mailbox {
         let [Lost::AttachmentsOnModule { folder }] = &lost(&att)[..] else {
             panic!("{:?}", att.fidelity())
         };
-        // The virtual module saved the attachment where the flag says.
+        // The virtual module saved the attachment where the flag says, and
+        // the message names it there (issue 14 §4).
+        let path = format!("{}/log.bin", folder.trim_end_matches('/'));
+        assert_eq!(module.file(&path), Some(vec![0u8, 1, 2, 250, 251, 252]));
+        let [file] = att.module_files() else {
+            panic!("{:?}", att.module_files())
+        };
+        assert_eq!((file.path.as_str(), file.size), (path.as_str(), Some(6)));
+        m.close().await.unwrap();
+    }
+
+    /// Issue 14 §4 on the card: `AT+FSLOCA=1` saves into `D:/Email`, and
+    /// `SavedMail::KeepAttachments` leaves only the attachments there: a
+    /// plain mail's folder is gone, an attachment's folder keeps the file the
+    /// message names, without the text file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sim5360_card_storage_keeps_only_the_attachments() {
+        use cellmail_simcom::sim5360::{MailStorage, SavedMail};
+        let stack = Stack::from_env();
+        let tag = unique("card");
+        stack
+            .deliver("dave", &text(&tag, "plain", "hello\r\n"))
+            .await;
+        stack.deliver("dave", &with_attachment(&tag)).await;
+        for case in ["plain", "attachment"] {
+            stack.wait_for("dave", &format!("{tag} {case}")).await;
+        }
+        let (mut m, module) = sim5360_with(
+            &stack,
+            "alice",
+            "dave",
+            Vec::new(),
+            MailStorage::Card,
+            SavedMail::KeepAttachments,
+        );
+        let mut id = std::collections::HashMap::new();
+        for info in m.list().await.unwrap() {
+            let head = m.headers(info.id).await.unwrap();
+            if let Some(case) = head
+                .subject()
+                .and_then(|s| s.strip_prefix(&format!("{tag} ")).map(str::to_owned))
+            {
+                id.insert(case, info.id);
+            }
+        }
+        let plain = m.retrieve(id["plain"]).await.unwrap();
+        assert_eq!(plain.text_body().as_deref(), Some("hello\r\n"));
+        assert_eq!(lost(&plain), []);
+        let att = m.retrieve(id["attachment"]).await.unwrap();
+        let [file] = att.module_files() else {
+            panic!("{:?}", att.module_files())
+        };
+        assert!(file.path.as_str().starts_with("D:/Email/"), "{file:?}");
         assert_eq!(
-            module.file(&format!("{}/log.bin", folder.trim_end_matches('/'))),
+            module.file(file.path.as_str()),
             Some(vec![0u8, 1, 2, 250, 251, 252])
         );
+        let folder = file.path.folder().unwrap().to_owned();
+        assert_eq!(module.file(&format!("{folder}/EMAIL000.TXT")), None);
+        // D:/Email holds the attachment's folder only.
+        use cellmail_simcom::sim5360::commands as cmd;
+        let client = m.client();
+        client
+            .execute(&cmd::change_directory("D:/Email"))
+            .await
+            .unwrap();
+        let ls = client.execute(&cmd::list_directory()).await.unwrap();
+        let name = folder.rsplit('/').next().unwrap();
+        assert_eq!(ls.info, ["+FSLS: SUBDIRECTORIES:", name], "{ls:?}");
         m.close().await.unwrap();
     }
 

@@ -245,6 +245,26 @@ pub fn sim5360(
     pop3_user: &str,
     files: Vec<(String, Vec<u8>)>,
 ) -> (cellmail_simcom::Sim5360Mailer<SerialStream>, VirtualModule) {
+    sim5360_with(
+        stack,
+        from,
+        pop3_user,
+        files,
+        Default::default(),
+        Default::default(),
+    )
+}
+
+/// A virtual SIM5360 and its mailer, saving retrieved mails on `storage`,
+/// their folders left as `saved_mail` says.
+pub fn sim5360_with(
+    stack: &Stack,
+    from: &str,
+    pop3_user: &str,
+    files: Vec<(String, Vec<u8>)>,
+    storage: cellmail_simcom::sim5360::MailStorage,
+    saved_mail: cellmail_simcom::sim5360::SavedMail,
+) -> (cellmail_simcom::Sim5360Mailer<SerialStream>, VirtualModule) {
     let module = VirtualModule::spawn(
         Family::Sim5360,
         SimOptions {
@@ -259,6 +279,8 @@ pub fn sim5360(
         pop3: Some(stack.pop3_account(pop3_user)),
         result_timeout: Duration::from_secs(60),
         progress: None,
+        storage,
+        saved_mail,
     };
     let mailer = cellmail_simcom::Sim5360Mailer::new(
         client,

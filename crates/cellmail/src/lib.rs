@@ -40,7 +40,7 @@ pub use email::{
     RecipientKind, Sender, Storage,
 };
 pub use error::{MailError, VendorCode};
-pub use message::{Fidelity, Lost, MailboxAddr, Message, ReceivedAttachment};
+pub use message::{Fidelity, Lost, MailboxAddr, Message, ModuleFile, ReceivedAttachment};
 pub use probe::{Dialect, ModuleInfo, probe};
 pub use sender::{
     MailSender, Mailbox, MailboxStat, MessageInfo, MessageUid, Phase, Progress, ProgressEvent,

@@ -2,6 +2,7 @@
 
 use mail_parser::{MessageParser, MimeHeaders};
 
+use crate::email::ModulePath;
 use crate::error::MailError;
 
 /// A name and address from a header (`From`, `To`, `Cc`).
@@ -24,6 +25,42 @@ pub struct ReceivedAttachment {
     pub bytes: Vec<u8>,
 }
 
+/// A file the module saved with a retrieved message, on its own file system
+/// (SIM5360: the attachments `AT+POP3GET` saves into the mail's folder). Its
+/// bytes stay on the module: attach it to a mail as it is
+/// ([`Attachment::from_module`](crate::Attachment::from_module)), or fetch it
+/// with the module's file commands.
+///
+/// ```
+/// use cellmail::{Attachment, ModuleFile};
+/// let file = ModuleFile::new("C:/Email/100202110457/log.bin".parse()?, Some(6));
+/// assert_eq!((file.name(), file.size), ("log.bin", Some(6)));
+/// // Forward it: the module sends it from where it is.
+/// let forward = Attachment::from_module(file.path.as_str())?;
+/// assert_eq!(forward.name(), "log.bin");
+/// # Ok::<(), cellmail::MailError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ModuleFile {
+    /// Where it is, as the module writes it (`C:/Email/100202110457/log.bin`).
+    pub path: ModulePath,
+    /// Its size in bytes, when the module told it.
+    pub size: Option<u64>,
+}
+
+impl ModuleFile {
+    /// A file at `path`, of `size` bytes if known.
+    pub fn new(path: ModulePath, size: Option<u64>) -> Self {
+        Self { path, size }
+    }
+
+    /// The file name, without storage and folders.
+    pub fn name(&self) -> &str {
+        self.path.name()
+    }
+}
+
 /// A message read from a mailbox. Keeps the raw bytes; headers, text and
 /// attachments come from the `mail-parser` crate.
 ///
@@ -40,6 +77,7 @@ pub struct Message {
     raw: Vec<u8>,
     parsed: mail_parser::Message<'static>,
     fidelity: Fidelity,
+    module_files: Vec<ModuleFile>,
 }
 
 /// How faithfully the module handed a message over.
@@ -67,8 +105,10 @@ pub enum Lost {
         /// The declared `Content-Type`, e.g. `multipart/alternative`.
         content_type: String,
     },
-    /// The module keeps a mail's attachments, if it had any, in this folder
-    /// of its file system and prints only the text.
+    /// The module keeps a mail's attachments in this folder of its file
+    /// system and prints only the text. The files it listed are in
+    /// [`Message::module_files`]; with none listed it could not tell (the
+    /// listing was refused), and the mail may have had attachments or not.
     AttachmentsOnModule {
         /// The folder the module named, e.g. `C:/Email/100202110457/`.
         folder: String,
@@ -100,6 +140,7 @@ impl std::fmt::Debug for Message {
             .field("bytes", &self.raw.len())
             .field("subject", &self.subject())
             .field("fidelity", &self.fidelity)
+            .field("module_files", &self.module_files)
             .finish()
     }
 }
@@ -115,6 +156,7 @@ impl Message {
             raw,
             parsed,
             fidelity: Fidelity::Exact,
+            module_files: Vec::new(),
         })
     }
 
@@ -151,6 +193,32 @@ impl Message {
     /// Whether these are the server's bytes or a module's digest.
     pub fn fidelity(&self) -> &Fidelity {
         &self.fidelity
+    }
+
+    /// The files the module saved with this message on its own file system
+    /// (SIM5360: the attachments `AT+POP3GET` saved), as it listed them;
+    /// empty when it saved none, or the dialect saves nothing. Their bytes
+    /// are not in [`attachments`](Self::attachments).
+    ///
+    /// ```
+    /// use cellmail::{Lost, Message, ModuleFile};
+    /// let folder = "C:/Email/100202110457/";
+    /// let lost = vec![Lost::AttachmentsOnModule { folder: folder.into() }];
+    /// let msg = Message::from_module_digest(b"Subject: x\r\n\r\nlog attached\r\n".to_vec(), lost)?
+    ///     .with_module_files(vec![ModuleFile::new(format!("{folder}log.bin").parse()?, Some(6))]);
+    /// assert_eq!(msg.module_files()[0].path.as_str(), "C:/Email/100202110457/log.bin");
+    /// assert!(msg.attachments().is_empty());
+    /// # Ok::<(), cellmail::MailError>(())
+    /// ```
+    pub fn module_files(&self) -> &[ModuleFile] {
+        &self.module_files
+    }
+
+    /// The same message naming the files the module saved with it (see
+    /// [`module_files`](Self::module_files)).
+    pub fn with_module_files(mut self, files: Vec<ModuleFile>) -> Self {
+        self.module_files = files;
+        self
     }
 
     /// Parses what a module relayed from a POP3 server, undoing the POP3

@@ -21,6 +21,90 @@ pub(crate) struct Sim5360 {
     pop3: Option<Pop3>,
     last: Option<Vec<u8>>,
     saved: u32,
+    /// `AT+FSLOCA=1`: mails are saved on the card, `D:/Email` (§2).
+    card: bool,
+    /// Folders `AT+POP3GET` made (the file store holds files only), until
+    /// `AT+FSRMDIR` removes them.
+    dirs: std::collections::BTreeSet<String>,
+}
+
+impl Sim5360 {
+    /// Where `AT+POP3GET` saves mails (§2: "C:/Email" or "D:/Email",
+    /// "depending on the value of command +FSLOCA").
+    fn email_root(&self) -> &'static str {
+        if self.card { "D:/Email" } else { "C:/Email" }
+    }
+
+    /// `name` in the current folder, or as it is when absolute (`C:/...`).
+    fn path_of(&self, name: &str) -> String {
+        if name.contains(':') {
+            name.trim_end_matches('/').to_owned()
+        } else {
+            format!("{}/{}", self.folder, name.trim_end_matches('/'))
+        }
+    }
+
+    /// `AT+FSLS[=<type>]`: the note's form (§3.2 files, §4.7 subdirectories:
+    /// a section line, then one name a line, no sizes); a section is printed
+    /// when it has entries, and `<type>` 1 (subdirectories only) and 2
+    /// (files only) as SIMCom's file-system chapter defines them.
+    async fn list(&mut self, cmd: &AtCommand, io: &mut Io) {
+        let prefix = format!("{}/", self.folder);
+        let mut dirs = std::collections::BTreeSet::new();
+        let mut files = std::collections::BTreeSet::new();
+        let stored: Vec<String> = io
+            .files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        for path in stored.iter().chain(&self.dirs) {
+            let Some(rest) = path.strip_prefix(&prefix) else {
+                continue;
+            };
+            match rest.split_once('/') {
+                Some((dir, _)) => dirs.insert(dir.to_owned()),
+                None if self.dirs.contains(path) => dirs.insert(rest.to_owned()),
+                None => files.insert(rest.to_owned()),
+            };
+        }
+        let kind = if cmd.write { cmd.int(0) } else { Some(0) };
+        if !matches!(kind, Some(0..=2)) {
+            io.error().await;
+            return;
+        }
+        if kind != Some(2) && !dirs.is_empty() {
+            io.line("+FSLS: SUBDIRECTORIES:").await;
+            for d in dirs {
+                io.line(&d).await;
+            }
+        }
+        if kind != Some(1) && !files.is_empty() {
+            io.line("+FSLS: FILES:").await;
+            for f in files {
+                io.line(&f).await;
+            }
+        }
+        io.ok().await;
+    }
+}
+
+/// An attachment's name as a file name of the module: the characters
+/// SIMCom's file-system naming rules forbid (`\ / : * ? " < > | , ;`) and
+/// controls become `_`.
+fn file_name(name: &str) -> String {
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_control() || "\\/:*?\"<>|,;".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if name.is_empty() { "_".into() } else { name }
 }
 
 fn smtp_result(e: &NetError) -> String {
@@ -149,8 +233,20 @@ impl Behaviour for Sim5360 {
     async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed> {
         let arg = |i| cmd.arg(i).unwrap_or("").to_owned();
         match cmd.name.as_str() {
+            // SIMCom's file-system chapter: `+FSLS: (list of supported <type>s)`.
+            "+FSLS" if cmd.test => {
+                io.line("+FSLS: (0-2)").await;
+                io.ok().await;
+            }
             _ if cmd.test => io.ok().await,
-            "+CGSOCKCONT" | "+FSLOCA" if cmd.write => io.ok().await,
+            "+CGSOCKCONT" if cmd.write => io.ok().await,
+            "+FSLOCA" if cmd.write => match cmd.int(0) {
+                Some(n @ 0..=1) => {
+                    self.card = n == 1;
+                    io.ok().await;
+                }
+                _ => io.error().await,
+            },
             "+SMTPSRV" if cmd.write => {
                 self.server = Some((
                     arg(0),
@@ -186,20 +282,37 @@ impl Behaviour for Sim5360 {
                 io.line(&format!("+FSCD: {}/", self.folder)).await;
                 io.ok().await;
             }
-            "+FSLS" => {
-                let prefix = format!("{}/", self.folder);
-                let names: Vec<String> = io
+            "+FSLS" => self.list(cmd, io).await,
+            // SIMCom's file-system chapter: `+FSATTRI: <file_size>` (bytes).
+            "+FSATTRI" if cmd.write => match io.file(&self.path_of(&arg(0))) {
+                Some(bytes) => {
+                    io.line(&format!("+FSATTRI: {}", bytes.len())).await;
+                    io.ok().await;
+                }
+                None => io.error().await,
+            },
+            "+FSDEL" if cmd.write => {
+                if io.remove(&self.path_of(&arg(0))) {
+                    io.ok().await
+                } else {
+                    io.error().await
+                }
+            }
+            // A folder with files in it is not removed.
+            "+FSRMDIR" if cmd.write => {
+                let dir = self.path_of(&arg(0));
+                let inside = format!("{dir}/");
+                let full = io
                     .files
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .keys()
-                    .filter_map(|k| k.strip_prefix(&prefix).map(str::to_owned))
-                    .collect();
-                io.line("+FSLS: FILES:").await;
-                for n in names {
-                    io.line(&n).await;
+                    .any(|k| k.starts_with(&inside));
+                if !full && self.dirs.remove(&dir) {
+                    io.ok().await
+                } else {
+                    io.error().await
                 }
-                io.ok().await;
             }
             "+SMTPFILE" => {
                 match (cmd.int(0), cmd.arg(1)) {
@@ -340,12 +453,14 @@ impl Behaviour for Sim5360 {
                             Ok(data) => {
                                 self.saved += 1;
                                 let folder = format!(
-                                    "C:/Email/{:012}",
+                                    "{}/{:012}",
+                                    self.email_root(),
                                     100_202_110_457u64 + u64::from(self.saved)
                                 );
+                                self.dirs.insert(folder.clone());
                                 let (text, files) = digest(&data);
                                 for (name, bytes) in files {
-                                    io.store(&format!("{folder}/{name}"), bytes);
+                                    io.store(&format!("{folder}/{}", file_name(&name)), bytes);
                                 }
                                 io.store(&format!("{folder}/EMAIL000.TXT"), text.clone());
                                 self.last = Some(text);
@@ -363,7 +478,7 @@ impl Behaviour for Sim5360 {
             }
             "+POP3READ" => {
                 let data = if cmd.write {
-                    io.file(&format!("C:/Email/{}", arg(1)))
+                    io.file(&format!("{}/{}", self.email_root(), arg(1)))
                 } else {
                     self.last.clone()
                 };

@@ -4,16 +4,23 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use cellmail::{
-    Attachment, Auth, Email, MailError, MailSender, Mailbox, Pop3Account, Secret, ServerAddr,
-    SmtpAccount, VendorCode,
+    Attachment, Auth, Email, Fidelity, Lost, MailError, MailSender, Mailbox, ModuleFile,
+    Pop3Account, Secret, ServerAddr, SmtpAccount, VendorCode,
 };
 use cellmail_replay::harness::{self, PASSWORD, ReplayClient};
 use std::time::Duration;
 
 use cellmail_replay::{Faults, ScriptedModem, Transcript};
-use cellmail_simcom::sim5360::{Sim5360Mailer, Sim5360Options, decoder_config};
+use cellmail_simcom::sim5360::{
+    MailStorage, SavedMail, Sim5360Mailer, Sim5360Options, decoder_config,
+};
 
 fn mailer(client: ReplayClient) -> Sim5360Mailer<ScriptedModem> {
+    mailer_with(client, Sim5360Options::default())
+}
+
+/// A mailer with the note's account, bearer and POP3 server over `options`.
+fn mailer_with(client: ReplayClient, options: Sim5360Options) -> Sim5360Mailer<ScriptedModem> {
     let account = SmtpAccount {
         server: ServerAddr::new("smtp.server.com", 25),
         auth: Auth::Login {
@@ -30,7 +37,7 @@ fn mailer(client: ReplayClient) -> Sim5360Mailer<ScriptedModem> {
             password: Secret::new(PASSWORD),
             tls: Default::default(),
         }),
-        ..Default::default()
+        ..options
     };
     Sim5360Mailer::new(client, account, options)
 }
@@ -217,6 +224,10 @@ const STAT: &str = "> AT+POP3NUM\n< +POP3: 2 2134\n< OK\n";
 /// §4.4: AT+FSLOCA=0 and AT+POP3GET=1, answered OK.
 const GET: &str = "> AT+FSLOCA=0\n< OK\n> AT+POP3GET=1\n< OK\n";
 
+/// The saved folder listed (§4.7's commands): only the mail's text file.
+const LISTED: &str = "> AT+FSCD=C:/Email/100202110457\n< +FSCD: C:/Email/100202110457/\n< OK\n\
+    > AT+FSLS\n< +FSLS: FILES:\n< EMAIL000.TXT\n< OK\n";
+
 fn play(text: &str) -> Sim5360Mailer<ScriptedModem> {
     let t = Transcript::parse(text).unwrap();
     mailer(harness::client(&t, decoder_config(), Faults::new()).unwrap())
@@ -265,7 +276,7 @@ async fn only_a_path_is_taken_for_the_saved_path() {
     // Another URC between +POP3: SUCCESS and the path is not the path.
     let text = format!(
         "{LOGIN}{GET}< +POP3: SUCCESS\n< PB DONE\n< C:/Email/100202110457/, EMAIL000.TXT\n\
-         > AT+POP3READ\n< Subject: First Test Email\n< This is a test email with an attachment.\n< OK\n"
+         > AT+POP3READ\n< Subject: First Test Email\n< This is a test email with an attachment.\n< OK\n{LISTED}"
     );
     let mut m = play(&text);
     let msg = m.retrieve(1).await.unwrap();
@@ -281,7 +292,7 @@ async fn dot_lines_are_the_mails_own() {
     let text = format!(
         "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
          > AT+POP3READ\n< Subject: Dots\n< From: \"FromName\" <FromAddr@server.com>\n\
-         < ..two dots\n< .\n< OK\n"
+         < ..two dots\n< .\n< OK\n{LISTED}"
     );
     let mut m = play(&text);
     let msg = m.retrieve(1).await.unwrap();
@@ -300,7 +311,7 @@ async fn a_message_line_reading_ok_or_error_is_the_messages_own() {
     // line; only the `OK` it then keeps quiet after ends the answer.
     let text = format!(
         "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
-         > AT+POP3READ\n< Subject: Status\n< \n< Did it work?\n< OK\n< ERROR\n< It did.\n< OK\n\
+         > AT+POP3READ\n< Subject: Status\n< \n< Did it work?\n< OK\n< ERROR\n< It did.\n< OK\n{LISTED}\
          > AT+POP3OUT\n< +POP3: SUCCESS\n< OK\n"
     );
     let mut m = play(&text);
@@ -655,7 +666,7 @@ async fn message_lines_after_the_ok_leave_the_applications_urcs_queued() {
 async fn issue_17_body_lines_that_read_like_headers_stay_in_the_body() {
     let text = format!(
         "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
-         > AT+POP3READ\n< Subject: Status\n< \n< CMD: reboot\n< Verbrauch: 42,7 m3\n< OK\n"
+         > AT+POP3READ\n< Subject: Status\n< \n< CMD: reboot\n< Verbrauch: 42,7 m3\n< OK\n{LISTED}"
     );
     let mut m = play(&text);
     let msg = m.retrieve(1).await.unwrap();
@@ -663,4 +674,111 @@ async fn issue_17_body_lines_that_read_like_headers_stay_in_the_body() {
         msg.text_body().as_deref(),
         Some("CMD: reboot\r\nVerbrauch: 42,7 m3\r\n")
     );
+}
+
+/// Issue 14 §4: `AT+POP3GET` saves a mail's attachments into the folder it
+/// names (§2); the message names each of them with its module path, and its
+/// size when the module told it (`AT+FSATTRI` refused: unknown). Before, the
+/// folder was logged and dropped: no listing, no files.
+#[tokio::test(start_paused = true)]
+async fn a_retrieved_mails_attachments_are_named_with_their_module_path() {
+    let mut m =
+        mailer(harness::golden("sim5360", "mailer-attachments.at", decoder_config()).unwrap());
+    let msg = m.retrieve(1).await.unwrap();
+    assert_eq!(
+        msg.text_body().as_deref(),
+        Some("This is a test email with an attachment.\r\n")
+    );
+    let file = |path: &str, size| ModuleFile::new(path.parse().unwrap(), size);
+    assert_eq!(
+        msg.module_files(),
+        [
+            file("C:/Email/100202110457/log.bin", Some(6)),
+            file("C:/Email/100202110457/20100202_100006.jpg", None),
+        ]
+    );
+    // The bytes stay on the module, and the digest says so.
+    assert!(msg.attachments().is_empty());
+    assert_eq!(
+        msg.fidelity(),
+        &Fidelity::Digest(vec![
+            Lost::HeaderBoundary,
+            Lost::AttachmentsOnModule {
+                folder: "C:/Email/100202110457/".into()
+            }
+        ])
+    );
+    // Forwarded as it is: a module file the mailer can attach.
+    let forward = Attachment::from_module(msg.module_files()[0].path.as_str()).unwrap();
+    assert_eq!(forward.name(), "log.bin");
+    m.close().await.unwrap();
+    harness::finish(m.into_client()).unwrap();
+}
+
+/// The card (`AT+FSLOCA=1`, §2 "D:/Email") and [`SavedMail::KeepAttachments`]:
+/// the text file goes (`AT+FSDEL`); a folder with an attachment stays, one
+/// without is removed (`AT+FSRMDIR` from `D:/Email`), so plain mails leave
+/// nothing on the module.
+#[tokio::test(start_paused = true)]
+async fn card_storage_and_kept_attachments_only() {
+    let get = |id: u32, folder: &str| {
+        format!(
+            "> AT+FSLOCA=1\n< OK\n> AT+POP3GET={id}\n< OK\n< +POP3: SUCCESS\n\
+             < D:/Email/{folder}/, EMAIL000.TXT\n\
+             > AT+POP3READ\n< Subject: Mail {id}\n< To: ToAddr@server.com\n< \n< text\n< OK\n\
+             > AT+FSCD=D:/Email/{folder}\n< +FSCD: D:/Email/{folder}/\n< OK\n> AT+FSLS\n< +FSLS: FILES:\n< EMAIL000.TXT\n"
+        )
+    };
+    let text = format!(
+        "{LOGIN}{}< log.bin\n< OK\n> AT+FSATTRI=log.bin\n< +FSATTRI: 6\n< OK\n\
+         > AT+FSDEL=EMAIL000.TXT\n< OK\n\
+         {}< OK\n> AT+FSDEL=EMAIL000.TXT\n< OK\n> AT+FSCD=D:/Email\n< +FSCD: D:/Email/\n< OK\n\
+         > AT+FSRMDIR=100202110459\n< OK\n",
+        get(1, "100202110458"),
+        get(2, "100202110459"),
+    );
+    let t = Transcript::parse(&text).unwrap();
+    let options = Sim5360Options {
+        storage: MailStorage::Card,
+        saved_mail: SavedMail::KeepAttachments,
+        ..Default::default()
+    };
+    let mut m = mailer_with(
+        harness::client(&t, decoder_config(), Faults::new()).unwrap(),
+        options,
+    );
+    let with = m.retrieve(1).await.unwrap();
+    assert_eq!(
+        with.module_files(),
+        [ModuleFile::new(
+            "D:/Email/100202110458/log.bin".parse().unwrap(),
+            Some(6)
+        )]
+    );
+    let without = m.retrieve(2).await.unwrap();
+    assert!(without.module_files().is_empty());
+    // Listed, and nothing there: nothing lost.
+    assert_eq!(without.fidelity(), &Fidelity::Digest(vec![]));
+    harness::finish(m.into_client()).unwrap();
+}
+
+/// A listing the module refuses does not lose the mail: it comes back, and
+/// says attachments may be in the folder.
+#[tokio::test(start_paused = true)]
+async fn a_refused_listing_keeps_the_message_and_says_so() {
+    let text = format!(
+        "{LOGIN}{GET}< +POP3: SUCCESS\n< C:/Email/100202110457/, EMAIL000.TXT\n\
+         > AT+POP3READ\n< Subject: x\n< To: ToAddr@server.com\n< \n< text\n< OK\n\
+         > AT+FSCD=C:/Email/100202110457\n< ERROR\n"
+    );
+    let mut m = play(&text);
+    let msg = m.retrieve(1).await.unwrap();
+    assert!(msg.module_files().is_empty());
+    assert_eq!(
+        msg.fidelity(),
+        &Fidelity::Digest(vec![Lost::AttachmentsOnModule {
+            folder: "C:/Email/100202110457/".into()
+        }])
+    );
+    harness::finish(m.into_client()).unwrap();
 }

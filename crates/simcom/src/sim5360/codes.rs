@@ -4,6 +4,8 @@
 
 use cellmail::{Lost, MailError, Message, VendorCode};
 
+use super::files::Saved;
+
 /// A `+SMTP:` result (§1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SmtpResult {
@@ -308,11 +310,13 @@ pub fn text_lines(block: &[String]) -> Vec<&str> {
 /// line the header ends there and every line is kept as the module printed
 /// it; without one (the note's own examples) the first line that does not
 /// read `Name: value` begins the body, and the message says the boundary was
-/// guessed. `folder` is where `AT+POP3GET` said the module saved the mail:
-/// its attachments stay there (§2), so the message is the module's digest.
+/// guessed. `saved` is where `AT+POP3GET` said the module saved the mail,
+/// and the files listed there: its attachments stay there (§2), so the
+/// message is the module's digest and names them
+/// ([`Message::module_files`]).
 pub(crate) fn message_from_block(
     block: &[String],
-    folder: Option<&str>,
+    saved: Option<&Saved<'_>>,
 ) -> Result<Message, MailError> {
     let lines = text_lines(block);
     let mut lost = Vec::new();
@@ -341,18 +345,22 @@ pub(crate) fn message_from_block(
             raw.push_str("\r\n");
         }
     }
-    let Some(folder) = folder else {
+    let Some(saved) = saved else {
         // Headers only (`AT+POP3HDR`): nothing else was asked for.
         return Message::from_pop3_data(raw.into_bytes());
     };
     let msg = Message::from_module_digest(raw.clone().into_bytes(), lost.clone())?;
-    if msg.attachments().is_empty() {
+    let files = saved.files.clone().unwrap_or_default();
+    // Unlisted (the listing was refused): attachments may be there.
+    let on_module = saved.files.as_ref().is_none_or(|f| !f.is_empty());
+    if msg.attachments().is_empty() && on_module {
         lost.push(Lost::AttachmentsOnModule {
-            folder: folder.to_owned(),
+            folder: saved.folder.to_owned(),
         });
-        return Message::from_module_digest(raw.into_bytes(), lost);
+        let msg = Message::from_module_digest(raw.into_bytes(), lost)?;
+        return Ok(msg.with_module_files(files));
     }
-    Ok(msg)
+    Ok(msg.with_module_files(files))
 }
 
 /// A result text no module prints: bytes outside printable ASCII (the module's tables are
@@ -423,7 +431,11 @@ mod tests {
         }
     }
 
-    const FOLDER: Option<&str> = Some("C:/Email/100202110457/");
+    /// A saved mail whose folder was not listed.
+    const FOLDER: Option<&Saved<'static>> = Some(&Saved {
+        folder: "C:/Email/100202110457/",
+        files: None,
+    });
 
     fn block(lines: &[&str]) -> Vec<String> {
         lines.iter().map(|l| l.to_string()).collect()

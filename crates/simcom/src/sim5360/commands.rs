@@ -150,6 +150,25 @@ pub fn list_directory() -> Command {
     Command::exec("+FSLS")
 }
 
+/// `AT+FSATTRI=<file>` (unquoted, as SIMCom's file-system chapter writes it)
+/// → `+FSATTRI: <file_size>`: a file of the current folder. Not in the
+/// e-mail note.
+pub fn file_attributes(file: &str) -> Command {
+    Command::write("+FSATTRI").bare("file", file)
+}
+
+/// `AT+FSDEL=<file>` (unquoted): deletes a file of the current folder. Not
+/// in the e-mail note (SIMCom's file-system chapter).
+pub fn delete_file(file: &str) -> Command {
+    Command::write("+FSDEL").bare("file", file)
+}
+
+/// `AT+FSRMDIR=<folder>` (unquoted): removes a folder of the current folder.
+/// Not in the e-mail note (SIMCom's file-system chapter).
+pub fn remove_directory(folder: &str) -> Command {
+    Command::write("+FSRMDIR").bare("folder", folder)
+}
+
 /// `AT+CCLK="<yy/MM/dd,hh:mm:ss±zz>"`: §1 recommends setting the clock
 /// and time zone, which go into the mail's header ("refer to command
 /// +CCLK"); the note gives no example, the form is SIMCom's (as in the

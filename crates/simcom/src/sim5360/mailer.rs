@@ -15,6 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::codes::{message_from_block, numbers, saved_path};
 use super::commands::{self, POP3_RESULT, SMTP_RESULT};
+use super::files::{self, MailStorage, Saved, SavedMail};
 use super::policy::{self, Owed};
 use super::{RESET_UNSUPPORTED, capabilities, plan};
 
@@ -35,6 +36,12 @@ pub struct Sim5360Options {
     /// end; a mail has no transfer to report (the body travels inside
     /// `AT+SMTPBODY`, attachments are on the module already).
     pub progress: Option<Progress>,
+    /// Where retrieved mails are saved (`AT+FSLOCA`, §2): the module's
+    /// `C:/Email` (the default, as §4.4 sets it) or the card's `D:/Email`.
+    pub storage: MailStorage,
+    /// What becomes of a retrieved mail's folder once read and listed:
+    /// [`SavedMail::Keep`] (the default) leaves it as the module saved it.
+    pub saved_mail: SavedMail,
 }
 
 impl Default for Sim5360Options {
@@ -44,6 +51,8 @@ impl Default for Sim5360Options {
             pop3: None,
             result_timeout: Duration::from_secs(120),
             progress: None,
+            storage: MailStorage::Local,
+            saved_mail: SavedMail::Keep,
         }
     }
 }
@@ -57,7 +66,12 @@ const MARKS: Marks = Marks {
     bearer_lost: Vec::new(),
     pop3_ended: &[],
     late_results: &[],
-    own_results: &[SMTP_RESULT, POP3_RESULT, commands::email_folder(false)],
+    own_results: &[
+        SMTP_RESULT,
+        POP3_RESULT,
+        commands::email_folder(false),
+        commands::email_folder(true),
+    ],
 };
 
 /// How long lines of a message answer that came after its `OK` are waited
@@ -260,11 +274,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
     /// module's "known limits"): they are taken off the line so the next
     /// command is not confused, and the call fails rather than return a
     /// short message.
-    async fn message_lines(
-        &mut self,
-        command: &Command,
-        folder: Option<&str>,
-    ) -> Result<Message, MailError> {
+    async fn message_lines(&mut self, command: &Command) -> Result<Vec<String>, MailError> {
         let (r, rest) = self.driver.run_then_strays(command, ANSWER_QUIET).await?;
         if !rest.is_empty() {
             return Err(protocol(
@@ -281,14 +291,66 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
             // `+POP3: SERVER ERROR` instead of the message.
             self.pop3_outcome(result.trim_start_matches(POP3_RESULT))?;
         }
-        message_from_block(&r.info, folder)
+        Ok(r.info)
+    }
+
+    /// The files of the folder `AT+POP3GET` saved the mail into, but its text
+    /// file, each with its size (`AT+FSCD`, `AT+FSLS`, one `AT+FSATTRI` a
+    /// file); then the folder tidied as [`SavedMail`] says. A refused
+    /// listing gives `None` (the message then says attachments may be on the
+    /// module); a refused size is an unknown size; a refused tidy step leaves
+    /// the rest on the module, logged. Other faults (no answer) fail the call.
+    async fn saved_files(
+        &mut self,
+        folder: &str,
+        text_file: &str,
+    ) -> Result<Option<Vec<cellmail::ModuleFile>>, MailError> {
+        let [into, list] = plan::list_saved(folder);
+        let mut listed = None;
+        for ex in [into, list] {
+            match self.driver.run(&ex).await {
+                Ok(o) => listed = Some(o.into_response()),
+                Err(f) if f.is_refusal() => {
+                    tracing::warn!(error = %f.error, folder, "the saved mail's folder is not listed");
+                    return Ok(None);
+                }
+                Err(f) => return Err(MailError::Modem(f.error)),
+            }
+        }
+        let names = files::listing(&listed.map(|r| r.info).unwrap_or_default()).files;
+        let mut sizes = Vec::new();
+        for name in names.iter().filter(|n| n.as_str() != text_file) {
+            let size = match self.driver.run(&plan::file_size(name)).await {
+                Ok(o) => files::file_size(&o.into_response().info),
+                Err(f) if f.is_refusal() => None,
+                Err(f) => return Err(MailError::Modem(f.error)),
+            };
+            sizes.push((name.clone(), size));
+        }
+        let size_of = |n: &str| sizes.iter().find(|(m, _)| m == n).and_then(|(_, s)| *s);
+        let found = files::saved_files(folder, text_file, &names, size_of);
+        if self.options.saved_mail == SavedMail::KeepAttachments {
+            let others = names.iter().any(|n| n != text_file);
+            for ex in plan::tidy(folder, text_file, self.options.storage, others) {
+                match self.driver.run(&ex).await {
+                    Ok(_) => {}
+                    Err(f) if f.is_refusal() => {
+                        tracing::warn!(error = %f.error, folder, "the saved mail's folder stays");
+                        break;
+                    }
+                    Err(f) => return Err(MailError::Modem(f.error)),
+                }
+            }
+        }
+        Ok(Some(found))
     }
 
     /// `AT+POP3GET` (§4.4): `OK`, then `+POP3: SUCCESS` and the saved path, or
     /// `+POP3: FAILURE` / `FILE SYSTEM ERROR`...
-    async fn get(&mut self, id: u32) -> Result<String, MailError> {
-        let [storage, get] = plan::get(id, self.options.result_timeout);
-        self.driver.run(&storage).await?;
+    async fn get(&mut self, id: u32) -> Result<(String, String), MailError> {
+        let storage = self.options.storage;
+        let [setting, get] = plan::get(id, storage, self.options.result_timeout);
+        self.driver.run(&setting).await?;
         let line = match self.driver.run(&get).await {
             Ok(Outcome::Done {
                 result: Some(line), ..
@@ -312,12 +374,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim5360Mailer<T> {
         // URCs stay queued for the next call).
         let path = self
             .driver
-            .wait_urc(commands::email_folder(false), Duration::from_secs(5))
+            .wait_urc(storage.folder(), Duration::from_secs(5))
             .await?;
         match saved_path(&path) {
             Some((folder, file)) => {
                 tracing::debug!(folder, file, "e-mail saved");
-                Ok(folder.to_owned())
+                Ok((folder.to_owned(), file.to_owned()))
             }
             None => Err(protocol(
                 "AT+POP3GET",
@@ -418,11 +480,15 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
     /// `AT+POP3HDR=<n>` (§4.3); see the module's "known limits".
     async fn headers(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session(Some(id)).await?;
-        self.message_lines(&commands::header(id), None).await
+        let lines = self.message_lines(&commands::header(id)).await?;
+        message_from_block(&lines, None)
     }
 
-    /// `AT+FSLOCA=0`, `AT+POP3GET=<n>`, then `AT+POP3READ` of the last e-mail
-    /// got (§4.4); see the module's "known limits".
+    /// `AT+FSLOCA=<storage>`, `AT+POP3GET=<n>`, then `AT+POP3READ` of the
+    /// last e-mail got (§4.4); then the saved folder listed (`AT+FSCD`,
+    /// `AT+FSLS`, `AT+FSATTRI` per file, as §4.7 lists `C:/Email`): its files
+    /// but the text are the message's [`Message::module_files`]; tidied as
+    /// [`Sim5360Options::saved_mail`] says. See the module's "known limits".
     async fn retrieve(&mut self, id: u32) -> Result<Message, MailError> {
         self.pop3_session(Some(id)).await?;
         let progress = self.options.progress.clone();
@@ -436,10 +502,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Mailbox for Sim5360Mailer<T> {
             }
         };
         report(0, None);
-        let folder = self.get(id).await?;
-        let message = self
-            .message_lines(&commands::read_last(), Some(&folder))
-            .await?;
+        let (folder, text_file) = self.get(id).await?;
+        let lines = self.message_lines(&commands::read_last()).await?;
+        let files = self.saved_files(&folder, &text_file).await?;
+        let saved = Saved {
+            folder: &folder,
+            files,
+        };
+        let message = message_from_block(&lines, Some(&saved))?;
         let size = message.raw().len() as u64;
         report(size, Some(size));
         Ok(message)

@@ -14,8 +14,14 @@
 //! body line `Word: text` stays in the body. The message is a
 //! [`cellmail::Fidelity::Digest`] that lists what was lost:
 //!
-//! - [`cellmail::Lost::AttachmentsOnModule`]: attachments, if any, stay in
-//!   the folder `AT+POP3GET` named;
+//! - [`cellmail::Lost::AttachmentsOnModule`]: attachments stay in the folder
+//!   `AT+POP3GET` named. The mailer lists that folder (`AT+FSCD`, `AT+FSLS`,
+//!   as §4.7 lists `C:/Email`; `AT+FSATTRI` for each size) and the message
+//!   names them ([`cellmail::Message::module_files`]); a folder that holds
+//!   only the mail's text file loses nothing, one the module would not list
+//!   may hold attachments. [`Sim5360Options::saved_mail`] says whether the
+//!   folder is then tidied, [`Sim5360Options::storage`] where it is
+//!   (`AT+FSLOCA`: `C:/Email` or the card's `D:/Email`);
 //! - [`cellmail::Lost::HeaderBoundary`]: the module printed no blank line
 //!   (the note's own examples): the first line not reading `Name: value`
 //!   begins the body;
@@ -38,6 +44,8 @@
 //!
 //! - [`commands`]: the typed commands (§2);
 //! - [`codes`]: the `+SMTP:` / `+POP3:` result tables and the answers read;
+//! - [`files`]: where mails are saved (`AT+FSLOCA`), what `AT+FSLS` and
+//!   `AT+FSATTRI` answer, the saved files as [`cellmail::ModuleFile`]s;
 //! - [`plan`]: a mail or a mailbox call → the exchanges, in the note's order;
 //! - [`policy`]: a result, refusal or fault → what to do next;
 //! - the mailer ([`Sim5360Mailer`]) runs plans on the session driver
@@ -48,12 +56,14 @@ use cellmail_at::DecoderConfig;
 
 pub mod codes;
 pub mod commands;
+pub mod files;
 mod mailer;
 pub mod plan;
 pub mod policy;
 
 pub use codes::{Pop3Result, SmtpResult, pop3_result, saved_path};
 use commands::{POP3_RESULT, SMTP_RESULT};
+pub use files::{MailStorage, SavedMail};
 pub use mailer::{Sim5360Mailer, Sim5360Options};
 
 /// The family name.

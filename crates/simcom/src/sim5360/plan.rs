@@ -9,6 +9,7 @@ use cellmail::{AttachmentSource, Auth, Email, MailError, Pop3Account, RecipientK
 use cellmail_session::{Exchange, ModuleState, Owing, Residue, Service, Then, Wait};
 
 use super::commands::{self, POP3_RESULT, SMTP_RESULT};
+use super::files::{self, MailStorage};
 use crate::common;
 
 /// What one step of a send is, for the policy to read a refusal by.
@@ -167,11 +168,11 @@ pub fn login(account: &Pop3Account, apn: Option<&str>) -> Vec<Exchange> {
         .collect()
 }
 
-/// `AT+FSLOCA=0`, then `AT+POP3GET=<n>` (§4.4), which owes its `+POP3:`
-/// result after `OK` (the saved path follows it, a line of its own).
-pub fn get(id: u32, result_timeout: Duration) -> [Exchange; 2] {
+/// `AT+FSLOCA=<storage>`, then `AT+POP3GET=<n>` (§4.4), which owes its
+/// `+POP3:` result after `OK` (the saved path follows it, a line of its own).
+pub fn get(id: u32, storage: MailStorage, result_timeout: Duration) -> [Exchange; 2] {
     [
-        Exchange::new(commands::storage(false)),
+        Exchange::new(storage.command()),
         Exchange::new(commands::get(id))
             .wait(Wait::Urc {
                 prefix: POP3_RESULT,
@@ -179,6 +180,38 @@ pub fn get(id: u32, result_timeout: Duration) -> [Exchange; 2] {
             })
             .then(Then::Owes(Service::Pop3)),
     ]
+}
+
+/// Into the folder `AT+POP3GET` named and its listing (§4.7 lists
+/// `C:/Email` the same way): `AT+FSCD=<folder>`, `AT+FSLS`.
+pub fn list_saved(folder: &str) -> [Exchange; 2] {
+    [
+        Exchange::new(commands::change_directory(folder.trim_end_matches('/'))),
+        Exchange::new(commands::list_directory()),
+    ]
+}
+
+/// The size of a listed file of the current folder: `AT+FSATTRI=<file>`.
+pub fn file_size(file: &str) -> Exchange {
+    Exchange::new(commands::file_attributes(file))
+}
+
+/// [`SavedMail::KeepAttachments`](files::SavedMail::KeepAttachments), in the saved folder after its listing:
+/// the text file deleted, then, when no attachment is left in the folder,
+/// back to the storage's `Email` folder and the folder removed.
+pub fn tidy(
+    folder: &str,
+    text_file: &str,
+    storage: MailStorage,
+    attachments: bool,
+) -> Vec<Exchange> {
+    let mut plan = vec![Exchange::new(commands::delete_file(text_file))];
+    if let (false, Some(name)) = (attachments, files::folder_name(folder)) {
+        let email = storage.folder().trim_end_matches('/');
+        plan.push(Exchange::new(commands::change_directory(email)));
+        plan.push(Exchange::new(commands::remove_directory(name)));
+    }
+    plan
 }
 
 #[cfg(test)]
@@ -361,9 +394,37 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_mail_is_listed_in_its_folder() {
+        assert_eq!(
+            lines(&list_saved("C:/Email/100202110457/")),
+            ["AT+FSCD=C:/Email/100202110457", "AT+FSLS"]
+        );
+        assert_eq!(file_size("log.bin").label(), "AT+FSATTRI=log.bin");
+    }
+
+    #[test]
+    fn tidying_removes_the_text_and_an_empty_folder_only() {
+        let folder = "D:/Email/100202110457/";
+        assert_eq!(
+            lines(&tidy(folder, "EMAIL000.TXT", MailStorage::Card, false)),
+            [
+                "AT+FSDEL=EMAIL000.TXT",
+                "AT+FSCD=D:/Email",
+                "AT+FSRMDIR=100202110457"
+            ]
+        );
+        assert_eq!(
+            lines(&tidy(folder, "EMAIL000.TXT", MailStorage::Card, true)),
+            ["AT+FSDEL=EMAIL000.TXT"]
+        );
+    }
+
+    #[test]
     fn a_get_owes_its_pop3_result() {
-        let [storage, get] = get(3, Duration::from_secs(1));
+        let [storage, get] = get(3, MailStorage::Local, Duration::from_secs(1));
         assert_eq!(storage.label(), "AT+FSLOCA=0");
+        let [card, _] = super::get(3, MailStorage::Card, Duration::from_secs(1));
+        assert_eq!(card.label(), "AT+FSLOCA=1");
         assert_eq!(get.label(), "AT+POP3GET=3");
         assert_eq!(get.owes(), Some(Service::Pop3));
         assert_eq!(get.result_prefix(), Some(POP3_RESULT));
