@@ -128,6 +128,86 @@ async fn sim800_tls_to_a_plain_only_port_is_a_tls_error_with_code_71() {
     assert!(!e.is_transient());
 }
 
+/// A SIM7080 mail over `smtp` TLS (the server checked against the stack's
+/// CA, written to the module and converted) arrives, and is read back over
+/// POP3S (the SIM7080 has no STLS).
+async fn sim7080_tls(smtp: TlsMode) {
+    let stack = Stack::from_env();
+    let tag = unique("sim7080-tls");
+    let port = if smtp == TlsMode::Implicit {
+        stack.smtps
+    } else {
+        stack.smtp
+    };
+    let ca = std::fs::read(&stack.ca).unwrap();
+    let (mut mailer, _module) = sim7080(&stack, (port, smtp), TlsMode::Implicit, Some(ca));
+    mailer
+        .send(&simple(&stack, "alice", "bob", &tag))
+        .await
+        .unwrap();
+    let delivered = stack.wait_for("bob", &tag).await;
+    assert_eq!(delivered.subject().unwrap(), format!("Reading {tag}"));
+    // A second mail: the context and the CA are held, not sent again.
+    let report = mailer
+        .send(&simple(&stack, "alice", "bob", &format!("{tag}-2")))
+        .await
+        .unwrap();
+    assert!(report.commands <= 6, "{report:?}");
+    let list = mailer.list().await.unwrap();
+    let mut found = None;
+    for info in &list {
+        let head = mailer.headers(info.id).await.unwrap();
+        if head.subject().is_some_and(|s| s.ends_with(&tag)) {
+            found = Some(info.id);
+        }
+    }
+    let id = found.expect("the mail is in bob's mailbox");
+    let msg = mailer.retrieve(id).await.unwrap();
+    assert_eq!(
+        msg.text_body().unwrap().trim_end(),
+        format!("reading for {tag}")
+    );
+    mailer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim7080_starttls_with_a_ca_arrives_and_is_read_back_over_pop3s() {
+    sim7080_tls(TlsMode::StartTls).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim7080_implicit_tls_with_a_ca_arrives_and_is_read_back_over_pop3s() {
+    sim7080_tls(TlsMode::Implicit).await;
+}
+
+/// A CA that did not sign the server's certificate: the handshake fails
+/// (the virtual SIM7080 says 65: [AT7080] lists no TLS code), and a POP3
+/// STARTTLS account is refused before a byte ("startSSL ... only SMTP").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim7080_refuses_an_untrusted_server_and_pop3_starttls() {
+    let stack = Stack::from_env();
+    let other_ca = std::fs::read(std::env::var("CELLMAIL_OTHER_CA_CERT").unwrap()).unwrap();
+    let (mut mailer, _module) = sim7080(
+        &stack,
+        (stack.smtps, TlsMode::Implicit),
+        TlsMode::StartTls,
+        Some(other_ca),
+    );
+    let e = mailer
+        .send(&simple(&stack, "alice", "bob", "sim7080-untrusted"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.vendor_code().map(|c| c.to_string()).as_deref(),
+        Some("65"),
+        "{e:?}"
+    );
+    assert!(matches!(
+        mailer.stat().await.unwrap_err(),
+        MailError::Unsupported { .. }
+    ));
+}
+
 fn simple(stack: &Stack, from: &str, to: &str, tag: &str) -> Email {
     Email::builder()
         .from(&stack.user(from), Some("Meter"))

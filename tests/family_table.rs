@@ -18,6 +18,10 @@ fn families() -> Vec<(&'static str, Capabilities)> {
             "SIMCom SIM800 / SIM808",
             cellmail_simcom::sim7000::capabilities_of(cellmail_simcom::sim7000::Model::Sim800),
         ),
+        (
+            "SIMCom SIM7070 / SIM7080 / SIM7090",
+            cellmail_simcom::sim7000::capabilities_of(cellmail_simcom::sim7000::Model::Sim7080),
+        ),
         ("SIMCom SIM5360", cellmail_simcom::sim5360::capabilities()),
         ("SIMCom A76xx", cellmail_simcom::a76xx::capabilities()),
     ]

@@ -32,6 +32,7 @@ fn config(t: &Transcript, dir: &Path) -> HilConfig {
         progress: None,
         sim7000_model: match meta("model").as_deref() {
             Some("sim800") => cellmail_simcom::sim7000::Model::Sim800,
+            Some("sim7080") => cellmail_simcom::sim7000::Model::Sim7080,
             _ => cellmail_simcom::sim7000::Model::Sim7000,
         },
     }
@@ -84,4 +85,11 @@ async fn sim7000_recordings_replay() {
 #[tokio::test(start_paused = true)]
 async fn sim5360_recordings_replay() {
     replay_family("sim5360").await;
+}
+
+/// `cargo xtask hil --sim sim7080`: the SIM7000 dialect driving a virtual
+/// SIM7080G (`model: sim7080`), its TLS scenarios run with the stack's CA.
+#[tokio::test(start_paused = true)]
+async fn sim7080_recordings_replay() {
+    replay_family("sim7080").await;
 }

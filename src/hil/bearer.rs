@@ -54,6 +54,35 @@ pub(super) async fn bearer<T: AsyncRead + AsyncWrite + Unpin + Send>(
             };
             (outcome, m.into_client())
         }
+        DialectKind::Sim7000 if cfg.sim7000_model == cellmail_simcom::sim7000::Model::Sim7080 => {
+            // [EM7080] §4.1 with the dialect's typed commands: the APN of the
+            // context the mailer uses, its activation, the query that decides.
+            use cellmail_simcom::sim7080::plan;
+            let mut client = client;
+            let cid = cellmail_simcom::Sim7000Options::default().cid;
+            let mut open_error = None;
+            if let Some(apn) = &cfg.apn {
+                let [config, activate, _] = plan::bearer(cid, apn);
+                if let Err(e) = client.execute(&config.command).await {
+                    return (Outcome::Fail(e.to_string()), client);
+                }
+                match client.execute(&activate.command).await {
+                    Ok(_) => {}
+                    // An active context refuses to activate again: the query tells.
+                    Err(e @ (AtError::Error { .. } | AtError::Cme { .. })) => open_error = Some(e),
+                    Err(e) => return (Outcome::Fail(e.to_string()), client),
+                }
+            }
+            let query = cellmail_simcom::sim7080::commands::read_bearers();
+            let outcome = match client.execute(&query).await {
+                Ok(r) => match plan::bearer_outcome(cid, open_error.as_ref(), &r) {
+                    Ok(()) => Outcome::Pass,
+                    Err(e) => Outcome::Fail(no_apn(&e)),
+                },
+                Err(e) => Outcome::Fail(no_apn(&e)),
+            };
+            (outcome, client)
+        }
         DialectKind::Sim7000 => {
             // The Sim7000Mailer opens the bearer only inside a send (when given an APN);
             // the application note's own sequence (§4.1) is issued here with the dialect's

@@ -226,6 +226,56 @@ pub fn sim800(
     (mailer, module)
 }
 
+/// A virtual SIM7080G and a mailer driving it as `Model::Sim7080`: its
+/// bearer through `AT+CNCFG`/`AT+CNACT` on context 0, SMTP on `smtp_port`
+/// with `smtp_tls` and POP3 with `pop3_tls` (on the POP3S port when
+/// implicit), each checking the server against `ca` when one is given.
+pub fn sim7080(
+    stack: &Stack,
+    (smtp_port, smtp_tls): (u16, TlsMode),
+    pop3_tls: TlsMode,
+    ca: Option<Vec<u8>>,
+) -> (cellmail_simcom::Sim7000Mailer<SerialStream>, VirtualModule) {
+    let module = VirtualModule::spawn(
+        Family::Sim7000,
+        SimOptions {
+            sim7000_model: cellmail_sim::Sim7000Model::Sim7080G,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let client = open(&module, cellmail_simcom::sim7000::decoder_config());
+    let tls = |mode| TlsSettings {
+        mode,
+        verify: match &ca {
+            Some(pem) => cellmail::Verify::Server {
+                ca: cellmail::CertSource::Pem(pem.clone()),
+            },
+            None => cellmail::Verify::None,
+        },
+        ignore_module_clock: true,
+        ..Default::default()
+    };
+    let mut pop3 = stack.pop3_account("bob");
+    pop3.tls = tls(pop3_tls);
+    if pop3_tls == TlsMode::Implicit {
+        pop3.server.port = stack.pop3s;
+    }
+    let options = cellmail_simcom::Sim7000Options {
+        pop3: Some(pop3),
+        bearer: Some(cellmail::Bearer::new("CMNET")),
+        model: cellmail_simcom::sim7000::Model::Sim7080,
+        cid: 0,
+        ..Default::default()
+    };
+    let mailer = cellmail_simcom::Sim7000Mailer::new(
+        client,
+        stack.smtp_account("alice", smtp_port, tls(smtp_tls)),
+        options,
+    );
+    (mailer, module)
+}
+
 pub fn quectel(
     stack: &Stack,
     account: SmtpAccount,

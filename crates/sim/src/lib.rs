@@ -27,6 +27,7 @@ mod pty;
 mod quectel;
 mod sim5360;
 mod sim7000;
+mod sim7080;
 pub mod sink;
 
 use std::collections::HashMap;
@@ -99,6 +100,10 @@ pub enum Sim7000Model {
     /// TLS, STARTTLS and STLS handshakes, not interoperation at TLS 1.0. Like
     /// the real module as cellmail drives it, it checks no certificate.
     Sim800L,
+    /// A SIM7080G: the same e-mail commands on an `AT+CNCFG`/`AT+CNACT`
+    /// bearer, TLS through the four-parameter `AT+EMAILSSL` with a CA
+    /// written and converted (STARTTLS for SMTP only); rustls, as the SIM800L.
+    Sim7080G,
 }
 
 /// What a family adds to the shared engine.

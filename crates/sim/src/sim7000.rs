@@ -106,8 +106,11 @@ pub(crate) struct Sim7000 {
     pop3: Option<Pop3>,
     unread: Vec<u8>,
     /// The bearer of profile 1 (`AT+SAPBR=1,1`): closed at boot, like the
-    /// module's (§4.1 opens it before any e-mail command).
+    /// module's (§4.1 opens it before any e-mail command). On a SIM7080G:
+    /// whether a context is active.
     bearer: bool,
+    /// A SIM7080G's bearer, TLS contexts and certificates.
+    sim7080: crate::sim7080::Sim7080,
 }
 
 /// 71 (the SSL channel could not be established) or 72 (a fatal alert), SIM800 SSL note §2.1.
@@ -155,6 +158,9 @@ impl Sim7000 {
 
     /// How the mail clients connect, from `AT+EMAILSSL`.
     fn security(&self) -> Security {
+        if self.model == Sim7000Model::Sim7080G {
+            return self.sim7080.security();
+        }
         match self.email_ssl {
             1 => Security::Implicit,
             2 => Security::StartTls,
@@ -187,6 +193,15 @@ impl Sim7000 {
         true
     }
 
+    /// The CA a SIM7080G was given in `AT+EMAILSSL`; no check otherwise.
+    fn trust(&self) -> TlsTrust {
+        if self.model == Sim7000Model::Sim7080G {
+            self.sim7080.trust()
+        } else {
+            TlsTrust::default()
+        }
+    }
+
     fn text(&self, bytes: &[u8]) -> Vec<u8> {
         if self.charset.is_empty() || self.charset.eq_ignore_ascii_case("ASCII") {
             bytes.to_vec()
@@ -197,7 +212,8 @@ impl Sim7000 {
 
     fn outgoing(&self, io: &Io) -> Option<Outgoing> {
         let (host, port) = self.server.clone()?;
-        let port = port.unwrap_or(if self.email_ssl == 1 { 465 } else { 25 });
+        let implicit = self.security() == Security::Implicit;
+        let port = port.unwrap_or(if implicit { 465 } else { 25 });
         let people = |t: usize| self.rcpt.of(t);
         let charset = if self.charset.is_empty() {
             "us-ascii".to_owned()
@@ -208,7 +224,7 @@ impl Sim7000 {
             host,
             port,
             security: self.security(),
-            trust: TlsTrust::default(),
+            trust: self.trust(),
             login: self.login.clone(),
             from: self.from.clone()?,
             to: people(0),
@@ -265,6 +281,7 @@ impl Behaviour for Sim7000 {
         match self.model {
             Sim7000Model::Sim7000G => ["SIMCOM_Ltd", "SIM7000G", "1529B08SIM7000G"],
             Sim7000Model::Sim800L => ["SIMCOM_Ltd", "SIMCOM_SIM800L", "1418B05SIM800L24"],
+            Sim7000Model::Sim7080G => ["SIMCOM_Ltd", "SIMCOM_SIM7080G", "1951B04SIM7080"],
         }
     }
 
@@ -276,13 +293,28 @@ impl Behaviour for Sim7000 {
         // The network released the bearer (§4: `+SAPBR 1: DEACT`).
         if self.bearer && io.faults.snapshot().2 {
             self.bearer = false;
-            io.line("+SAPBR 1: DEACT").await;
+            if self.model == Sim7000Model::Sim7080G {
+                self.sim7080.release(io).await;
+            } else {
+                io.line("+SAPBR 1: DEACT").await;
+            }
         }
     }
 
     async fn handle(&mut self, cmd: &AtCommand, io: &mut Io) -> Result<bool, Closed> {
         let name = cmd.name.as_str();
-        if name == "+EMAILSSL" {
+        if self.model == Sim7000Model::Sim7080G {
+            if name == "+EMAILCID" && cmd.test {
+                io.line("+EMAILCID: (0-3)").await;
+                io.ok().await;
+                return Ok(true);
+            }
+            let network_up = !io.faults.snapshot().2;
+            if self.sim7080.handle(cmd, io, network_up).await?.is_some() {
+                self.bearer = self.sim7080.bearer();
+                return Ok(true);
+            }
+        } else if name == "+EMAILSSL" {
             return Ok(self.email_ssl(cmd, io).await);
         }
         if cmd.test {
@@ -427,8 +459,13 @@ impl Behaviour for Sim7000 {
                 } else {
                     110
                 });
+                let trust = self.trust();
+                let no_stls = self.model == Sim7000Model::Sim7080G;
                 let session = async {
-                    let trust = TlsTrust::default();
+                    if security == Security::StartTls && no_stls {
+                        // "startSSL ... only SMTP have" ([AT7080] §21.2.23).
+                        return Err(NetError::Rejected(0, "no STLS on a SIM7080".into()));
+                    }
                     let implicit = security == Security::Implicit;
                     let mut p = Pop3::connect(&host, port, implicit, &trust, &io.faults).await?;
                     if security == Security::StartTls {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use cellmail_sim::Family;
 use cellmail_suite::hil::{DialectKind, SCENARIOS};
 
-pub(super) const HELP: &str = "usage: cargo xtask hil (--port <path> [--baud <n>] | --sim <quectel-gsm|sim7000|sim800|sim5360|a76xx>)
+pub(super) const HELP: &str = "usage: cargo xtask hil (--port <path> [--baud <n>] | --sim <quectel-gsm|sim7000|sim800|sim7080|sim5360|a76xx>)
     [--dialect auto|quectel-gsm|sim7000|sim5360|a76xx] [--smtp <host:port>] [--smtps-port <n>] [--pop3-port <n>]
     [--user <address>] [--password-env <VAR>] [--to <address>] [--cc <address>] [--bcc <address>]
     [--tls none|implicit|starttls] [--apn <apn>] [--only <scenario>[,<scenario>...]] [--list] [--record <dir>]";
@@ -17,6 +17,8 @@ pub(super) struct Args {
     pub(super) sim: Option<Family>,
     /// `--sim sim800`: the SIM7000-family virtual module as a SIM800L.
     pub(super) sim800: bool,
+    /// `--sim sim7080`: the SIM7000-family virtual module as a SIM7080G.
+    pub(super) sim7080: bool,
     pub(super) dialect: Option<DialectKind>,
     pub(super) smtp: Option<(String, u16)>,
     pub(super) smtps_port: Option<u16>,
@@ -40,6 +42,7 @@ pub(super) fn parse(args: &[String]) -> Result<Args, String> {
         baud: 115_200,
         sim: None,
         sim800: false,
+        sim7080: false,
         dialect: None,
         smtp: None,
         smtps_port: None,
@@ -69,7 +72,12 @@ pub(super) fn parse(args: &[String]) -> Result<Args, String> {
                 let v = value()?;
                 // A SIM800L is a virtual module of the SIM7000 family.
                 a.sim800 = v == "sim800";
-                let family = if a.sim800 { "sim7000" } else { v.as_str() };
+                a.sim7080 = v == "sim7080";
+                let family = if a.sim800 || a.sim7080 {
+                    "sim7000"
+                } else {
+                    v.as_str()
+                };
                 a.sim = Some(Family::parse(family).ok_or(format!("unknown family {v}"))?);
             }
             "--dialect" => {

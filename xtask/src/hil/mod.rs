@@ -85,6 +85,8 @@ async fn matrix(args: Args) -> Result<bool, String> {
         progress: Some(bars.progress()),
         sim7000_model: if args.sim800 {
             cellmail_simcom::sim7000::Model::Sim800
+        } else if args.sim7080 {
+            cellmail_simcom::sim7000::Model::Sim7080
         } else {
             cellmail_simcom::sim7000::Model::Sim7000
         },
@@ -111,6 +113,8 @@ async fn matrix(args: Args) -> Result<bool, String> {
                         files,
                         sim7000_model: if args.sim800 {
                             cellmail_sim::Sim7000Model::Sim800L
+                        } else if args.sim7080 {
+                            cellmail_sim::Sim7000Model::Sim7080G
                         } else {
                             cellmail_sim::Sim7000Model::Sim7000G
                         },

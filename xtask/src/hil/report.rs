@@ -185,8 +185,11 @@ pub(super) fn headers(
         ("module-large-file", cfg.module_large_file.clone()),
         (
             "model",
-            (cfg.sim7000_model == cellmail_simcom::sim7000::Model::Sim800)
-                .then(|| "sim800".to_owned()),
+            match cfg.sim7000_model {
+                cellmail_simcom::sim7000::Model::Sim800 => Some("sim800".to_owned()),
+                cellmail_simcom::sim7000::Model::Sim7080 => Some("sim7080".to_owned()),
+                _ => None,
+            },
         ),
     ] {
         if let Some(v) = v {

@@ -144,9 +144,15 @@ pub fn parse_email_ssl(line: &str) -> Option<EmailSsl> {
 /// assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2)").map(|m| m.len()), Some(3));
 /// assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0,1)"), Some(vec![EmailSsl::Plain, EmailSsl::Implicit]));
 /// assert_eq!(parse_email_ssl_modes("+EMAILSSL: 0-2"), None);
+/// // The SIM7080's four-parameter form (\[AT7080\] §21.2.23): its first list.
+/// assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2),(0-5),51,51").map(|m| m.len()), Some(3));
 /// ```
 pub fn parse_email_ssl_modes(line: &str) -> Option<Vec<EmailSsl>> {
-    let list = email_ssl_info(line)?.strip_prefix('(')?.strip_suffix(')')?;
+    let info = email_ssl_info(line)?.strip_prefix('(')?;
+    let (list, rest) = info.split_once(')')?;
+    if !(rest.is_empty() || rest.starts_with(',')) {
+        return None;
+    }
     let mut modes = Vec::new();
     for part in list.split(',') {
         let part = part.trim();
@@ -810,8 +816,10 @@ mod tests {
         assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-9)"), all);
         assert_eq!(parse_email_ssl_modes("+EMAILSSL: (2-0)"), None);
         assert_eq!(parse_email_ssl_modes("+EMAILSSL: ()"), None);
-        // The SIM7080 four-parameter test answer is not this command's.
-        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2),(0-5),51,51"), None);
+        // The SIM7080's four-parameter test answer ([AT7080] §21.2.23): the
+        // modes are its first list (the SIM7080 probe reads the same line).
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2),(0-5),51,51"), all);
+        assert_eq!(parse_email_ssl_modes("+EMAILSSL: (0-2)x"), None);
     }
 
     #[test]

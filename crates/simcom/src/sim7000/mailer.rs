@@ -13,9 +13,8 @@ use cellmail_at::Client;
 use cellmail_session::{Bearer, Driver, Marks, Pop3, Service, Smtp};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::commands::EmailSsl;
 use super::commands::{self, prefix};
-use super::lengths::{self, ModuleLengths};
+use super::lengths::ModuleLengths;
 use super::{Model, capabilities_of, plan, policy};
 
 /// Settings of a [`Sim7000Mailer`].
@@ -39,6 +38,9 @@ pub struct Sim7000Options {
     /// SIM800-series model gets e-mail TLS (`AT+EMAILSSL`). The default,
     /// [`Model::Sim7000`], has none.
     pub model: Model,
+    /// The SIM7080's `AT+CSSLCFG` SSL context (0-5) that `AT+EMAILSSL`
+    /// names; other models have none. Default 0 (the e-mail note's examples).
+    pub ssl_context: u8,
     /// Where the lengths a mail is checked against come from: by default
     /// the module's test forms, asked at the first call and again after a
     /// reboot (the manual gives no numbers, §3.2).
@@ -64,7 +66,7 @@ pub enum Lengths {
 
 /// What the module said of its lengths, and under which boot.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-enum LengthsProbe {
+pub(super) enum LengthsProbe {
     #[default]
     NotAsked,
     Asked {
@@ -97,6 +99,7 @@ impl Default for Sim7000Options {
             pop3: None,
             progress: None,
             model: Model::Sim7000,
+            ssl_context: 0,
             lengths: Lengths::AskModule,
         }
     }
@@ -157,7 +160,7 @@ pub struct Sim7000Mailer<T> {
     pub(super) options: Sim7000Options,
     pub(super) caps: Capabilities,
     pub(super) tls_probe: TlsProbe,
-    lengths: LengthsProbe,
+    pub(super) lengths: LengthsProbe,
 }
 
 impl<T> std::fmt::Debug for Sim7000Mailer<T> {
@@ -176,10 +179,15 @@ impl<T> std::fmt::Debug for Sim7000Mailer<T> {
 /// came. Its own lines the client filed as URCs (a `+SMTPFT: 1,<max>` of a
 /// transfer that failed, a `+POP3OUT` of a session that ended while idle)
 /// are dropped at the start of each call.
-fn marks(cid: u8) -> Marks {
+fn marks(cid: u8, model: Model) -> Marks {
+    let bearer_lost = match model {
+        // [AT7080] §7.2: `+APP PDP: <pdpidx>,DEACTIVE`.
+        Model::Sim7080 => crate::sim7080::commands::bearer_released_urc(cid),
+        _ => format!("+SAPBR {cid}: DEACT"),
+    };
     Marks {
         reboot: &["RDY", "NORMAL POWER DOWN"],
-        bearer_lost: vec![format!("+SAPBR {cid}: DEACT")],
+        bearer_lost: vec![bearer_lost],
         pop3_ended: &[prefix::POP3OUT],
         late_results: &[prefix::SMTPSEND],
         own_results: &[
@@ -195,7 +203,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
     /// A mailer over a client configured with [`decoder_config`](super::decoder_config).
     pub fn new(client: Client<T>, account: SmtpAccount, options: Sim7000Options) -> Self {
         let mut mailer = Self {
-            driver: Driver::new(client, marks(options.cid)).with_progress(options.progress.clone()),
+            driver: Driver::new(client, marks(options.cid, options.model))
+                .with_progress(options.progress.clone()),
             account,
             caps: capabilities_of(options.model),
             options,
@@ -277,7 +286,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
         if self.driver.state().bearer == Bearer::Open {
             return Ok(());
         }
-        let [apn, open, query] = plan::bearer(self.options.cid, &apn);
+        let cid = self.options.cid;
+        let sim7080 = self.options.model == Model::Sim7080;
+        let [apn, open, query] = if sim7080 {
+            crate::sim7080::plan::bearer(cid, &apn)
+        } else {
+            plan::bearer(cid, &apn)
+        };
         self.driver.run(&apn).await?;
         let refused = match self.driver.run(&open).await {
             Ok(_) => None,
@@ -287,66 +302,19 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             Err(f) => return Err(f.into()),
         };
         let r = self.driver.run(&query).await?.into_response();
-        policy::bearer_outcome(refused.as_ref(), &r)?;
+        if sim7080 {
+            crate::sim7080::plan::bearer_outcome(cid, refused.as_ref(), &r)?;
+        } else {
+            policy::bearer_outcome(refused.as_ref(), &r)?;
+        }
         self.driver.state_mut().bearer = Bearer::Open;
         Ok(())
-    }
-
-    /// What `AT+EMAILSSL=?` said, if it was asked.
-    pub fn tls_probe(&self) -> &TlsProbe {
-        &self.tls_probe
-    }
-
-    /// Asks the module which e-mail TLS modes it has (`AT+EMAILSSL=?`, SIM800
-    /// SSL note §2.1) and narrows the capabilities to them: `ERROR` (a
-    /// SIM7000, SIM800 firmware before R14) leaves plain SMTP and POP3 only,
-    /// and a TLS account is then refused as `Unsupported` naming this probe.
-    /// An answer that does not read is a protocol error and changes nothing.
-    /// Only a model with TLS ([`Model::has_tls`]) narrows: on another the
-    /// capabilities already say no TLS, whatever the module answers.
-    pub async fn probe_tls(&mut self) -> Result<TlsProbe, MailError> {
-        self.recover().await;
-        let command = commands::test_email_ssl();
-        let probe = match self.driver.client().execute(&command).await {
-            Ok(r) => {
-                let modes = r
-                    .info
-                    .iter()
-                    .find_map(|l| commands::parse_email_ssl_modes(l))
-                    .ok_or_else(|| {
-                        cellmail_session::protocol(
-                            "AT+EMAILSSL=?",
-                            format!("no +EMAILSSL: (<list>) in {:?}", r.info),
-                        )
-                    })?;
-                TlsProbe::Listed(
-                    modes
-                        .into_iter()
-                        .map(|m| match m {
-                            EmailSsl::Plain => TlsMode::None,
-                            EmailSsl::Implicit => TlsMode::Implicit,
-                            EmailSsl::StartTls => TlsMode::StartTls,
-                        })
-                        .collect(),
-                )
-            }
-            Err(e) if policy::tls_probe_refused(&e) => TlsProbe::Refused,
-            Err(e) => return Err(e.into()),
-        };
-        self.take_probe(probe.clone());
-        Ok(probe)
-    }
-
-    /// Narrows the capabilities to what the module said.
-    fn take_probe(&mut self, probe: TlsProbe) {
-        self.tls_probe = probe;
-        self.refresh_caps();
     }
 
     /// The capabilities from the model, narrowed to what `AT+EMAILSSL=?`
     /// said (only on a model with TLS: on another they already say no TLS),
     /// with the lengths the module said or the user gave.
-    fn refresh_caps(&mut self) {
+    pub(super) fn refresh_caps(&mut self) {
         let mut caps = capabilities_of(self.options.model);
         if self.options.model.has_tls() {
             let keep = |modes: &mut Vec<TlsMode>| match &self.tls_probe {
@@ -368,147 +336,6 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             (Lengths::AskModule, LengthsProbe::NotAsked) => {}
         }
         self.caps = caps;
-    }
-
-    /// What the test forms said, once asked ([`probe_lengths`](Self::probe_lengths),
-    /// or the first call): `None` before, or with [`Lengths::Assume`].
-    pub fn module_lengths(&self) -> Option<&ModuleLengths> {
-        match &self.lengths {
-            LengthsProbe::Asked { lengths, .. } => Some(lengths),
-            LengthsProbe::NotAsked => None,
-        }
-    }
-
-    /// Asks the module its lengths now (the test forms of §3.2, as the first
-    /// call would), and checks mail against them from then on, until a
-    /// reboot. The capabilities show them. With [`Lengths::Assume`] nothing
-    /// is asked.
-    ///
-    /// ```no_run
-    /// # async fn run<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send>(
-    /// #     mut mailer: cellmail_simcom::Sim7000Mailer<T>) -> Result<(), cellmail::MailError> {
-    /// use cellmail::MailSender;
-    /// mailer.probe_lengths().await?;
-    /// println!("bodies up to {} bytes", mailer.capabilities().limits.body);
-    /// # Ok(()) }
-    /// ```
-    pub async fn probe_lengths(&mut self) -> Result<(), MailError> {
-        self.recover().await;
-        if self.options.lengths == Lengths::AskModule {
-            self.ask_lengths().await?;
-        }
-        Ok(())
-    }
-
-    /// Whether the lengths of [`caps`](Self::caps) are the module's (or the
-    /// user's): asked under the boot the module runs now.
-    pub(super) fn lengths_known(&self) -> bool {
-        match (&self.options.lengths, &self.lengths) {
-            (Lengths::Assume(_), _) => true,
-            (Lengths::AskModule, LengthsProbe::Asked { reboots, .. }) => {
-                *reboots == self.driver.state().reboots
-            }
-            (Lengths::AskModule, LengthsProbe::NotAsked) => false,
-        }
-    }
-
-    /// What a call can check before a byte: everything, once the lengths
-    /// are known; else everything but the lengths.
-    pub(super) fn caps_before_a_byte(&self) -> Capabilities {
-        if self.lengths_known() {
-            self.caps.clone()
-        } else {
-            lengths::without_lengths(&self.caps)
-        }
-    }
-
-    /// A mailbox account's capabilities: the POP3 server and login lengths
-    /// of `AT+POP3SRV=?` in place of the SMTP ones.
-    pub(super) fn pop3_caps(&self, caps: &Capabilities) -> Capabilities {
-        match (&self.options.lengths, &self.lengths) {
-            (Lengths::AskModule, LengthsProbe::Asked { lengths, .. }) => lengths.for_pop3(caps),
-            _ => caps.clone(),
-        }
-    }
-
-    /// Asks the test forms unless the lengths are known: true when it did
-    /// (the call checks its input again).
-    pub(super) async fn ask_lengths_if_due(&mut self) -> Result<bool, MailError> {
-        if self.lengths_known() {
-            return Ok(false);
-        }
-        self.ask_lengths().await?;
-        Ok(true)
-    }
-
-    /// The test forms, one by one: a refused form (`ERROR`) keeps its
-    /// built-in number; an answer that does not read too, with a warning.
-    async fn ask_lengths(&mut self) -> Result<(), MailError> {
-        let mut said = ModuleLengths::default();
-        for command in lengths::forms() {
-            match self.driver.client().execute(&command).await {
-                Ok(r) => {
-                    if !r.info.iter().any(|line| said.read(line)) {
-                        tracing::warn!(answer = ?r.info, "a test form's answer does not read: its built-in length stands");
-                    }
-                }
-                Err(e) if cellmail_session::is_refusal(&e) => {
-                    tracing::info!(error = %e, "a test form was refused: its built-in length stands");
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        self.lengths = LengthsProbe::Asked {
-            reboots: self.driver.state().reboots,
-            lengths: Box::new(said),
-        };
-        self.refresh_caps();
-        Ok(())
-    }
-
-    /// A TLS account on a module whose `AT+EMAILSSL` answered `ERROR`:
-    /// refused before a byte, naming the probe (the capabilities' own check
-    /// would only name the mode).
-    pub(super) fn tls_refused(&self, field: &str, mode: TlsMode) -> Result<(), MailError> {
-        if mode != TlsMode::None && self.tls_probe == TlsProbe::Refused {
-            return Err(policy::no_email_tls(field, mode));
-        }
-        Ok(())
-    }
-
-    /// `AT+EMAILSSL=<n>` before the server (SIM800 SSL note §3.1-§3.4), on a
-    /// model that has it, unless the module holds it. When it changes, the
-    /// server settings are sent again after it (the note's order). A module
-    /// that refuses it has no e-mail TLS: a plain account goes on without it
-    /// (such a module cannot hold TLS on), a TLS one is `Unsupported`.
-    pub(super) async fn email_ssl(&mut self, field: &str, mode: TlsMode) -> Result<(), MailError> {
-        if !self.options.model.has_tls() || self.tls_probe == TlsProbe::Refused {
-            return Ok(());
-        }
-        let ex = plan::email_ssl(mode);
-        let changes = ex
-            .command
-            .encode()
-            .map(|bytes| !self.driver.state().skips(&ex.then, &bytes))
-            .unwrap_or(true);
-        match self.driver.run(&ex).await {
-            Ok(_) => {
-                if changes {
-                    for key in plan::SERVER_SETTINGS {
-                        self.driver.state_mut().settings.forget(key);
-                    }
-                }
-                Ok(())
-            }
-            Err(f) if f.is_refusal() => {
-                self.take_probe(TlsProbe::Refused);
-                match mode {
-                    TlsMode::None => Ok(()),
-                    _ => Err(policy::no_email_tls(field, mode)),
-                }
-            }
-            Err(f) => Err(f.into()),
-        }
     }
 
     /// The bearer and the settings SMTP and POP3 share.
@@ -541,7 +368,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             None => None,
         };
         self.common_settings().await?;
-        self.email_ssl("smtp", self.account.tls.mode).await?;
+        let (tls, host) = (self.account.tls.clone(), self.account.server.host.clone());
+        self.email_ssl("smtp", &tls, &host).await?;
         for ex in plan::smtp_settings(email, &self.account) {
             self.driver.run(&ex).await?;
         }
@@ -592,7 +420,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> MailSender for Sim7000Mailer<T> {
         self.tls_refused("smtp", self.account.tls.mode)?;
         let caps = self.caps_before_a_byte();
         validate_send(email, &self.account, self.options.bearer.as_ref(), &caps)?;
-        policy::check_timeout(self.options.server_timeout)?;
+        self.check_tls_plan("smtp", &self.account.tls)?;
+        policy::check_options(&self.options)?;
         self.recover().await;
         let result = self.send_mail(email, observe).await;
         // Not reached when the call is dropped: the next call does it.

@@ -12,6 +12,7 @@
 //!   (`cellmail_session::Driver`), the attachment streamed through `AT+SMTPFT`
 //!   (`stream`), the POP3 calls (`pop3`).
 
+mod asked_lengths;
 pub mod codes;
 pub mod commands;
 pub mod lengths;
@@ -20,6 +21,7 @@ pub mod plan;
 pub mod policy;
 mod pop3;
 mod stream;
+mod tls;
 
 use cellmail::{Capabilities, Charset, Dialect, ModuleInfo};
 use cellmail_at::DecoderConfig;
@@ -36,6 +38,8 @@ pub fn decoder_config() -> DecoderConfig {
         .urc(prefix::SMTPFT_READY)
         .urc(prefix::POP3READ_MORE)
         .urc("+SAPBR")
+        // SIM7080: `+APP PDP: <pdpidx>,ACTIVE|DEACTIVE` ([AT7080] §7.2).
+        .urc(crate::sim7080::commands::APP_PDP)
 }
 
 /// Drives SIMCom SIM7000 and SIM800/SIM808/SIM900 modules; [`Model`] tells
@@ -43,14 +47,16 @@ pub fn decoder_config() -> DecoderConfig {
 ///
 /// The SIM7000 e-mail application note is the specification; SIMCom's
 /// SIM800/SIM808/SIM900 e-mail manuals define the same command set (DESIGN.md,
-/// "which modules speak the SIM7000 command set"). Other SIMCom LTE modules
-/// (SIM7070, SIM7080...) are not claimed: no manual here covers them. Public
+/// "which modules speak the SIM7000 command set"), and so do the SIM7070/
+/// SIM7080/SIM7090 manuals (on another bearer, with TLS: [`crate::sim7080`]). Public
 /// reports say some SIM7000G firmware answers `+SMTPSEND: 65` where a SIM808
 /// succeeds with the same commands: the probe says which module it is.
 pub struct Sim7000;
 
 /// The models this dialect claims (see [`Sim7000`]).
-pub const MODELS: [&str; 4] = ["SIM7000", "SIM800", "SIM808", "SIM900"];
+pub const MODELS: [&str; 7] = [
+    "SIM7000", "SIM800", "SIM808", "SIM900", "SIM7070", "SIM7080", "SIM7090",
+];
 
 impl Dialect for Sim7000 {
     const NAME: &'static str = FAMILY;
@@ -85,6 +91,11 @@ pub enum Model {
     /// SIM900: its e-mail manual V1.02 has no `AT+EMAILSSL` (V1.04 was not
     /// read); public code sends it, but nothing documents it: no TLS claimed.
     Sim900,
+    /// SIM7070/SIM7080/SIM7090 ([`crate::sim7080`]): the same e-mail
+    /// commands on an `AT+CNACT` context (`AT+EMAILCID` 0-3), TLS 1.0-1.2
+    /// through the four-parameter `AT+EMAILSSL` (STARTTLS for SMTP only) over
+    /// an `AT+CSSLCFG` context, CA certificates checked.
+    Sim7080,
 }
 
 impl Model {
@@ -97,7 +108,8 @@ impl Model {
     /// assert_eq!(Model::of(&info("SIMCOM_SIM800L")), Some(Model::Sim800));
     /// assert_eq!(Model::of(&info("SIM808")), Some(Model::Sim800));
     /// assert_eq!(Model::of(&info("SIM7000G")), Some(Model::Sim7000));
-    /// assert_eq!(Model::of(&info("SIM7080G")), None);
+    /// assert_eq!(Model::of(&info("SIM7080G")), Some(Model::Sim7080));
+    /// assert_eq!(Model::of(&info("SIM5360E")), None);
     /// ```
     pub fn of(info: &ModuleInfo) -> Option<Model> {
         if !Sim7000::drives(info) {
@@ -108,6 +120,8 @@ impl Model {
         Some(
             if model.starts_with("SIM800") || model.starts_with("SIM808") {
                 Model::Sim800
+            } else if crate::sim7080::MODELS.iter().any(|m| model.starts_with(m)) {
+                Model::Sim7080
             } else if model.starts_with("SIM900") {
                 Model::Sim900
             } else {
@@ -118,7 +132,7 @@ impl Model {
 
     /// Whether the model has e-mail TLS (`AT+EMAILSSL`).
     pub fn has_tls(self) -> bool {
-        self == Model::Sim800
+        matches!(self, Model::Sim800 | Model::Sim7080)
     }
 }
 
@@ -141,6 +155,9 @@ impl Model {
 /// ```
 pub fn capabilities_of(model: Model) -> Capabilities {
     use cellmail::{TlsMode, TlsVersion};
+    if model == Model::Sim7080 {
+        return crate::sim7080::capabilities();
+    }
     let mut caps = capabilities();
     if model.has_tls() {
         let modes = vec![TlsMode::None, TlsMode::Implicit, TlsMode::StartTls];
@@ -222,7 +239,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sim800_family_is_claimed_and_no_module_without_a_manual() {
+    fn the_sim800_and_sim7080_families_are_claimed_and_no_module_without_a_manual() {
         let info = |model: &str| ModuleInfo {
             manufacturer: "SIMCOM_Ltd".into(),
             model: model.into(),
@@ -237,7 +254,11 @@ mod tests {
         ] {
             assert!(Sim7000::drives(&info(model)), "{model}");
         }
-        for model in ["SIM7070G", "SIM7080G", "SIM5360E", "M95"] {
+        for model in ["SIM7070G", "SIM7080G", "SIM7090G"] {
+            assert!(Sim7000::drives(&info(model)), "{model}");
+            assert_eq!(Model::of(&info(model)), Some(Model::Sim7080), "{model}");
+        }
+        for model in ["SIM5360E", "SIM7600E", "A7670E", "M95"] {
             assert!(!Sim7000::drives(&info(model)), "{model}");
         }
     }

@@ -26,6 +26,35 @@ pub fn check_timeout(timeout: Duration) -> Result<u8, MailError> {
     u8::try_from(secs).map_err(|_| MailError::invalid("server_timeout", "over 255 s"))
 }
 
+/// The options a call's prologue checks before a byte: the server timeout
+/// ([`check_timeout`]); on a SIM7080 the context (`AT+EMAILCID`/`AT+CNACT`
+/// 0-3) and the SSL context (`AT+CSSLCFG` 0-5).
+pub fn check_options(options: &super::Sim7000Options) -> Result<(), MailError> {
+    check_timeout(options.server_timeout)?;
+    if options.model == super::Model::Sim7080 {
+        use crate::sim7080::{CONTEXTS, SSL_CONTEXTS};
+        if !CONTEXTS.contains(&options.cid) {
+            return Err(MailError::invalid(
+                "cid",
+                format!(
+                    "{}: the SIM7080 takes contexts 0-3 (AT+EMAILCID, AT+CNACT)",
+                    options.cid
+                ),
+            ));
+        }
+        if !SSL_CONTEXTS.contains(&options.ssl_context) {
+            return Err(MailError::invalid(
+                "ssl_context",
+                format!(
+                    "{}: the SIM7080 has SSL contexts 0-5 (AT+CSSLCFG)",
+                    options.ssl_context
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The seconds of a timeout [`check_timeout`] let through (the prologue of
 /// every call checks it; out of range it saturates, never panics).
 pub fn server_secs(timeout: Duration) -> u8 {

@@ -82,12 +82,14 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
             self.caps_before_a_byte()
         };
         validate_mailbox(&account, self.options.bearer.as_ref(), &caps)?;
+        self.check_tls_plan("pop3", &account.tls)?;
         if self.ask_lengths_if_due().await? {
             let caps = self.pop3_caps(&self.caps);
             validate_mailbox(&account, self.options.bearer.as_ref(), &caps)?;
         }
         self.common_settings().await?;
-        self.email_ssl("pop3", account.tls.mode).await?;
+        self.email_ssl("pop3", &account.tls, &account.server.host)
+            .await?;
         self.driver.run(&plan::pop3_server(&account)).await?;
         let line = self
             .pop3(&commands::pop3_login(), prefix::POP3IN, &[])
@@ -99,7 +101,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Sim7000Mailer<T> {
 
     /// The start of every POP3 call.
     async fn pop3_start(&mut self) -> Result<(), MailError> {
-        policy::check_timeout(self.options.server_timeout)?;
+        policy::check_options(&self.options)?;
         self.recover().await;
         self.pop3_session().await
     }
