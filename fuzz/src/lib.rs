@@ -176,6 +176,33 @@ pub fn parsers(data: &[u8]) {
     let _ = s7::read_answer(&response.info);
     let _ = s7::session_end(&line);
     let _ = s7::pop3_answer(&line, "+POP3NUM:");
+    // SIM800 and SIM7080 TLS, the SIM7000-family test forms, the SIM7080
+    // bearer, the A76xx answers and result codes.
+    let _ = s7::parse_email_ssl(&line);
+    let _ = s7::parse_email_ssl_modes(&line);
+    let mut lengths = cellmail_simcom::sim7000::lengths::ModuleLengths::default();
+    for l in &response.info {
+        lengths.read(l);
+    }
+    let mut caps = cellmail_simcom::sim7000::capabilities();
+    lengths.apply(&mut caps);
+    let _ = lengths.for_pop3(&caps);
+    for pdp in 0..4 {
+        let _ = cellmail_simcom::sim7080::plan::bearer_outcome(pdp, None, &response);
+    }
+    {
+        use cellmail_simcom::a76xx::{codes, commands as a};
+        let _ = a::parse_config(&line);
+        let _ = a::parse_server(&line);
+        let _ = a::parse_auth(&line);
+        let _ = a::parse_sender(&line);
+        let _ = a::parse_recipient(&line);
+        let _ = a::parse_subject(&line);
+        let _ = a::parse_attachment(&line);
+        if let Some(code) = a::result_code(&line) {
+            let _ = codes::SendCode::from_code(code).into_result();
+        }
+    }
     let _ = cellmail::Message::from_pop3_data(data.to_vec());
 }
 
