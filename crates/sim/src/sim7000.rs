@@ -111,6 +111,10 @@ pub(crate) struct Sim7000 {
     bearer: bool,
     /// A SIM7080G's bearer, TLS contexts and certificates.
     sim7080: crate::sim7080::Sim7080,
+    /// `AT+SMTPFT` requests and `AT+POP3READ`s so far: every second one is
+    /// confirmed short, as §3.2.11 and §3.2.19 allow ("may be less than
+    /// <reqLength>"), so the host's handling of it is exercised.
+    transfers: u32,
 }
 
 /// 71 (the SSL channel could not be established) or 72 (a fatal alert), SIM800 SSL note §2.1.
@@ -426,7 +430,14 @@ impl Behaviour for Sim7000 {
                     io.ok().await;
                     self.deliver(io).await;
                 } else {
+                    self.transfers += 1;
                     let n = want.min(GRANT);
+                    // Now and then less than asked (§3.2.11 `<cnfLength>`).
+                    let n = if self.transfers % 2 == 0 {
+                        n.div_ceil(2)
+                    } else {
+                        n
+                    };
                     io.line(&format!("+SMTPFT: 2,{n}")).await;
                     let data = io.read_exact(n).await?;
                     self.attachment.extend_from_slice(&data);
@@ -546,13 +557,23 @@ impl Behaviour for Sim7000 {
                 let want = usize::try_from(cmd.int(0).unwrap_or(1460))
                     .unwrap_or(1460)
                     .clamp(1, 1460);
+                self.transfers += 1;
                 let n = want.min(self.unread.len());
+                // Now and then less than asked, then the URC that more came
+                // (§3.2.19: "If <cnfLength> is less than <reqLength>, you
+                // should wait for a URC +POP3READ: 3,<dataLength>").
+                let short = self.transfers % 2 == 0 && n > 1;
+                let n = if short { n / 2 } else { n };
                 let chunk: Vec<u8> = self.unread.drain(..n).collect();
                 let mode = if self.unread.is_empty() { 2 } else { 1 };
                 let mut out = format!("\r\n+POP3READ: {mode},{n}\r\n").into_bytes();
                 out.extend_from_slice(&chunk);
                 out.extend_from_slice(b"\r\nOK\r\n");
                 io.send(&out).await;
+                if short {
+                    io.line(&format!("+POP3READ: 3,{}", self.unread.len()))
+                        .await;
+                }
             }
             "+POP3OUT" => {
                 io.ok().await;
